@@ -1,0 +1,5 @@
+//! One module per authentication method.
+
+mod client_secret;
+
+pub use client_secret::ClientSecretMethod;

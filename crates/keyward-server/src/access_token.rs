@@ -1,0 +1,94 @@
+//! Access tokens: JWTs per RFC 9068, signed with the active server key; and their verification,
+//! for the admin API, which accepts tokens this server issued to itself.
+
+use axum::{
+    http::{header, HeaderValue},
+    response::{IntoResponse, Response},
+    Json,
+};
+use keyward_jose::CompactJws;
+use keyward_types::{Client, Scope};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use time::Duration;
+
+use crate::{error::ApiError, state::AppState};
+
+#[derive(Serialize, Deserialize)]
+pub(crate) struct AccessClaims {
+    pub(crate) iss: String,
+    pub(crate) sub: String,
+    pub(crate) client_id: String,
+    pub(crate) aud: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub(crate) scope: String,
+    pub(crate) iat: i64,
+    pub(crate) exp: i64,
+    pub(crate) jti: String,
+}
+
+pub(crate) async fn issue(
+    app: &AppState,
+    client: &Client,
+    aud: String,
+    scope: Scope,
+) -> Result<Response, ApiError> {
+    let now = app.clock.now();
+    let lifetime = i64::from(client.access_token_lifetime);
+    let claims = AccessClaims {
+        iss: app.issuer.clone(),
+        sub: client.client_id.to_string(),
+        client_id: client.client_id.to_string(),
+        aud,
+        scope: scope.to_string(),
+        iat: now.unix_timestamp(),
+        exp: (now + Duration::seconds(lifetime)).unix_timestamp(),
+        jti: uuid::Uuid::new_v4().simple().to_string(),
+    };
+    let key = app.keys.current().active.clone();
+    let token = if key.is_slow() {
+        tokio::task::spawn_blocking(move || key.sign_jwt("at+jwt", &claims))
+            .await
+            .map_err(|e| ApiError::Internal(e.to_string()))?
+    } else {
+        key.sign_jwt("at+jwt", &claims)
+    }
+    .map_err(|e| ApiError::Internal(e.to_string()))?;
+    let mut body = json!({"access_token": token, "token_type": "Bearer", "expires_in": lifetime});
+    if !scope.is_empty() {
+        body["scope"] = json!(scope.to_string());
+    }
+    let mut resp = Json(body).into_response();
+    resp.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    resp.headers_mut()
+        .insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
+    Ok(resp)
+}
+
+/// Checks a bearer token this server issued: a published key by `kid`, that key's algorithm,
+/// `typ: at+jwt`, our issuer, our issuer as audience, not expired.
+pub(crate) fn verify(app: &AppState, token: &str) -> Result<AccessClaims, ApiError> {
+    let invalid = ApiError::InvalidToken;
+    let jws = CompactJws::parse(token).map_err(|_| invalid("malformed token"))?;
+    if jws.header.typ.as_deref() != Some("at+jwt") {
+        return Err(invalid("not an access token"));
+    }
+    let keys = app.keys.current();
+    let kid = jws.header.kid.as_deref().ok_or(invalid("unknown key"))?;
+    let key = keys.find(kid).ok_or(invalid("unknown key"))?;
+    if jws.header.alg != key.alg().as_str() {
+        return Err(invalid("algorithm mismatch"));
+    }
+    key.verifier()
+        .verify(jws.signing_input.as_bytes(), &jws.signature)
+        .map_err(|_| invalid("bad signature"))?;
+    let claims: AccessClaims = jws.claims().map_err(|_| invalid("malformed claims"))?;
+    if claims.iss != app.issuer || claims.aud != app.issuer {
+        return Err(invalid("token is not for this server"));
+    }
+    if claims.exp <= app.clock.now().unix_timestamp() {
+        return Err(invalid("token expired"));
+    }
+    Ok(claims)
+}

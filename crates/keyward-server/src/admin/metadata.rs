@@ -1,0 +1,230 @@
+//! Client metadata in and out of the admin API: RFC 7591 names, every field validated at the
+//! edge with an error that names it.
+
+use keyward_types::{AuthMethod, Client, ClientId, GrantType, Scope};
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+use utoipa::ToSchema;
+
+use crate::{error::ApiError, Config};
+
+/// Client metadata as sent to `POST /admin/clients` (and merged into the stored client by
+/// `PATCH`). Unknown fields are refused, not ignored, so a typo never goes unnoticed.
+#[derive(Debug, Default, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ClientMetadata {
+    /// Generated when absent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_uri: Option<String>,
+    /// `client_secret_basic` (default) or `client_secret_post`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub token_endpoint_auth_method: Option<String>,
+    /// Default `["client_credentials"]`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub grant_types: Option<Vec<String>>,
+    /// Space-separated scope tokens the client may request.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scope: Option<String>,
+    /// `aud` of tokens requested without `resource`; the issuer when absent. Absolute URI.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub default_audience: Option<String>,
+    /// Absolute URIs a `resource` parameter (RFC 8707) may name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub allowed_audiences: Option<Vec<String>>,
+    /// Seconds; default from the server config, at most its `max_access_token_lifetime`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub access_token_lifetime: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub enabled: Option<bool>,
+}
+
+/// A client as the admin API shows it. Never contains a secret.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct ClientView {
+    pub client_id: String,
+    pub client_name: Option<String>,
+    pub client_uri: Option<String>,
+    pub token_endpoint_auth_method: String,
+    pub grant_types: Vec<String>,
+    pub scope: String,
+    pub default_audience: Option<String>,
+    pub allowed_audiences: Vec<String>,
+    pub access_token_lifetime: u32,
+    pub enabled: bool,
+    /// RFC 3339.
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+fn rfc3339(t: OffsetDateTime) -> String {
+    t.format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
+}
+
+impl From<&Client> for ClientView {
+    fn from(c: &Client) -> Self {
+        Self {
+            client_id: c.client_id.to_string(),
+            client_name: c.client_name.clone(),
+            client_uri: c.client_uri.clone(),
+            token_endpoint_auth_method: c.token_endpoint_auth_method.to_string(),
+            grant_types: c.grant_types.iter().map(|g| g.to_string()).collect(),
+            scope: c.scope.to_string(),
+            default_audience: c.default_audience.clone(),
+            allowed_audiences: c.allowed_audiences.clone(),
+            access_token_lifetime: c.access_token_lifetime,
+            enabled: c.enabled,
+            created_at: rfc3339(c.created_at),
+            updated_at: rfc3339(c.updated_at),
+        }
+    }
+}
+
+impl From<&Client> for ClientMetadata {
+    fn from(c: &Client) -> Self {
+        Self {
+            client_id: Some(c.client_id.to_string()),
+            client_name: c.client_name.clone(),
+            client_uri: c.client_uri.clone(),
+            token_endpoint_auth_method: Some(c.token_endpoint_auth_method.to_string()),
+            grant_types: Some(c.grant_types.iter().map(|g| g.to_string()).collect()),
+            scope: Some(c.scope.to_string()),
+            default_audience: c.default_audience.clone(),
+            allowed_audiences: Some(c.allowed_audiences.clone()),
+            access_token_lifetime: Some(c.access_token_lifetime),
+            enabled: Some(c.enabled),
+        }
+    }
+}
+
+fn invalid(field: &'static str, message: impl Into<String>) -> ApiError {
+    ApiError::InvalidClientMetadata {
+        field: field.into(),
+        message: message.into(),
+    }
+}
+
+/// A JSON body, or an error that names the offending field where serde can tell.
+pub(crate) fn parse_json<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    serde_json::from_slice(bytes).map_err(|e| {
+        let message = e.to_string();
+        let field = message
+            .split('`')
+            .nth(1)
+            .filter(|_| message.starts_with("unknown field"))
+            .map(|f| f.chars().take(64).collect::<String>());
+        ApiError::InvalidClientMetadata {
+            field: field.map_or("body".into(), Into::into),
+            message,
+        }
+    })
+}
+
+/// An absolute URI without fragment (RFC 8707 §2 for resources).
+fn absolute_uri(field: &'static str, value: &str) -> Result<String, ApiError> {
+    let url = url::Url::parse(value)
+        .map_err(|e| invalid(field, format!("'{value}' is not an absolute URI: {e}")))?;
+    if url.fragment().is_some() {
+        return Err(invalid(field, format!("'{value}' must not have a fragment")));
+    }
+    Ok(value.to_owned())
+}
+
+impl ClientMetadata {
+    /// Validates every field and builds the client; `existing` keeps id and creation time.
+    pub(crate) fn into_client(
+        self,
+        existing: Option<&Client>,
+        now: OffsetDateTime,
+        config: &Config,
+    ) -> Result<Client, ApiError> {
+        let client_id = match (existing, self.client_id) {
+            (Some(e), Some(id)) if id != e.client_id.as_str() => {
+                return Err(invalid("client_id", "client_id cannot be changed"))
+            }
+            (Some(e), _) => e.client_id.clone(),
+            (None, Some(id)) => ClientId::parse(id).map_err(|e| invalid("client_id", e.to_string()))?,
+            (None, None) => ClientId::parse(uuid::Uuid::new_v4().to_string())
+                .map_err(|e| ApiError::Internal(e.to_string()))?,
+        };
+        let method = match self.token_endpoint_auth_method {
+            None => AuthMethod::ClientSecretBasic,
+            Some(m) => m.parse().map_err(|e: keyward_types::TypeError| {
+                invalid("token_endpoint_auth_method", e.to_string())
+            })?,
+        };
+        let grant_types = match self.grant_types {
+            None => vec![GrantType::ClientCredentials],
+            Some(list) => {
+                let mut out = Vec::new();
+                for g in list {
+                    let g: GrantType = g
+                        .parse()
+                        .map_err(|e: keyward_types::TypeError| invalid("grant_types", e.to_string()))?;
+                    if !out.contains(&g) {
+                        out.push(g);
+                    }
+                }
+                out
+            }
+        };
+        let scope =
+            Scope::parse(self.scope.as_deref().unwrap_or("")).map_err(|e| invalid("scope", e.to_string()))?;
+        let client_uri = match self.client_uri {
+            None => None,
+            Some(u) => {
+                let parsed = url::Url::parse(&u)
+                    .map_err(|e| invalid("client_uri", format!("'{u}' is not a URL: {e}")))?;
+                if !matches!(parsed.scheme(), "https" | "http") {
+                    return Err(invalid("client_uri", "must be an http or https URL"));
+                }
+                Some(u)
+            }
+        };
+        let default_audience = self
+            .default_audience
+            .map(|a| absolute_uri("default_audience", &a))
+            .transpose()?;
+        let allowed_audiences = self
+            .allowed_audiences
+            .unwrap_or_default()
+            .iter()
+            .map(|a| absolute_uri("allowed_audiences", a))
+            .collect::<Result<Vec<_>, _>>()?;
+        let lifetime = self
+            .access_token_lifetime
+            .unwrap_or(config.default_access_token_lifetime);
+        if lifetime == 0 || lifetime > config.max_access_token_lifetime {
+            return Err(invalid(
+                "access_token_lifetime",
+                format!(
+                    "must be between 1 and {} seconds",
+                    config.max_access_token_lifetime
+                ),
+            ));
+        }
+        if let Some(name) = &self.client_name {
+            if name.chars().count() > 200 {
+                return Err(invalid("client_name", "at most 200 characters"));
+            }
+        }
+        Ok(Client {
+            client_id,
+            client_name: self.client_name,
+            client_uri,
+            token_endpoint_auth_method: method,
+            grant_types,
+            scope,
+            default_audience,
+            allowed_audiences,
+            access_token_lifetime: lifetime,
+            enabled: self.enabled.unwrap_or(true),
+            created_at: existing.map_or(now, |e| e.created_at),
+            updated_at: now,
+        })
+    }
+}

@@ -1,0 +1,33 @@
+//! The admin API (DESIGN.md "Interfaces"): bearer tokens with scope `keyward:admin`, JSON,
+//! RFC 7591 field names. Every change is written together with its audit event.
+
+mod audit;
+mod auth;
+mod clients;
+mod metadata;
+mod openapi;
+mod secret;
+
+use axum::{
+    routing::{get, post},
+    Router,
+};
+
+pub(crate) use auth::Admin;
+
+use crate::state::AppState;
+
+pub(crate) const ADMIN_SCOPE: &str = "keyward:admin";
+pub(crate) const BOOTSTRAP_CLIENT: &str = "keyward-admin";
+
+pub(crate) fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/admin/clients", post(clients::create).get(clients::list))
+        .route(
+            "/admin/clients/{client_id}",
+            get(clients::read).patch(clients::update).delete(clients::delete),
+        )
+        .route("/admin/clients/{client_id}/secret", post(secret::rotate))
+        .route("/admin/audit", get(audit::list))
+        .route("/admin/openapi.json", get(openapi::document))
+}

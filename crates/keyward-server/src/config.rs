@@ -1,0 +1,131 @@
+use std::path::Path;
+
+use figment::{
+    providers::{Env, Format, Serialized, Toml},
+    Figment,
+};
+use keyward_types::SigningAlg;
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+
+/// Server configuration: defaults, then `keyward.toml` (if given), then `KEYWARD_*` variables.
+/// Every key can be set by its upper-cased env name (`database_url` ← `KEYWARD_DATABASE_URL`).
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Address to listen on; port 0 picks a free port (the bound address is logged).
+    pub listen: String,
+    /// Issuer identifier; default `http://` + the bound address.
+    pub issuer: Option<String>,
+    pub database_url: String,
+    /// Directory for key files created on first start (pepper, key-encryption key).
+    pub data_dir: String,
+    /// Secret of the bootstrap admin client, used when it is first created.
+    pub admin_secret: Option<String>,
+    /// HMAC key for client secret hashes (base64url of 32 bytes); else `data_dir/pepper.key`.
+    pub pepper: Option<String>,
+    /// AES-256-GCM key for keys stored encrypted (base64url of 32 bytes); else `data_dir/kek.key`.
+    pub key_encryption_key: Option<String>,
+    pub token_signing_alg: SigningAlg,
+    /// Upper bound of `grace_period_seconds` when a secret is rotated.
+    pub max_secret_grace_period: u64,
+    pub default_access_token_lifetime: u32,
+    /// Upper bound of any client's `access_token_lifetime`; also how long a replaced signing
+    /// key stays published.
+    pub max_access_token_lifetime: u32,
+    /// How many clients the token path keeps in memory.
+    pub client_cache_capacity: usize,
+    /// How often signing keys are re-read from storage (seconds), to pick up a rotation made
+    /// by `keyward admin rotate-signing-key` or another node.
+    pub signing_key_reload_seconds: u64,
+    pub log_format: LogFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            listen: "127.0.0.1:8080".into(),
+            issuer: None,
+            database_url: "sqlite://keyward-data/keyward.db".into(),
+            data_dir: "keyward-data".into(),
+            admin_secret: None,
+            pepper: None,
+            key_encryption_key: None,
+            token_signing_alg: SigningAlg::RS256,
+            max_secret_grace_period: 7 * 24 * 3600,
+            default_access_token_lifetime: 300,
+            max_access_token_lifetime: 3600,
+            client_cache_capacity: 100_000,
+            signing_key_reload_seconds: 5,
+            log_format: LogFormat::Text,
+        }
+    }
+}
+
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let redact = |o: &Option<String>| o.as_ref().map(|_| "[redacted]");
+        f.debug_struct("Config")
+            .field("listen", &self.listen)
+            .field("issuer", &self.issuer)
+            .field("database_url", &self.database_url)
+            .field("data_dir", &self.data_dir)
+            .field("admin_secret", &redact(&self.admin_secret))
+            .field("pepper", &redact(&self.pepper))
+            .field("key_encryption_key", &redact(&self.key_encryption_key))
+            .field("token_signing_alg", &self.token_signing_alg)
+            .finish_non_exhaustive()
+    }
+}
+
+#[derive(Debug, Error)]
+#[error("configuration: {0}")]
+pub struct ConfigError(String);
+
+impl Config {
+    /// Loads defaults ← file ← environment.
+    pub fn load(file: Option<&Path>) -> Result<Self, ConfigError> {
+        let known: Vec<String> = serde_json::to_value(Config::default())
+            .ok()
+            .and_then(|v| v.as_object().map(|o| o.keys().cloned().collect()))
+            .unwrap_or_default();
+        let mut fig = Figment::from(Serialized::defaults(Config::default()));
+        if let Some(path) = file {
+            if !path.exists() {
+                return Err(ConfigError(format!("config file {} not found", path.display())));
+            }
+            fig = fig.merge(Toml::file(path));
+        }
+        // Only our own keys: KEYWARD_TEST_DATABASE_URL and friends are not configuration.
+        let env = Env::prefixed("KEYWARD_")
+            .filter(move |k| known.iter().any(|n| k.as_str().eq_ignore_ascii_case(n)));
+        fig.merge(env).extract().map_err(|e| ConfigError(e.to_string()))
+    }
+
+    pub(crate) fn validate(&self) -> Result<(), ConfigError> {
+        if self.default_access_token_lifetime == 0
+            || self.default_access_token_lifetime > self.max_access_token_lifetime
+        {
+            return Err(ConfigError(
+                "default_access_token_lifetime must be between 1 and max_access_token_lifetime".into(),
+            ));
+        }
+        if !keyward_jose::SigningKey::SUPPORTED.contains(&self.token_signing_alg) {
+            return Err(ConfigError(format!(
+                "token_signing_alg {} is not supported; use RS256, PS256, ES256 or EdDSA",
+                self.token_signing_alg
+            )));
+        }
+        if self.admin_secret.as_ref().is_some_and(|s| s.len() < 16) {
+            return Err(ConfigError("admin_secret must be at least 16 characters".into()));
+        }
+        Ok(())
+    }
+}

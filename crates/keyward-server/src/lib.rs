@@ -1,0 +1,20 @@
+//! The keyward HTTP server: token endpoint, discovery, JWKS, health, metrics, admin API.
+//! Method logic lives in `keyward-client-auth`, SQL in the storage crates; this crate wires
+//! requests to them and turns every error into a response in one place ([`error`]).
+#![forbid(unsafe_code)]
+
+mod access_token;
+mod admin;
+mod bootstrap;
+mod config;
+mod directory;
+mod error;
+mod keyring;
+mod metrics;
+mod public;
+mod serve;
+mod signing;
+mod state;
+
+pub use config::{Config, ConfigError, LogFormat};
+pub use serve::{open_storage, rotate_signing_key, start, RunningServer};

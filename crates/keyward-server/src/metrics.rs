@@ -1,0 +1,59 @@
+//! Prometheus metrics: requests and latency per endpoint, client-authentication failures by
+//! reason code, tokens issued by method.
+
+use std::{sync::OnceLock, time::Instant};
+
+use axum::{
+    extract::{MatchedPath, Request},
+    middleware::Next,
+    response::Response,
+};
+use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
+
+static HANDLE: OnceLock<Option<PrometheusHandle>> = OnceLock::new();
+
+/// The process-wide recorder (metrics are global; several servers in one test process share it).
+pub(crate) fn handle() -> Option<&'static PrometheusHandle> {
+    HANDLE
+        .get_or_init(|| {
+            let buckets = [
+                0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,
+            ];
+            PrometheusBuilder::new()
+                .set_buckets_for_metric(
+                    Matcher::Full("keyward_http_request_duration_seconds".into()),
+                    &buckets,
+                )
+                .ok()?
+                .install_recorder()
+                .ok()
+        })
+        .as_ref()
+}
+
+pub(crate) fn render() -> String {
+    handle().map(PrometheusHandle::render).unwrap_or_default()
+}
+
+pub(crate) async fn track(req: Request, next: Next) -> Response {
+    let endpoint = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|p| p.as_str().to_owned())
+        .unwrap_or_else(|| "unmatched".to_owned());
+    let start = Instant::now();
+    let resp = next.run(req).await;
+    let status = resp.status().as_u16().to_string();
+    metrics::histogram!("keyward_http_request_duration_seconds", "endpoint" => endpoint.clone())
+        .record(start.elapsed().as_secs_f64());
+    metrics::counter!("keyward_http_requests_total", "endpoint" => endpoint, "status" => status).increment(1);
+    resp
+}
+
+pub(crate) fn auth_failure(reason: &'static str) {
+    metrics::counter!("keyward_client_auth_failures_total", "reason" => reason).increment(1);
+}
+
+pub(crate) fn token_issued(method: &'static str) {
+    metrics::counter!("keyward_tokens_issued_total", "method" => method).increment(1);
+}

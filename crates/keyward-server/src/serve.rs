@@ -1,0 +1,208 @@
+//! Start-up, the router, and graceful shutdown.
+
+use std::{future::Future, net::SocketAddr, sync::Arc, time::Duration};
+
+use axum::{middleware, Router};
+use keyward_client_auth::{Authenticator, ClientSecretMethod};
+use keyward_storage::Storage;
+use keyward_storage_sqlite::SqliteStorage;
+use keyward_types::{Clock, SigningAlg};
+use tokio::{net::TcpListener, sync::oneshot, task::JoinHandle};
+
+use crate::{
+    admin, bootstrap,
+    directory::ClientCache,
+    error::StartError,
+    keyring::Keyring,
+    metrics, public,
+    signing::{self, SigningKeys},
+    state::{AppState, Inner},
+    Config,
+};
+
+/// Opens the database named by `database_url` (SQLite for now; PostgreSQL comes later).
+pub async fn open_storage(url: &str) -> Result<Arc<dyn Storage>, StartError> {
+    if url.starts_with("sqlite:") {
+        let s = SqliteStorage::open(url)
+            .await
+            .map_err(|e| StartError::Storage(e.to_string()))?;
+        Ok(Arc::new(s))
+    } else {
+        Err(StartError::Storage(format!(
+            "unsupported database_url scheme in '{}'; use sqlite://PATH",
+            url.split(':').next().unwrap_or("")
+        )))
+    }
+}
+
+/// `keyward admin rotate-signing-key`: a new active key of `alg`; running nodes pick it up
+/// within `signing_key_reload_seconds`. Returns the new `kid`.
+pub async fn rotate_signing_key(
+    config: &Config,
+    alg: Option<SigningAlg>,
+    clock: &dyn Clock,
+) -> Result<String, StartError> {
+    let storage = open_storage(&config.database_url).await?;
+    let keyring = Keyring::load(config)?;
+    let publish_old_for = time::Duration::seconds(i64::from(config.max_access_token_lifetime));
+    signing::rotate(
+        &*storage,
+        &keyring,
+        alg.unwrap_or(config.token_signing_alg),
+        clock.now(),
+        publish_old_for,
+    )
+    .await
+}
+
+/// A server listening on a socket, serving until [`RunningServer::shutdown`] or drop.
+pub struct RunningServer {
+    pub addr: SocketAddr,
+    pub issuer: String,
+    shutdown: Option<oneshot::Sender<()>>,
+    task: Option<JoinHandle<()>>,
+    background: Vec<JoinHandle<()>>,
+}
+
+impl RunningServer {
+    /// Stops accepting connections and waits for in-flight requests to finish.
+    pub async fn shutdown(mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
+    }
+
+    /// Resolves when the server stopped by itself (it does not, short of a fatal error).
+    pub async fn wait_until(mut self, signal: impl Future<Output = ()>) {
+        signal.await;
+        tracing::info!("shutting down: finishing in-flight requests");
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
+    }
+}
+
+impl Drop for RunningServer {
+    fn drop(&mut self) {
+        for t in &self.background {
+            t.abort();
+        }
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
+}
+
+/// Opens storage, prepares keys and the admin client, binds, and serves in the background.
+pub async fn start(config: Config, clock: Arc<dyn Clock>) -> Result<RunningServer, StartError> {
+    config.validate()?;
+    let _ = metrics::handle();
+    let storage = open_storage(&config.database_url).await?;
+    let keyring = Keyring::load(&config)?;
+    let now = clock.now();
+    let publish_old_for = time::Duration::seconds(i64::from(config.max_access_token_lifetime));
+    signing::ensure_active_key(
+        &*storage,
+        &keyring,
+        config.token_signing_alg,
+        now,
+        publish_old_for,
+    )
+    .await?;
+    bootstrap::ensure_admin_client(&*storage, &keyring, &config, &*clock).await?;
+    let keys = SigningKeys::load(&*storage, &keyring, now).await?;
+
+    let listener = TcpListener::bind(&config.listen)
+        .await
+        .map_err(|e| StartError::Bind {
+            addr: config.listen.clone(),
+            reason: e.to_string(),
+        })?;
+    let addr = listener.local_addr().map_err(|e| StartError::Bind {
+        addr: config.listen.clone(),
+        reason: e.to_string(),
+    })?;
+    let issuer = config
+        .issuer
+        .clone()
+        .unwrap_or_else(|| format!("http://{addr}"))
+        .trim_end_matches('/')
+        .to_owned();
+
+    let mut authenticator = Authenticator::default();
+    authenticator.register(Arc::new(ClientSecretMethod));
+    let methods: Vec<&str> = authenticator.methods().iter().map(|m| m.as_str()).collect();
+    let discovery_body = serde_json::to_vec(&public::discovery_document(&issuer, &methods))
+        .map_err(|e| StartError::Key(e.to_string()))?
+        .into();
+
+    let state = AppState(Arc::new(Inner {
+        clients: ClientCache::new(storage.clone(), config.client_cache_capacity),
+        issuer: issuer.clone(),
+        storage,
+        clock,
+        keyring,
+        keys,
+        authenticator,
+        discovery_body,
+        config,
+    }));
+
+    let app = Router::new()
+        .merge(public::routes())
+        .merge(admin::routes())
+        .layer(middleware::from_fn(metrics::track))
+        .with_state(state.clone());
+
+    let background = vec![spawn_key_reload(state.clone()), spawn_metrics_upkeep()];
+    let (tx, rx) = oneshot::channel::<()>();
+    let task = tokio::spawn(async move {
+        let serve = axum::serve(listener, app).with_graceful_shutdown(async {
+            let _ = rx.await;
+        });
+        if let Err(e) = serve.await {
+            tracing::error!(error = %e, "server stopped");
+        }
+    });
+    tracing::info!(%addr, %issuer, "keyward listening on http://{addr}");
+    Ok(RunningServer {
+        addr,
+        issuer,
+        shutdown: Some(tx),
+        task: Some(task),
+        background,
+    })
+}
+
+fn spawn_key_reload(state: AppState) -> JoinHandle<()> {
+    tokio::spawn(async move {
+        let period = Duration::from_secs(state.config.signing_key_reload_seconds.max(1));
+        loop {
+            tokio::time::sleep(period).await;
+            if let Err(e) = state
+                .keys
+                .reload(&*state.storage, &state.keyring, state.clock.now())
+                .await
+            {
+                tracing::warn!(error = %e, "signing key reload failed; keeping current keys");
+            }
+        }
+    })
+}
+
+fn spawn_metrics_upkeep() -> JoinHandle<()> {
+    tokio::spawn(async {
+        loop {
+            tokio::time::sleep(Duration::from_secs(5)).await;
+            if let Some(h) = metrics::handle() {
+                h.run_upkeep();
+            }
+        }
+    })
+}

@@ -1,0 +1,30 @@
+use std::sync::Arc;
+
+use keyward_client_auth::Authenticator;
+use keyward_storage::Storage;
+use keyward_types::Clock;
+
+use crate::{directory::ClientCache, keyring::Keyring, signing::SigningKeys, Config};
+
+/// Everything a request handler can reach. Cloned per request (it is one `Arc`).
+#[derive(Clone)]
+pub(crate) struct AppState(pub(crate) Arc<Inner>);
+
+pub(crate) struct Inner {
+    pub(crate) config: Config,
+    pub(crate) issuer: String,
+    pub(crate) storage: Arc<dyn Storage>,
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) keyring: Keyring,
+    pub(crate) keys: SigningKeys,
+    pub(crate) clients: ClientCache,
+    pub(crate) authenticator: Authenticator,
+    pub(crate) discovery_body: bytes::Bytes,
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Inner;
+    fn deref(&self) -> &Inner {
+        &self.0
+    }
+}

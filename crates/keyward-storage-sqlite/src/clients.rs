@@ -1,0 +1,190 @@
+use async_trait::async_trait;
+use keyward_storage::{AuditEvent, ClientStore, SecretStore, StorageError};
+use keyward_types::{Client, ClientEntry, ClientId, SecretHash, StoredSecret};
+use sqlx::{Row, Sqlite, Transaction};
+use time::OffsetDateTime;
+
+use crate::{
+    audit,
+    time_col::{db_err, from_col, to_col},
+    SqliteStorage,
+};
+
+fn metadata(client: &Client) -> Result<String, StorageError> {
+    serde_json::to_string(client).map_err(|e| StorageError::Corrupt(e.to_string()))
+}
+
+fn parse_client(json: &str) -> Result<Client, StorageError> {
+    serde_json::from_str(json).map_err(|e| StorageError::Corrupt(format!("client metadata: {e}")))
+}
+
+async fn insert_secret(
+    tx: &mut Transaction<'_, Sqlite>,
+    client_id: &ClientId,
+    s: &StoredSecret,
+) -> Result<(), StorageError> {
+    sqlx::query(
+        "INSERT INTO client_secrets (id, client_id, hash, created_at, expires_at) VALUES (?, ?, ?, ?, ?)",
+    )
+    .bind(&s.id)
+    .bind(client_id.as_str())
+    .bind(s.hash.as_bytes().as_slice())
+    .bind(to_col(s.created_at))
+    .bind(s.expires_at.map(to_col))
+    .execute(&mut **tx)
+    .await
+    .map_err(db_err)?;
+    Ok(())
+}
+
+#[async_trait]
+impl ClientStore for SqliteStorage {
+    async fn insert_client(
+        &self,
+        client: &Client,
+        secret: Option<&StoredSecret>,
+        audit: &AuditEvent,
+    ) -> Result<(), StorageError> {
+        let mut tx = self.pool.begin().await.map_err(db_err)?;
+        sqlx::query("INSERT INTO clients (client_id, metadata, created_at) VALUES (?, ?, ?)")
+            .bind(client.client_id.as_str())
+            .bind(metadata(client)?)
+            .bind(to_col(client.created_at))
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
+        if let Some(s) = secret {
+            insert_secret(&mut tx, &client.client_id, s).await?;
+        }
+        audit::insert(&mut tx, audit).await?;
+        tx.commit().await.map_err(db_err)
+    }
+
+    async fn load_client(&self, client_id: &ClientId) -> Result<Option<ClientEntry>, StorageError> {
+        let mut conn = self.pool.acquire().await.map_err(db_err)?;
+        let Some(row) = sqlx::query("SELECT metadata FROM clients WHERE client_id = ?")
+            .bind(client_id.as_str())
+            .fetch_optional(&mut *conn)
+            .await
+            .map_err(db_err)?
+        else {
+            return Ok(None);
+        };
+        let client = parse_client(row.try_get("metadata").map_err(db_err)?)?;
+        let rows = sqlx::query(
+            "SELECT id, hash, created_at, expires_at FROM client_secrets WHERE client_id = ? ORDER BY created_at DESC",
+        )
+        .bind(client_id.as_str())
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(db_err)?;
+        let secrets = rows
+            .into_iter()
+            .map(|r| {
+                let hash: Vec<u8> = r.try_get("hash").map_err(db_err)?;
+                let expires_at: Option<i64> = r.try_get("expires_at").map_err(db_err)?;
+                Ok(StoredSecret {
+                    id: r.try_get("id").map_err(db_err)?,
+                    hash: SecretHash::from_bytes(&hash)
+                        .ok_or_else(|| StorageError::Corrupt("secret hash length".into()))?,
+                    created_at: from_col(r.try_get("created_at").map_err(db_err)?)?,
+                    expires_at: expires_at.map(from_col).transpose()?,
+                })
+            })
+            .collect::<Result<Vec<_>, StorageError>>()?;
+        Ok(Some(ClientEntry { client, secrets }))
+    }
+
+    async fn list_clients(&self, after: Option<&ClientId>, limit: u32) -> Result<Vec<Client>, StorageError> {
+        let rows = sqlx::query("SELECT metadata FROM clients WHERE client_id > ? ORDER BY client_id LIMIT ?")
+            .bind(after.map(ClientId::as_str).unwrap_or(""))
+            .bind(i64::from(limit))
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db_err)?;
+        rows.iter()
+            .map(|r| parse_client(r.try_get("metadata").map_err(db_err)?))
+            .collect()
+    }
+
+    async fn update_client(&self, client: &Client, audit: &AuditEvent) -> Result<(), StorageError> {
+        let mut tx = self.pool.begin().await.map_err(db_err)?;
+        let done = sqlx::query("UPDATE clients SET metadata = ? WHERE client_id = ?")
+            .bind(metadata(client)?)
+            .bind(client.client_id.as_str())
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
+        if done.rows_affected() == 0 {
+            return Err(StorageError::NotFound);
+        }
+        audit::insert(&mut tx, audit).await?;
+        tx.commit().await.map_err(db_err)
+    }
+
+    async fn delete_client(&self, client_id: &ClientId, audit: &AuditEvent) -> Result<(), StorageError> {
+        let mut tx = self.pool.begin().await.map_err(db_err)?;
+        sqlx::query("DELETE FROM client_secrets WHERE client_id = ?")
+            .bind(client_id.as_str())
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
+        let done = sqlx::query("DELETE FROM clients WHERE client_id = ?")
+            .bind(client_id.as_str())
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
+        if done.rows_affected() == 0 {
+            return Err(StorageError::NotFound);
+        }
+        audit::insert(&mut tx, audit).await?;
+        tx.commit().await.map_err(db_err)
+    }
+}
+
+#[async_trait]
+impl SecretStore for SqliteStorage {
+    async fn rotate_secret(
+        &self,
+        client_id: &ClientId,
+        new: &StoredSecret,
+        previous_valid_until: OffsetDateTime,
+        now: OffsetDateTime,
+        audit: &AuditEvent,
+    ) -> Result<(), StorageError> {
+        let mut tx = self.pool.begin().await.map_err(db_err)?;
+        let exists = sqlx::query("SELECT 1 FROM clients WHERE client_id = ?")
+            .bind(client_id.as_str())
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(db_err)?;
+        if exists.is_none() {
+            return Err(StorageError::NotFound);
+        }
+        // Secrets already in a grace period go now: at most two may ever be valid.
+        sqlx::query("DELETE FROM client_secrets WHERE client_id = ? AND expires_at IS NOT NULL")
+            .bind(client_id.as_str())
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
+        if previous_valid_until > now {
+            sqlx::query(
+                "UPDATE client_secrets SET expires_at = ? WHERE client_id = ? AND expires_at IS NULL",
+            )
+            .bind(to_col(previous_valid_until))
+            .bind(client_id.as_str())
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
+        } else {
+            sqlx::query("DELETE FROM client_secrets WHERE client_id = ?")
+                .bind(client_id.as_str())
+                .execute(&mut *tx)
+                .await
+                .map_err(db_err)?;
+        }
+        insert_secret(&mut tx, client_id, new).await?;
+        audit::insert(&mut tx, audit).await?;
+        tx.commit().await.map_err(db_err)
+    }
+}

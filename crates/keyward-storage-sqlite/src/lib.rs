@@ -1,0 +1,11 @@
+//! The embedded SQLite backend: one file, WAL mode, migrations compiled into the binary and
+//! applied on open. Reads run on a pool of connections; SQLite serialises writers itself.
+#![forbid(unsafe_code)]
+
+mod audit;
+mod clients;
+mod open;
+mod signing_keys;
+mod time_col;
+
+pub use open::{SqliteStorage, SqliteStorageError};

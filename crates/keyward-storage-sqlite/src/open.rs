@@ -1,0 +1,77 @@
+use std::{path::Path, str::FromStr, time::Duration};
+
+use async_trait::async_trait;
+use keyward_storage::{Storage, StorageError};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
+use thiserror::Error;
+
+#[derive(Debug, Error)]
+pub enum SqliteStorageError {
+    #[error("invalid SQLite URL '{url}': {reason}")]
+    BadUrl { url: String, reason: String },
+    #[error("cannot create the database directory {dir}: {reason}")]
+    CreateDir { dir: String, reason: String },
+    #[error("cannot open the database: {0}")]
+    Open(String),
+    #[error("cannot apply migrations: {0}")]
+    Migrate(String),
+}
+
+/// A SQLite database holding everything one keyward node needs.
+#[derive(Debug, Clone)]
+pub struct SqliteStorage {
+    pub(crate) pool: SqlitePool,
+}
+
+impl SqliteStorage {
+    /// Opens (creating it and its directory if needed) the database at a `sqlite://path` URL and
+    /// applies the embedded migrations.
+    pub async fn open(url: &str) -> Result<Self, SqliteStorageError> {
+        let bad = |reason: String| SqliteStorageError::BadUrl {
+            url: url.to_owned(),
+            reason,
+        };
+        let path = url
+            .strip_prefix("sqlite://")
+            .or_else(|| url.strip_prefix("sqlite:"))
+            .ok_or_else(|| bad("expected sqlite://PATH".into()))?;
+        let file = path.split('?').next().unwrap_or(path);
+        if let Some(dir) = Path::new(file).parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|e| SqliteStorageError::CreateDir {
+                dir: dir.display().to_string(),
+                reason: e.to_string(),
+            })?;
+        }
+        let options = SqliteConnectOptions::from_str(url)
+            .map_err(|e| bad(e.to_string()))?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            // FULL: an acknowledged admin write survives a power cut, not only a crash.
+            .synchronous(SqliteSynchronous::Full)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(5));
+        let pool = SqlitePoolOptions::new()
+            .max_connections(4)
+            .connect_with(options)
+            .await
+            .map_err(|e| SqliteStorageError::Open(e.to_string()))?;
+        sqlx::migrate!("./migrations")
+            .run(&pool)
+            .await
+            .map_err(|e| SqliteStorageError::Migrate(e.to_string()))?;
+        Ok(Self { pool })
+    }
+}
+
+#[async_trait]
+impl Storage for SqliteStorage {
+    async fn ping(&self) -> Result<(), StorageError> {
+        sqlx::query("SELECT 1")
+            .execute(&self.pool)
+            .await
+            .map_err(crate::time_col::db_err)?;
+        Ok(())
+    }
+}

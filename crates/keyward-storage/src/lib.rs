@@ -1,0 +1,15 @@
+//! Storage, split into one small trait per concern (clients, secrets, signing keys, audit), so a
+//! handler asks for exactly what it uses, and one conformance suite every backend runs.
+//!
+//! Every write that an admin makes carries its [`AuditEvent`], and a backend stores both in one
+//! transaction: an acknowledged change always has its audit record, and a failed one has neither.
+#![forbid(unsafe_code)]
+
+pub mod conformance;
+mod error;
+mod records;
+mod traits;
+
+pub use error::StorageError;
+pub use records::{AuditEvent, AuditRecord, SigningKeyRecord};
+pub use traits::{AuditStore, ClientStore, SecretStore, SigningKeyStore, Storage};

@@ -1,0 +1,74 @@
+use async_trait::async_trait;
+use keyward_types::{Client, ClientEntry, ClientId, StoredSecret};
+use time::OffsetDateTime;
+
+use crate::{AuditEvent, AuditRecord, SigningKeyRecord, StorageError};
+
+#[async_trait]
+pub trait ClientStore: Send + Sync {
+    /// Inserts a new client with its first secret (if its method uses one). `Conflict` if the
+    /// `client_id` is taken.
+    async fn insert_client(
+        &self,
+        client: &Client,
+        secret: Option<&StoredSecret>,
+        audit: &AuditEvent,
+    ) -> Result<(), StorageError>;
+
+    /// The client and its secrets, as the token path needs them.
+    async fn load_client(&self, client_id: &ClientId) -> Result<Option<ClientEntry>, StorageError>;
+
+    /// Clients ordered by `client_id`, starting after `after` (keyset pagination).
+    async fn list_clients(&self, after: Option<&ClientId>, limit: u32) -> Result<Vec<Client>, StorageError>;
+
+    /// Replaces the stored metadata of an existing client. `NotFound` if there is none.
+    async fn update_client(&self, client: &Client, audit: &AuditEvent) -> Result<(), StorageError>;
+
+    /// Removes a client and everything that belongs to it. `NotFound` if there is none.
+    async fn delete_client(&self, client_id: &ClientId, audit: &AuditEvent) -> Result<(), StorageError>;
+}
+
+#[async_trait]
+pub trait SecretStore: Send + Sync {
+    /// Makes `new` the client's current secret, in one transaction: the secret that was current
+    /// stays valid until `previous_valid_until` (removed at once when that is not after `now`),
+    /// and any older secret is removed, so at most two are ever valid. `NotFound` without client.
+    async fn rotate_secret(
+        &self,
+        client_id: &ClientId,
+        new: &StoredSecret,
+        previous_valid_until: OffsetDateTime,
+        now: OffsetDateTime,
+        audit: &AuditEvent,
+    ) -> Result<(), StorageError>;
+}
+
+#[async_trait]
+pub trait SigningKeyStore: Send + Sync {
+    async fn signing_keys(&self) -> Result<Vec<SigningKeyRecord>, StorageError>;
+
+    /// Adds a new active key; every key that is still active gets `retire_at = retire_others_at`.
+    /// Keys whose `retire_at` is before `now` are deleted.
+    async fn add_signing_key(
+        &self,
+        key: &SigningKeyRecord,
+        retire_others_at: OffsetDateTime,
+        now: OffsetDateTime,
+    ) -> Result<(), StorageError>;
+}
+
+#[async_trait]
+pub trait AuditStore: Send + Sync {
+    /// Records an event that is not part of a write (e.g. a rejected admin request).
+    async fn append_audit(&self, event: &AuditEvent) -> Result<(), StorageError>;
+
+    /// Newest first, starting below `before` (an id from a previous page).
+    async fn list_audit(&self, before: Option<i64>, limit: u32) -> Result<Vec<AuditRecord>, StorageError>;
+}
+
+/// Everything a server node needs from its database.
+#[async_trait]
+pub trait Storage: ClientStore + SecretStore + SigningKeyStore + AuditStore + 'static {
+    /// Cheap round trip for readiness checks.
+    async fn ping(&self) -> Result<(), StorageError>;
+}

@@ -1,0 +1,23 @@
+//! Newtypes shared by every keyward crate. Parsing happens here, at the edge: a value of one of
+//! these types is already valid, so the code that receives it never checks again.
+#![forbid(unsafe_code)]
+
+mod alg;
+mod auth_method;
+mod client;
+mod client_id;
+mod clock;
+mod error;
+mod grant;
+mod scope;
+mod secret;
+
+pub use alg::SigningAlg;
+pub use auth_method::AuthMethod;
+pub use client::{Client, ClientEntry, StoredSecret};
+pub use client_id::ClientId;
+pub use clock::{Clock, ManualClock, SystemClock};
+pub use error::TypeError;
+pub use grant::GrantType;
+pub use scope::Scope;
+pub use secret::{ClientSecret, SecretHash};

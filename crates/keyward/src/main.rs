@@ -1,0 +1,113 @@
+//! `keyward`: the server and its admin commands. This file only wires the parts together.
+#![forbid(unsafe_code)]
+
+use std::{path::PathBuf, process::ExitCode, sync::Arc};
+
+use clap::{Parser, Subcommand};
+use keyward_server::{Config, LogFormat};
+use keyward_types::{SigningAlg, SystemClock};
+
+#[derive(Parser)]
+#[command(
+    name = "keyward",
+    version,
+    about = "OAuth 2.0 authorization server for machine-to-machine clients"
+)]
+struct Cli {
+    /// Configuration file (TOML); every key can also be set as KEYWARD_<KEY>.
+    #[arg(long, global = true, env = "KEYWARD_CONFIG")]
+    config: Option<PathBuf>,
+    /// Log format (overrides `log_format` in the config).
+    #[arg(long, global = true, value_parser = ["text", "json"])]
+    log_format: Option<String>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the server.
+    Serve,
+    /// Administrative commands that work on the database directly.
+    Admin {
+        #[command(subcommand)]
+        command: AdminCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum AdminCommand {
+    /// Add a new active token-signing key; the old one stays published until its tokens expire.
+    RotateSigningKey {
+        /// Algorithm of the new key (default: token_signing_alg from the config).
+        #[arg(long)]
+        alg: Option<SigningAlg>,
+    },
+}
+
+fn init_logging(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("KEYWARD_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match format {
+        LogFormat::Json => builder.json().init(),
+        LogFormat::Text => builder.init(),
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { () = ctrl_c => {}, () = term => {} }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    let mut config = Config::load(cli.config.as_deref())?;
+    if let Some(f) = cli.log_format.as_deref() {
+        config.log_format = if f == "json" {
+            LogFormat::Json
+        } else {
+            LogFormat::Text
+        };
+    }
+    init_logging(config.log_format);
+    match cli.command {
+        Command::Serve => {
+            let server = keyward_server::start(config, Arc::new(SystemClock)).await?;
+            server.wait_until(shutdown_signal()).await;
+            tracing::info!("stopped");
+        }
+        Command::Admin {
+            command: AdminCommand::RotateSigningKey { alg },
+        } => {
+            let kid = keyward_server::rotate_signing_key(&config, alg, &SystemClock).await?;
+            println!("new active signing key: {kid}");
+        }
+    }
+    Ok(())
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    match run(Cli::parse()).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("keyward: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
