@@ -1,0 +1,273 @@
+//! Test harness: a real keyward server on a loopback port, over a temp SQLite file, with a
+//! clock the test moves. Requests go over HTTP with reqwest; state is checked through a second
+//! handle on the same database file.
+#![allow(
+    dead_code,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+use std::sync::Arc;
+
+use base64::{engine::general_purpose::STANDARD, Engine};
+use keyward_server::{Config, RunningServer};
+use keyward_storage::Storage;
+use keyward_types::{ClientId, ManualClock, SigningAlg};
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+use time::OffsetDateTime;
+
+pub const ADMIN_ID: &str = "keyward-admin";
+pub const ADMIN_SECRET: &str = "test-admin-secret-0123456789";
+
+pub struct TestServer {
+    server: Option<RunningServer>,
+    pub base: String,
+    pub http: reqwest::Client,
+    pub clock: ManualClock,
+    pub config: Config,
+    pub dir: tempfile::TempDir,
+}
+
+impl TestServer {
+    pub async fn start() -> Self {
+        Self::start_with(|_| {}).await
+    }
+
+    /// Starts a server; `tune` may change the config (its database and data dir are temp).
+    pub async fn start_with(tune: impl FnOnce(&mut Config)) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let mut config = Config {
+            listen: "127.0.0.1:0".into(),
+            database_url: format!("sqlite://{}/keyward.db", dir.path().display()),
+            data_dir: dir.path().display().to_string(),
+            admin_secret: Some(ADMIN_SECRET.into()),
+            // ES256 keys are generated in microseconds; tests of other algs set their own.
+            token_signing_alg: SigningAlg::ES256,
+            ..Config::default()
+        };
+        tune(&mut config);
+        let clock = ManualClock::new(OffsetDateTime::now_utc());
+        let server = keyward_server::start(config.clone(), Arc::new(clock.clone()))
+            .await
+            .unwrap();
+        let base = format!("http://{}", server.addr);
+        Self {
+            server: Some(server),
+            base,
+            http: reqwest::Client::new(),
+            clock,
+            config,
+            dir,
+        }
+    }
+
+    /// Stops the server (finishing in-flight requests) and starts it again on the same database
+    /// and key files, on a new port.
+    pub async fn restart(&mut self) {
+        if let Some(s) = self.server.take() {
+            s.shutdown().await;
+        }
+        let server = keyward_server::start(self.config.clone(), Arc::new(self.clock.clone()))
+            .await
+            .unwrap();
+        self.base = format!("http://{}", server.addr);
+        self.server = Some(server);
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    /// A second handle on the server's database, to check what was (not) stored.
+    pub async fn storage(&self) -> Arc<dyn Storage> {
+        keyward_server::open_storage(&self.config.database_url)
+            .await
+            .unwrap()
+    }
+
+    /// Every client and its secret hashes, and the audit log length: compare before and after a
+    /// rejected request to show nothing was stored or changed.
+    pub async fn snapshot(&self) -> String {
+        let s = self.storage().await;
+        let mut out = String::new();
+        for c in s.list_clients(None, 10_000).await.unwrap() {
+            let e = s.load_client(&c.client_id).await.unwrap().unwrap();
+            let secrets: Vec<_> = e
+                .secrets
+                .iter()
+                .map(|x| (x.id.clone(), x.hash.as_bytes().to_vec(), x.expires_at))
+                .collect();
+            out.push_str(&format!(
+                "{}|{:?}\n",
+                serde_json::to_string(&e.client).unwrap(),
+                secrets
+            ));
+        }
+        let audit = s.list_audit(None, 500).await.unwrap();
+        let changes = audit.iter().filter(|r| r.event.outcome == "success").count();
+        out.push_str(&format!("successful admin changes: {changes}\n"));
+        out
+    }
+
+    pub async fn client_exists(&self, id: &str) -> bool {
+        self.storage()
+            .await
+            .load_client(&ClientId::parse(id).unwrap())
+            .await
+            .unwrap()
+            .is_some()
+    }
+
+    /// `POST /token` with Basic credentials (form-urlencoded halves, RFC 6749 §2.3.1).
+    pub async fn token_basic(&self, id: &str, secret: &str, form: &[(&str, &str)]) -> reqwest::Response {
+        self.http
+            .post(self.url("/token"))
+            .header("authorization", basic_header(id, secret))
+            .form(form)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// `POST /token` with `client_id` and `client_secret` in the form.
+    pub async fn token_post(&self, id: &str, secret: &str, form: &[(&str, &str)]) -> reqwest::Response {
+        let mut all: Vec<(&str, &str)> = vec![("client_id", id), ("client_secret", secret)];
+        all.extend_from_slice(form);
+        self.http
+            .post(self.url("/token"))
+            .form(&all)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// A token for the bootstrap admin client.
+    pub async fn admin_token(&self) -> String {
+        let resp = self
+            .token_basic(ADMIN_ID, ADMIN_SECRET, &[("grant_type", "client_credentials")])
+            .await;
+        assert_eq!(resp.status(), StatusCode::OK);
+        resp.json::<Value>().await.unwrap()["access_token"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    }
+
+    pub async fn admin(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
+        let token = self.admin_token().await;
+        self.admin_as(&token, method, path, body).await
+    }
+
+    pub async fn admin_as(
+        &self,
+        token: &str,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
+        let mut req = self.http.request(method, self.url(path)).bearer_auth(token);
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let resp = req.send().await.unwrap();
+        let status = resp.status();
+        let text = resp.text().await.unwrap();
+        (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+    }
+
+    /// Registers a client and returns `(client_id, client_secret)`.
+    pub async fn create_client(&self, metadata: Value) -> (String, String) {
+        let (status, body) = self
+            .admin(reqwest::Method::POST, "/admin/clients", Some(metadata))
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        (
+            body["client_id"].as_str().unwrap().to_owned(),
+            body["client_secret"].as_str().unwrap_or_default().to_owned(),
+        )
+    }
+
+    /// A `client_secret_basic` client with scope `read write`.
+    pub async fn basic_client(&self) -> (String, String) {
+        self.create_client(json!({"client_id": "svc-basic", "scope": "read write"}))
+            .await
+    }
+
+    /// A `client_secret_post` client with scope `read write`.
+    pub async fn post_client(&self) -> (String, String) {
+        self.create_client(json!({"client_id": "svc-post", "scope": "read write", "token_endpoint_auth_method": "client_secret_post"}))
+            .await
+    }
+
+    /// The metrics text.
+    pub async fn metrics(&self) -> String {
+        self.http
+            .get(self.url("/metrics"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+    }
+}
+
+pub fn form_escape(s: &str) -> String {
+    url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}
+
+pub fn basic_header(id: &str, secret: &str) -> String {
+    format!(
+        "Basic {}",
+        STANDARD.encode(format!("{}:{}", form_escape(id), form_escape(secret)))
+    )
+}
+
+/// Asserts an RFC 6749 §5.2 error response and returns its body.
+pub async fn assert_error(resp: reqwest::Response, status: StatusCode, error: &str) -> Value {
+    assert_eq!(resp.status(), status);
+    assert_eq!(
+        resp.headers().get("cache-control").map(|v| v.to_str().unwrap()),
+        Some("no-store")
+    );
+    let body: Value = resp.json().await.unwrap();
+    assert_eq!(body["error"], error, "{body}");
+    body
+}
+
+/// Asserts the one `invalid_client` answer every authentication failure gets.
+pub async fn assert_invalid_client(resp: reqwest::Response, used_basic: bool) {
+    let www = resp
+        .headers()
+        .get("www-authenticate")
+        .map(|v| v.to_str().unwrap().to_owned());
+    let body = assert_error(resp, StatusCode::UNAUTHORIZED, "invalid_client").await;
+    assert_eq!(body["error_description"], "client authentication failed");
+    if used_basic {
+        assert_eq!(www.as_deref(), Some("Basic realm=\"keyward\""));
+    }
+}
+
+/// Decodes a JWT's header and claims without verifying (tests verify separately).
+pub fn jwt_parts(token: &str) -> (Value, Value) {
+    let jws = keyward_jose::CompactJws::parse(token).unwrap();
+    let header = token.split('.').next().unwrap();
+    let header: Value = serde_json::from_slice(&keyward_jose::b64_decode(header).unwrap()).unwrap();
+    (header, jws.claims().unwrap())
+}
+
+impl TestServer {
+    /// The test clock's current Unix time.
+    pub fn clock_now(&self) -> i64 {
+        use keyward_types::Clock;
+        self.clock.now().unix_timestamp()
+    }
+}
