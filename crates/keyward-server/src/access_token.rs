@@ -55,8 +55,8 @@ pub(crate) async fn issue(
     }
     .map_err(|e| ApiError::Internal(e.to_string()))?;
     let mut body = json!({"access_token": token, "token_type": "Bearer", "expires_in": lifetime});
-    if !scope.is_empty() {
-        body["scope"] = json!(scope.to_string());
+    if let (false, Some(obj)) = (scope.is_empty(), body.as_object_mut()) {
+        obj.insert("scope".into(), json!(scope.to_string()));
     }
     let mut resp = Json(body).into_response();
     resp.headers_mut()

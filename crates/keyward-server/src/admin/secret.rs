@@ -48,6 +48,7 @@ pub(crate) struct RotateResponse {
     client_secret: String,
     client_secret_expires_at: u64,
     /// Unix time until which the previous secret still works; absent when it stopped at once.
+    #[serde(skip_serializing_if = "Option::is_none")]
     previous_secret_expires_at: Option<i64>,
 }
 
