@@ -2,11 +2,12 @@ use std::{collections::HashMap, sync::Arc};
 
 use async_trait::async_trait;
 use aws_lc_rs::hmac;
-use keyward_types::{AuthMethod, ClientEntry, ClientId};
+use keyward_types::{AuthMethod, Client, ClientEntry, ClientId, SigningAlg};
+use zeroize::Zeroizing;
 use thiserror::Error;
 use time::OffsetDateTime;
 
-use crate::{AuthError, AuthFailure, AuthenticatedClient, Presented};
+use crate::{methods::Checked, AuthError, AuthFailure, AuthenticatedClient, Presented};
 
 /// Where authenticators find clients; the server implements it with its cache over storage.
 #[async_trait]
@@ -18,11 +19,61 @@ pub trait ClientDirectory: Send + Sync {
 #[error("{0}")]
 pub struct DirectoryError(pub String);
 
+/// Server-wide rules for client assertions.
+#[derive(Debug, Clone)]
+pub struct AssertionPolicy {
+    /// The only `aud` accepted (besides the token endpoint for legacy clients).
+    pub issuer: String,
+    pub token_endpoint: String,
+    /// Largest `exp − (iat or now)`, in seconds.
+    pub max_lifetime_secs: i64,
+    pub skew_secs: i64,
+    /// Algorithms accepted when a client pins none.
+    pub allowed_algs: Vec<SigningAlg>,
+}
+
+/// Records a used assertion; see `keyward_storage::ReplayStore`.
+#[async_trait]
+pub trait ReplayGuard: Send + Sync {
+    /// `Ok(true)` the first time, `Ok(false)` for a replay; kept until `expires_at`.
+    async fn first_use(
+        &self,
+        client_id: &ClientId,
+        jti: &str,
+        expires_at: OffsetDateTime,
+        now: OffsetDateTime,
+    ) -> Result<bool, DirectoryError>;
+}
+
+/// Decrypts a stored secret that the server must know in clear (`client_secret_jwt`).
+pub trait SecretVault: Send + Sync {
+    /// `aad` is the secret's id, to which its ciphertext is bound.
+    fn open(&self, aad: &str, sealed: &[u8]) -> Option<Zeroizing<Vec<u8>>>;
+}
+
 /// What an authenticator may need besides the request.
 pub struct AuthContext<'a> {
     pub now: OffsetDateTime,
     /// HMAC key for stored secret hashes.
     pub pepper: &'a hmac::Key,
+    pub policy: &'a AssertionPolicy,
+    pub replay: &'a dyn ReplayGuard,
+    pub vault: &'a dyn SecretVault,
+}
+
+impl AuthContext<'_> {
+    /// The last assertion rule: one atomic insert of `(client_id, jti)`, kept until
+    /// `exp + skew` so that a clock a little behind cannot make an old assertion valid again.
+    pub(crate) async fn first_use(&self, client: &Client, checked: Checked) -> Result<(), AuthFailure> {
+        let keep_until = OffsetDateTime::from_unix_timestamp(checked.exp.saturating_add(self.policy.skew_secs))
+            .map_err(|_| AuthFailure::ExpMissing)?;
+        match self.replay.first_use(&client.client_id, &checked.jti, keep_until, self.now).await {
+            Ok(true) => Ok(()),
+            Ok(false) => Err(AuthFailure::Replayed),
+            // Fail closed: without a replay check there is no token.
+            Err(_) => Err(AuthFailure::ReplayStoreUnavailable),
+        }
+    }
 }
 
 /// One client authentication method. Implement it to add a method: register it with
@@ -69,7 +120,9 @@ impl Authenticator {
         directory: &dyn ClientDirectory,
         ctx: &AuthContext<'_>,
     ) -> Result<AuthenticatedClient, AuthError> {
-        let method = presented.method().ok_or(AuthFailure::NoCredentials)?;
+        if matches!(presented, Presented::None { .. }) {
+            return Err(AuthFailure::NoCredentials.into());
+        }
         let claimed = presented.claimed_client_id().ok_or(AuthFailure::NoCredentials)?;
         let client_id = ClientId::parse(claimed).map_err(|_| AuthFailure::UnknownClient)?;
         let entry = directory
@@ -80,14 +133,16 @@ impl Authenticator {
         if !entry.client.enabled {
             return Err(AuthFailure::ClientDisabled.into());
         }
-        if entry.client.token_endpoint_auth_method != method {
+        let method = entry.client.token_endpoint_auth_method;
+        if !presented.fits(method) {
             return Err(AuthFailure::MethodMismatch.into());
         }
-        let auth = self
-            .by_method
-            .get(&method)
-            .ok_or(AuthFailure::MethodUnavailable)?;
-        auth.verify(presented, &entry, ctx).await?;
-        Ok(AuthenticatedClient::new(entry, method))
+        let auth = self.by_method.get(&method).ok_or(AuthFailure::MethodUnavailable)?;
+        match auth.verify(presented, &entry, ctx).await {
+            Ok(()) => Ok(AuthenticatedClient::new(entry, method)),
+            // Not the client's fault: 503, and never a token without the replay check.
+            Err(AuthFailure::ReplayStoreUnavailable) => Err(AuthError::Unavailable("replay store unavailable".into())),
+            Err(f) => Err(f.into()),
+        }
     }
 }

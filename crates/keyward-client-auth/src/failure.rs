@@ -27,6 +27,59 @@ pub enum AuthFailure {
     MethodUnavailable,
     #[error("secret does not match")]
     SecretMismatch,
+    #[error("client_assertion_type is not urn:ietf:params:oauth:client-assertion-type:jwt-bearer")]
+    AssertionType,
+    #[error("client_assertion is not a compact JWS with a JSON header and claims")]
+    AssertionMalformed,
+    #[error("assertion has no sub")]
+    SubMissing,
+    #[error("assertion alg is none")]
+    AlgNone,
+    #[error("assertion alg is not allowed for this client")]
+    AlgNotAllowed,
+    #[error("assertion typ is not JWT or client-authentication+jwt")]
+    TypInvalid,
+    #[error("iss is not the client_id")]
+    IssMismatch,
+    #[error("sub is not the client_id")]
+    SubMismatch,
+    #[error("aud is missing")]
+    AudMissing,
+    #[error("aud is not exactly this server")]
+    AudMismatch,
+    #[error("exp is missing or not a number")]
+    ExpMissing,
+    #[error("assertion expired")]
+    Expired,
+    #[error("exp is further ahead than the maximum assertion lifetime")]
+    LifetimeTooLong,
+    #[error("iat is in the future")]
+    IatFuture,
+    #[error("nbf is in the future")]
+    NbfFuture,
+    #[error("jti is missing")]
+    JtiMissing,
+    #[error("jti is longer than 256 bytes")]
+    JtiTooLong,
+    #[error("no credential with the assertion's kid")]
+    UnknownKid,
+    #[error("the credential is disabled")]
+    CredentialDisabled,
+    #[error("the credential has expired")]
+    CredentialExpired,
+    #[error("the credential's algorithm differs from the assertion's")]
+    KeyAlgMismatch,
+    #[error("no usable credential for the assertion's algorithm")]
+    NoKeyForAlg,
+    #[error("signature does not verify")]
+    SignatureInvalid,
+    #[error("the client has no usable secret")]
+    NoUsableSecret,
+    #[error("assertion already used")]
+    Replayed,
+    /// Not a client fault: answered with 503, never with a token.
+    #[error("replay store unavailable")]
+    ReplayStoreUnavailable,
 }
 
 impl AuthFailure {
@@ -44,6 +97,32 @@ impl AuthFailure {
             AuthFailure::MethodMismatch => "client.method_mismatch",
             AuthFailure::MethodUnavailable => "client.method_unavailable",
             AuthFailure::SecretMismatch => "secret.mismatch",
+            AuthFailure::AssertionType => "assertion.type_invalid",
+            AuthFailure::AssertionMalformed => "assertion.malformed",
+            AuthFailure::SubMissing => "assertion.sub_missing",
+            AuthFailure::AlgNone => "assertion.alg_none",
+            AuthFailure::AlgNotAllowed => "assertion.alg_not_allowed",
+            AuthFailure::TypInvalid => "assertion.typ_invalid",
+            AuthFailure::IssMismatch => "assertion.iss_mismatch",
+            AuthFailure::SubMismatch => "assertion.sub_mismatch",
+            AuthFailure::AudMissing => "assertion.aud_missing",
+            AuthFailure::AudMismatch => "assertion.aud_mismatch",
+            AuthFailure::ExpMissing => "assertion.exp_missing",
+            AuthFailure::Expired => "assertion.expired",
+            AuthFailure::LifetimeTooLong => "assertion.lifetime_too_long",
+            AuthFailure::IatFuture => "assertion.iat_future",
+            AuthFailure::NbfFuture => "assertion.nbf_future",
+            AuthFailure::JtiMissing => "assertion.jti_missing",
+            AuthFailure::JtiTooLong => "assertion.jti_too_long",
+            AuthFailure::UnknownKid => "key.unknown_kid",
+            AuthFailure::CredentialDisabled => "key.credential_disabled",
+            AuthFailure::CredentialExpired => "key.credential_expired",
+            AuthFailure::KeyAlgMismatch => "key.alg_mismatch",
+            AuthFailure::NoKeyForAlg => "key.none_for_alg",
+            AuthFailure::SignatureInvalid => "signature.invalid",
+            AuthFailure::NoUsableSecret => "secret.none_usable",
+            AuthFailure::Replayed => "assertion.replayed",
+            AuthFailure::ReplayStoreUnavailable => "replay.unavailable",
         }
     }
 }

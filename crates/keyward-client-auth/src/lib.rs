@@ -12,7 +12,10 @@ mod methods;
 mod presented;
 
 pub use authenticated::AuthenticatedClient;
-pub use authenticator::{AuthContext, Authenticator, ClientAuthenticator, ClientDirectory, DirectoryError};
+pub use authenticator::{
+    AssertionPolicy, AuthContext, Authenticator, ClientAuthenticator, ClientDirectory, DirectoryError, ReplayGuard,
+    SecretVault,
+};
 pub use failure::{AuthError, AuthFailure};
-pub use methods::ClientSecretMethod;
-pub use presented::{Presented, TokenRequestCredentials};
+pub use methods::{ClientSecretJwtMethod, ClientSecretMethod, PrivateKeyJwtMethod};
+pub use presented::{Assertion, Presented, TokenRequestCredentials, JWT_BEARER};

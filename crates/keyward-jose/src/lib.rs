@@ -10,13 +10,14 @@
 mod b64;
 mod compact;
 mod error;
-mod jwk;
+mod public_key;
 mod signing_key;
 mod verifying_key;
 
 pub use b64::{b64_decode, b64_encode};
 pub use compact::{CompactJws, JwsHeader};
 pub use error::JoseError;
-pub use jwk::{Jwks, PublicJwk};
+pub use keyward_types::{Jwks, PublicJwk};
+pub use public_key::{check_public_jwk, KeyCheckError};
 pub use signing_key::SigningKey;
-pub use verifying_key::VerifyingKey;
+pub use verifying_key::{verify_hmac, VerifyingKey};

@@ -39,7 +39,8 @@ impl fmt::Debug for SigningKey {
 }
 
 impl SigningKey {
-    /// Algorithms the server can sign its tokens with.
+    /// Algorithms the server can sign its own tokens with. [`SigningKey::from_pkcs8`] loads keys
+    /// for every asymmetric algorithm (clients sign assertions with them).
     pub const SUPPORTED: [SigningAlg; 4] = [
         SigningAlg::RS256,
         SigningAlg::PS256,
@@ -67,33 +68,45 @@ impl SigningKey {
         Self::from_pkcs8(alg, Zeroizing::new(pkcs8))
     }
 
-    /// Loads a stored key. The `kid` is the RFC 7638 thumbprint of the public key, so it is the
+    /// Loads a PKCS#8 private key for `alg`. The `kid` is the RFC 7638 thumbprint of the public key, so it is the
     /// same on every node and after every restart without being stored.
     pub fn from_pkcs8(alg: SigningAlg, pkcs8: Zeroizing<Vec<u8>>) -> Result<Self, JoseError> {
         let (pair, mut public) = match alg {
-            SigningAlg::RS256 | SigningAlg::PS256 => {
+            SigningAlg::RS256
+            | SigningAlg::RS384
+            | SigningAlg::RS512
+            | SigningAlg::PS256
+            | SigningAlg::PS384
+            | SigningAlg::PS512 => {
                 let k = RsaKeyPair::from_pkcs8(&pkcs8).map_err(|_| JoseError::InvalidKey)?;
                 let p = k.public_key();
                 let jwk = PublicJwk::rsa(
                     p.modulus().big_endian_without_leading_zero(),
                     p.exponent().big_endian_without_leading_zero(),
                 );
-                let enc: &'static dyn RsaEncoding = if alg == SigningAlg::RS256 {
-                    &signature::RSA_PKCS1_SHA256
-                } else {
-                    &signature::RSA_PSS_SHA256
+                let enc: &'static dyn RsaEncoding = match alg {
+                    SigningAlg::RS256 => &signature::RSA_PKCS1_SHA256,
+                    SigningAlg::RS384 => &signature::RSA_PKCS1_SHA384,
+                    SigningAlg::RS512 => &signature::RSA_PKCS1_SHA512,
+                    SigningAlg::PS256 => &signature::RSA_PSS_SHA256,
+                    SigningAlg::PS384 => &signature::RSA_PSS_SHA384,
+                    _ => &signature::RSA_PSS_SHA512,
                 };
                 (Pair::Rsa(k, enc), jwk)
             }
-            SigningAlg::ES256 => {
-                let k = EcdsaKeyPair::from_pkcs8(&signature::ECDSA_P256_SHA256_FIXED_SIGNING, &pkcs8)
-                    .map_err(|_| JoseError::InvalidKey)?;
+            SigningAlg::ES256 | SigningAlg::ES384 => {
+                let (params, crv, len) = if alg == SigningAlg::ES256 {
+                    (&signature::ECDSA_P256_SHA256_FIXED_SIGNING, "P-256", 32)
+                } else {
+                    (&signature::ECDSA_P384_SHA384_FIXED_SIGNING, "P-384", 48)
+                };
+                let k = EcdsaKeyPair::from_pkcs8(params, &pkcs8).map_err(|_| JoseError::InvalidKey)?;
                 let point = k.public_key().as_ref();
                 let (x, y) = point
-                    .get(1..33)
-                    .zip(point.get(33..65))
+                    .get(1..1 + len)
+                    .zip(point.get(1 + len..1 + 2 * len))
                     .ok_or(JoseError::InvalidKey)?;
-                let jwk = PublicJwk::ec("P-256", x, y);
+                let jwk = PublicJwk::ec(crv, x, y);
                 (Pair::Ec(k), jwk)
             }
             SigningAlg::EdDSA => {
@@ -172,7 +185,8 @@ impl SigningKey {
         Ok(token)
     }
 
-    fn sign(&self, message: &[u8]) -> Result<Vec<u8>, JoseError> {
+    /// The raw JWS signature over `message` (the JWS signing input).
+    pub fn sign(&self, message: &[u8]) -> Result<Vec<u8>, JoseError> {
         match &self.pair {
             Pair::Rsa(k, enc) => {
                 let mut sig = vec![0u8; k.public_modulus_len()];

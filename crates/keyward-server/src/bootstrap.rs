@@ -38,6 +38,8 @@ pub(crate) async fn ensure_admin_client(
         client_name: Some("keyward bootstrap admin".into()),
         client_uri: None,
         token_endpoint_auth_method: AuthMethod::ClientSecretBasic,
+        token_endpoint_auth_signing_alg: None,
+        legacy_token_endpoint_audience: false,
         grant_types: vec![GrantType::ClientCredentials],
         scope: Scope::parse(ADMIN_SCOPE).map_err(|e| StartError::Key(e.to_string()))?,
         default_audience: None,
@@ -52,6 +54,7 @@ pub(crate) async fn ensure_admin_client(
         hash: SecretHash::compute(&keyring.pepper, &secret),
         created_at: now,
         expires_at: None,
+        encrypted: None,
     };
     let audit = AuditEvent {
         at: now,
@@ -61,7 +64,7 @@ pub(crate) async fn ensure_admin_client(
         outcome: "success".into(),
         detail: json!({"bootstrap": true, "secret_source": if generated { "generated" } else { "config" }}),
     };
-    match storage.insert_client(&client, Some(&record), &audit).await {
+    match storage.insert_client(&client, Some(&record), &[], &audit).await {
         // Another node created it at the same moment: theirs stands.
         Err(StorageError::Conflict(_)) => return Ok(()),
         other => other?,

@@ -39,6 +39,16 @@ pub struct Config {
     /// by `keyward admin rotate-signing-key` or another node.
     pub signing_key_reload_seconds: u64,
     pub log_format: LogFormat,
+    /// Largest `exp − (iat or now)` of a client assertion, in seconds.
+    pub max_assertion_lifetime: u32,
+    /// Tolerance for `iat`/`nbf` ahead of this server's clock, in seconds.
+    pub clock_skew: u32,
+    /// Algorithms client assertions may use when a client pins none.
+    pub assertion_signing_algs: Vec<SigningAlg>,
+    /// Most public keys a `private_key_jwt` client may register.
+    pub max_credentials_per_client: usize,
+    /// How often expired replay entries are purged, in seconds.
+    pub replay_purge_seconds: u64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -65,6 +75,11 @@ impl Default for Config {
             client_cache_capacity: 100_000,
             signing_key_reload_seconds: 5,
             log_format: LogFormat::Text,
+            max_assertion_lifetime: 60,
+            clock_skew: 15,
+            assertion_signing_algs: SigningAlg::ALL.to_vec(),
+            max_credentials_per_client: 2,
+            replay_purge_seconds: 60,
         }
     }
 }
@@ -122,6 +137,11 @@ impl Config {
                 "token_signing_alg {} is not supported; use RS256, PS256, ES256 or EdDSA",
                 self.token_signing_alg
             )));
+        }
+        if self.max_assertion_lifetime == 0 || self.assertion_signing_algs.is_empty() {
+            return Err(ConfigError(
+                "max_assertion_lifetime must be positive and assertion_signing_algs not empty".into(),
+            ));
         }
         if self.admin_secret.as_ref().is_some_and(|s| s.len() < 16) {
             return Err(ConfigError("admin_secret must be at least 16 characters".into()));

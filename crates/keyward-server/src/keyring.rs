@@ -82,6 +82,12 @@ impl Keyring {
     }
 }
 
+impl keyward_client_auth::SecretVault for Keyring {
+    fn open(&self, aad: &str, sealed: &[u8]) -> Option<Zeroizing<Vec<u8>>> {
+        Keyring::open(self, aad, sealed).ok()
+    }
+}
+
 /// 32 key bytes from the configured base64url value, else from `file`, else fresh ones written
 /// to `file` (0600, created exclusively so two processes never write different keys).
 fn key_bytes(configured: Option<&str>, file: &Path, name: &str) -> Result<Zeroizing<Vec<u8>>, StartError> {

@@ -12,6 +12,7 @@ mod error;
 mod keyring;
 mod metrics;
 mod public;
+mod replay;
 mod serve;
 mod signing;
 mod state;

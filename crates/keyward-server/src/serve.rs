@@ -3,7 +3,9 @@
 use std::{future::Future, net::SocketAddr, sync::Arc, time::Duration};
 
 use axum::{middleware, Router};
-use keyward_client_auth::{Authenticator, ClientSecretMethod};
+use keyward_client_auth::{
+    AssertionPolicy, Authenticator, ClientSecretJwtMethod, ClientSecretMethod, PrivateKeyJwtMethod,
+};
 use keyward_storage::Storage;
 use keyward_storage_sqlite::SqliteStorage;
 use keyward_types::{Clock, SigningAlg};
@@ -137,11 +139,21 @@ pub async fn start(config: Config, clock: Arc<dyn Clock>) -> Result<RunningServe
 
     let mut authenticator = Authenticator::default();
     authenticator.register(Arc::new(ClientSecretMethod));
+    authenticator.register(Arc::new(ClientSecretJwtMethod));
+    authenticator.register(Arc::new(PrivateKeyJwtMethod));
+    let policy = AssertionPolicy {
+        token_endpoint: format!("{issuer}/token"),
+        issuer: issuer.clone(),
+        max_lifetime_secs: i64::from(config.max_assertion_lifetime),
+        skew_secs: i64::from(config.clock_skew),
+        allowed_algs: config.assertion_signing_algs.clone(),
+    };
     let methods: Vec<&str> = authenticator.methods().iter().map(|m| m.as_str()).collect();
-    let discovery_body = serde_json::to_vec(&public::discovery_document(&issuer, &methods))
+    let discovery_body = serde_json::to_vec(&public::discovery_document(&issuer, &methods, &policy.allowed_algs))
         .map_err(|e| StartError::Key(e.to_string()))?
         .into();
 
+    let replay = crate::replay::StorageReplay(storage.clone());
     let state = AppState(Arc::new(Inner {
         clients: ClientCache::new(storage.clone(), config.client_cache_capacity),
         issuer: issuer.clone(),
@@ -150,6 +162,8 @@ pub async fn start(config: Config, clock: Arc<dyn Clock>) -> Result<RunningServe
         keyring,
         keys,
         authenticator,
+        replay,
+        policy,
         discovery_body,
         config,
     }));
@@ -160,7 +174,7 @@ pub async fn start(config: Config, clock: Arc<dyn Clock>) -> Result<RunningServe
         .layer(middleware::from_fn(metrics::track))
         .with_state(state.clone());
 
-    let background = vec![spawn_key_reload(state.clone()), spawn_metrics_upkeep()];
+    let background = vec![spawn_key_reload(state.clone()), spawn_metrics_upkeep(), crate::replay::spawn_purge(state.clone())];
     let (tx, rx) = oneshot::channel::<()>();
     let task = tokio::spawn(async move {
         let serve = axum::serve(listener, app).with_graceful_shutdown(async {

@@ -1,6 +1,6 @@
 use std::sync::Arc;
 
-use keyward_client_auth::Authenticator;
+use keyward_client_auth::{AssertionPolicy, Authenticator};
 use keyward_storage::Storage;
 use keyward_types::Clock;
 
@@ -19,6 +19,8 @@ pub(crate) struct Inner {
     pub(crate) keys: SigningKeys,
     pub(crate) clients: ClientCache,
     pub(crate) authenticator: Authenticator,
+    pub(crate) policy: AssertionPolicy,
+    pub(crate) replay: crate::replay::StorageReplay,
     pub(crate) discovery_body: bytes::Bytes,
 }
 

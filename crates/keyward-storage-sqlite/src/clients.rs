@@ -1,6 +1,6 @@
 use async_trait::async_trait;
 use keyward_storage::{AuditEvent, ClientStore, SecretStore, StorageError};
-use keyward_types::{Client, ClientEntry, ClientId, SecretHash, StoredSecret};
+use keyward_types::{Client, ClientEntry, ClientId, Credential, SecretHash, StoredSecret};
 use sqlx::{Row, Sqlite, Transaction};
 use time::OffsetDateTime;
 
@@ -24,16 +24,36 @@ async fn insert_secret(
     s: &StoredSecret,
 ) -> Result<(), StorageError> {
     sqlx::query(
-        "INSERT INTO client_secrets (id, client_id, hash, created_at, expires_at) VALUES (?, ?, ?, ?, ?)",
+        "INSERT INTO client_secrets (id, client_id, hash, created_at, expires_at, encrypted) VALUES (?, ?, ?, ?, ?, ?)",
     )
     .bind(&s.id)
     .bind(client_id.as_str())
     .bind(s.hash.as_bytes().as_slice())
     .bind(to_col(s.created_at))
     .bind(s.expires_at.map(to_col))
+    .bind(s.encrypted.as_deref())
     .execute(&mut **tx)
     .await
     .map_err(db_err)?;
+    Ok(())
+}
+
+pub(crate) async fn insert_credential(
+    tx: &mut Transaction<'_, Sqlite>,
+    client_id: &ClientId,
+    c: &Credential,
+) -> Result<(), StorageError> {
+    let data = serde_json::to_string(c).map_err(|e| StorageError::Corrupt(e.to_string()))?;
+    sqlx::query("INSERT INTO credentials (id, client_id, kid, thumbprint, data, created_at) VALUES (?, ?, ?, ?, ?, ?)")
+        .bind(&c.id)
+        .bind(client_id.as_str())
+        .bind(&c.kid)
+        .bind(&c.thumbprint)
+        .bind(data)
+        .bind(to_col(c.created_at))
+        .execute(&mut **tx)
+        .await
+        .map_err(db_err)?;
     Ok(())
 }
 
@@ -43,6 +63,7 @@ impl ClientStore for SqliteStorage {
         &self,
         client: &Client,
         secret: Option<&StoredSecret>,
+        credentials: &[Credential],
         audit: &AuditEvent,
     ) -> Result<(), StorageError> {
         let mut tx = self.pool.begin().await.map_err(db_err)?;
@@ -55,6 +76,9 @@ impl ClientStore for SqliteStorage {
             .map_err(db_err)?;
         if let Some(s) = secret {
             insert_secret(&mut tx, &client.client_id, s).await?;
+        }
+        for c in credentials {
+            insert_credential(&mut tx, &client.client_id, c).await?;
         }
         audit::insert(&mut tx, audit).await?;
         tx.commit().await.map_err(db_err)
@@ -72,7 +96,7 @@ impl ClientStore for SqliteStorage {
         };
         let client = parse_client(row.try_get("metadata").map_err(db_err)?)?;
         let rows = sqlx::query(
-            "SELECT id, hash, created_at, expires_at FROM client_secrets WHERE client_id = ? ORDER BY created_at DESC",
+            "SELECT id, hash, created_at, expires_at, encrypted FROM client_secrets WHERE client_id = ? ORDER BY created_at DESC",
         )
         .bind(client_id.as_str())
         .fetch_all(&mut *conn)
@@ -89,10 +113,23 @@ impl ClientStore for SqliteStorage {
                         .ok_or_else(|| StorageError::Corrupt("secret hash length".into()))?,
                     created_at: from_col(r.try_get("created_at").map_err(db_err)?)?,
                     expires_at: expires_at.map(from_col).transpose()?,
+                    encrypted: r.try_get("encrypted").map_err(db_err)?,
                 })
             })
             .collect::<Result<Vec<_>, StorageError>>()?;
-        Ok(Some(ClientEntry { client, secrets }))
+        let rows = sqlx::query("SELECT data FROM credentials WHERE client_id = ? ORDER BY created_at, id")
+            .bind(client_id.as_str())
+            .fetch_all(&mut *conn)
+            .await
+            .map_err(db_err)?;
+        let credentials = rows
+            .iter()
+            .map(|r| {
+                let data: String = r.try_get("data").map_err(db_err)?;
+                serde_json::from_str(&data).map_err(|e| StorageError::Corrupt(format!("credential: {e}")))
+            })
+            .collect::<Result<Vec<Credential>, StorageError>>()?;
+        Ok(Some(ClientEntry { client, secrets, credentials }))
     }
 
     async fn list_clients(&self, after: Option<&ClientId>, limit: u32) -> Result<Vec<Client>, StorageError> {
@@ -124,11 +161,9 @@ impl ClientStore for SqliteStorage {
 
     async fn delete_client(&self, client_id: &ClientId, audit: &AuditEvent) -> Result<(), StorageError> {
         let mut tx = self.pool.begin().await.map_err(db_err)?;
-        sqlx::query("DELETE FROM client_secrets WHERE client_id = ?")
-            .bind(client_id.as_str())
-            .execute(&mut *tx)
-            .await
-            .map_err(db_err)?;
+        for sql in ["DELETE FROM client_secrets WHERE client_id = ?", "DELETE FROM credentials WHERE client_id = ?"] {
+            sqlx::query(sql).bind(client_id.as_str()).execute(&mut *tx).await.map_err(db_err)?;
+        }
         let done = sqlx::query("DELETE FROM clients WHERE client_id = ?")
             .bind(client_id.as_str())
             .execute(&mut *tx)

@@ -5,6 +5,7 @@
 mod audit;
 mod clients;
 mod open;
+mod replay;
 mod signing_keys;
 mod time_col;
 

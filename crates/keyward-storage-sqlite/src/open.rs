@@ -2,6 +2,7 @@ use std::{path::Path, str::FromStr, time::Duration};
 
 use async_trait::async_trait;
 use keyward_storage::{Storage, StorageError};
+use sqlx::ConnectOptions;
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
@@ -23,6 +24,7 @@ pub enum SqliteStorageError {
 #[derive(Debug, Clone)]
 pub struct SqliteStorage {
     pub(crate) pool: SqlitePool,
+    pub(crate) replay: crate::replay::ReplayWriter,
 }
 
 impl SqliteStorage {
@@ -54,14 +56,15 @@ impl SqliteStorage {
             .busy_timeout(Duration::from_secs(5));
         let pool = SqlitePoolOptions::new()
             .max_connections(4)
-            .connect_with(options)
+            .connect_with(options.clone())
             .await
             .map_err(|e| SqliteStorageError::Open(e.to_string()))?;
         sqlx::migrate!("./migrations")
             .run(&pool)
             .await
             .map_err(|e| SqliteStorageError::Migrate(e.to_string()))?;
-        Ok(Self { pool })
+        let writer = options.connect().await.map_err(|e| SqliteStorageError::Open(e.to_string()))?;
+        Ok(Self { pool, replay: crate::replay::ReplayWriter::spawn(writer) })
     }
 }
 

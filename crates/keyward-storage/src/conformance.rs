@@ -4,7 +4,9 @@
 //! Each check returns `Err` with what went wrong rather than panicking, so it can live in
 //! non-test code under the workspace's no-panic lints.
 
-use keyward_types::{AuthMethod, Client, ClientId, GrantType, Scope, SecretHash, StoredSecret};
+use keyward_types::{
+    AuthMethod, Client, ClientId, Credential, GrantType, PublicJwk, Scope, SecretHash, SigningAlg, StoredSecret,
+};
 use time::{macros::datetime, Duration, OffsetDateTime};
 
 use crate::{AuditEvent, SigningKeyRecord, Storage, StorageError};
@@ -31,6 +33,8 @@ pub fn sample_client(id: &str) -> Result<Client, String> {
         client_name: Some(format!("name of {id}")),
         client_uri: None,
         token_endpoint_auth_method: AuthMethod::ClientSecretBasic,
+        token_endpoint_auth_signing_alg: None,
+        legacy_token_endpoint_audience: false,
         grant_types: vec![GrantType::ClientCredentials],
         scope: Scope::parse("read write").map_err(|e| e.to_string())?,
         default_audience: None,
@@ -48,6 +52,7 @@ fn secret(id: &str, byte: u8, expires_at: Option<OffsetDateTime>) -> Result<Stor
         hash: SecretHash::from_bytes(&[byte; 32]).ok_or("hash")?,
         created_at: T0,
         expires_at,
+        encrypted: None,
     })
 }
 
@@ -64,7 +69,7 @@ fn audit(action: &str, target: &str) -> AuditEvent {
 
 pub async fn inserts_and_loads_client(s: &dyn Storage) -> Check {
     let c = sample_client("c1")?;
-    s.insert_client(&c, Some(&secret("s1", 1, None)?), &audit("client.create", "c1"))
+    s.insert_client(&c, Some(&secret("s1", 1, None)?), &[], &audit("client.create", "c1"))
         .await
         .map_err(err)?;
     let entry = s
@@ -86,13 +91,13 @@ pub async fn inserts_and_loads_client(s: &dyn Storage) -> Check {
 
 pub async fn rejects_duplicate_client_id_and_keeps_first(s: &dyn Storage) -> Check {
     let c = sample_client("dup")?;
-    s.insert_client(&c, None, &audit("client.create", "dup"))
+    s.insert_client(&c, None, &[], &audit("client.create", "dup"))
         .await
         .map_err(err)?;
     let mut other = c.clone();
     other.client_name = Some("second".into());
     let second = s
-        .insert_client(&other, None, &audit("client.create", "dup"))
+        .insert_client(&other, None, &[], &audit("client.create", "dup"))
         .await;
     ensure(
         matches!(second, Err(StorageError::Conflict(_))),
@@ -109,7 +114,7 @@ pub async fn rejects_duplicate_client_id_and_keeps_first(s: &dyn Storage) -> Che
 
 pub async fn lists_clients_in_pages(s: &dyn Storage) -> Check {
     for id in ["b", "a", "d", "c", "e"] {
-        s.insert_client(&sample_client(id)?, None, &audit("client.create", id))
+        s.insert_client(&sample_client(id)?, None, &[], &audit("client.create", id))
             .await
             .map_err(err)?;
     }
@@ -123,7 +128,7 @@ pub async fn lists_clients_in_pages(s: &dyn Storage) -> Check {
 
 pub async fn updates_and_deletes_client_with_audit(s: &dyn Storage) -> Check {
     let mut c = sample_client("u1")?;
-    s.insert_client(&c, Some(&secret("s", 1, None)?), &audit("client.create", "u1"))
+    s.insert_client(&c, Some(&secret("s", 1, None)?), &[], &audit("client.create", "u1"))
         .await
         .map_err(err)?;
     c.enabled = false;
@@ -163,7 +168,7 @@ pub async fn updates_and_deletes_client_with_audit(s: &dyn Storage) -> Check {
 
 pub async fn rotation_keeps_at_most_two_secrets(s: &dyn Storage) -> Check {
     let c = sample_client("r1")?;
-    s.insert_client(&c, Some(&secret("s1", 1, None)?), &audit("client.create", "r1"))
+    s.insert_client(&c, Some(&secret("s1", 1, None)?), &[], &audit("client.create", "r1"))
         .await
         .map_err(err)?;
     let grace_end = T0 + Duration::hours(1);
@@ -266,6 +271,101 @@ pub async fn audit_log_pages_newest_first(s: &dyn Storage) -> Check {
     ensure(targets(&p2) == ["t2", "t1", "t0"], "second page")
 }
 
+pub async fn stores_credentials_and_encrypted_secret_with_client(s: &dyn Storage) -> Check {
+    let mut c = sample_client("jwt1")?;
+    c.token_endpoint_auth_method = AuthMethod::PrivateKeyJwt;
+    let jwk = PublicJwk::ed25519(&[7u8; 32]);
+    let cred = Credential {
+        id: "cred-1".into(),
+        name: Some("laptop".into()),
+        kid: "k1".into(),
+        alg: SigningAlg::EdDSA,
+        thumbprint: jwk.thumbprint(),
+        jwk,
+        created_at: T0,
+        expires_at: Some(T0 + Duration::days(30)),
+        enabled: true,
+    };
+    let mut sec = secret("enc", 9, None)?;
+    sec.encrypted = Some(vec![1, 2, 3, 4]);
+    s.insert_client(&c, Some(&sec), std::slice::from_ref(&cred), &audit("client.create", "jwt1"))
+        .await
+        .map_err(err)?;
+    let e = s.load_client(&c.client_id).await.map_err(err)?.ok_or("missing")?;
+    ensure(e.credentials == vec![cred.clone()], "credential round trip")?;
+    ensure(e.secrets.first().and_then(|x| x.encrypted.clone()) == Some(vec![1, 2, 3, 4]), "encrypted secret")?;
+    // A duplicate thumbprint makes the whole insert fail: all or nothing.
+    let c2 = sample_client("jwt2")?;
+    let mut dup = cred.clone();
+    dup.id = "cred-2".into();
+    let r = s
+        .insert_client(&c2, None, &[cred.clone(), dup], &audit("client.create", "jwt2"))
+        .await;
+    ensure(r.is_err(), "duplicate thumbprint within a client must fail")?;
+    ensure(s.load_client(&c2.client_id).await.map_err(err)?.is_none(), "failed insert left a client")?;
+    s.delete_client(&c.client_id, &audit("client.delete", "jwt1")).await.map_err(err)?;
+    let c3 = sample_client("jwt1")?;
+    s.insert_client(&c3, None, &[], &audit("client.create", "jwt1")).await.map_err(err)?;
+    let e = s.load_client(&c3.client_id).await.map_err(err)?.ok_or("missing")?;
+    ensure(e.credentials.is_empty(), "delete removed the credentials")
+}
+
+pub async fn replay_store_accepts_each_jti_once(s: &dyn Storage) -> Check {
+    let a = ClientId::parse("a").map_err(|e| e.to_string())?;
+    let b = ClientId::parse("b").map_err(|e| e.to_string())?;
+    let exp = T0 + Duration::seconds(75);
+    ensure(s.insert_once(&a, "j1", exp, T0).await.map_err(err)?, "first use accepted")?;
+    ensure(!s.insert_once(&a, "j1", exp, T0).await.map_err(err)?, "second use is a replay")?;
+    ensure(s.insert_once(&b, "j1", exp, T0).await.map_err(err)?, "same jti, other client")?;
+    let later = exp + Duration::seconds(1);
+    ensure(
+        !s.insert_once(&a, "j1", exp, exp - Duration::seconds(1)).await.map_err(err)?,
+        "still a replay just before expiry",
+    )?;
+    ensure(
+        s.insert_once(&a, "j1", later + Duration::seconds(60), later).await.map_err(err)?,
+        "an expired entry no longer blocks",
+    )?;
+    ensure(s.replay_entries().await.map_err(err)? == 2, "two entries")?;
+    let purged = s.purge_expired(later + Duration::seconds(600)).await.map_err(err)?;
+    ensure(purged == 2, "purge removes expired entries")?;
+    ensure(s.replay_entries().await.map_err(err)? == 0, "store empty after purge")
+}
+
+pub async fn replay_store_is_atomic_under_concurrency(s: &dyn Storage) -> Check {
+    let a = ClientId::parse("a").map_err(|e| e.to_string())?;
+    let exp = T0 + Duration::seconds(75);
+    let attempts = (0..64).map(|_| s.insert_once(&a, "same", exp, T0));
+    let results = futures_join_all(attempts).await;
+    let winners = results.iter().filter(|r| matches!(r, Ok(true))).count();
+    ensure(results.iter().all(Result::is_ok), "no errors")?;
+    ensure(winners == 1, &format!("exactly one of 64 concurrent inserts wins, got {winners}"))
+}
+
+/// A minimal `join_all` (polls every future concurrently) to avoid a dependency for one use.
+async fn futures_join_all<F: std::future::Future>(futs: impl Iterator<Item = F>) -> Vec<F::Output> {
+    let mut pinned: Vec<_> = futs.map(Box::pin).collect();
+    let mut out: Vec<Option<F::Output>> = pinned.iter().map(|_| None).collect();
+    std::future::poll_fn(|cx| {
+        let mut pending = false;
+        for (f, slot) in pinned.iter_mut().zip(out.iter_mut()) {
+            if slot.is_none() {
+                match f.as_mut().poll(cx) {
+                    std::task::Poll::Ready(v) => *slot = Some(v),
+                    std::task::Poll::Pending => pending = true,
+                }
+            }
+        }
+        if pending {
+            std::task::Poll::Pending
+        } else {
+            std::task::Poll::Ready(())
+        }
+    })
+    .await;
+    out.into_iter().flatten().collect()
+}
+
 /// Expands to one `#[tokio::test]` per conformance check. `$make` is an async expression that
 /// returns `(backend, guard)`: a fresh, empty backend, and whatever must live as long as it
 /// (a temp directory, a schema to drop).
@@ -279,7 +379,10 @@ macro_rules! conformance_tests {
             updates_and_deletes_client_with_audit,
             rotation_keeps_at_most_two_secrets,
             signing_keys_rotate_and_expire,
-            audit_log_pages_newest_first
+            audit_log_pages_newest_first,
+            stores_credentials_and_encrypted_secret_with_client,
+            replay_store_accepts_each_jti_once,
+            replay_store_is_atomic_under_concurrency
         );
     };
     (@each $make:expr; $($name:ident),*) => {

@@ -1,17 +1,18 @@
 use async_trait::async_trait;
-use keyward_types::{Client, ClientEntry, ClientId, StoredSecret};
+use keyward_types::{Client, ClientEntry, ClientId, Credential, StoredSecret};
 use time::OffsetDateTime;
 
 use crate::{AuditEvent, AuditRecord, SigningKeyRecord, StorageError};
 
 #[async_trait]
 pub trait ClientStore: Send + Sync {
-    /// Inserts a new client with its first secret (if its method uses one). `Conflict` if the
-    /// `client_id` is taken.
+    /// Inserts a new client with its first secret (if its method uses one) and its initial
+    /// credentials, all or nothing. `Conflict` if the `client_id` is taken.
     async fn insert_client(
         &self,
         client: &Client,
         secret: Option<&StoredSecret>,
+        credentials: &[Credential],
         audit: &AuditEvent,
     ) -> Result<(), StorageError>;
 
@@ -57,6 +58,29 @@ pub trait SigningKeyStore: Send + Sync {
     ) -> Result<(), StorageError>;
 }
 
+/// The assertion replay store (RFC 7523 §3 item 7): a `(client_id, jti)` pair is accepted once
+/// until it expires. The insert is the check: two concurrent uses of one assertion race on one
+/// atomic insert, and exactly one wins.
+#[async_trait]
+pub trait ReplayStore: Send + Sync {
+    /// `true` if the pair was not in the store (now it is, until `expires_at`); `false` if an
+    /// unexpired entry exists: a replay. An entry whose `expires_at` is not after `now` no
+    /// longer counts. Returns only once the entry is durable.
+    async fn insert_once(
+        &self,
+        client_id: &ClientId,
+        jti: &str,
+        expires_at: OffsetDateTime,
+        now: OffsetDateTime,
+    ) -> Result<bool, StorageError>;
+
+    /// Deletes expired entries; returns how many.
+    async fn purge_expired(&self, now: OffsetDateTime) -> Result<u64, StorageError>;
+
+    /// Number of stored entries, expired or not (for tests and metrics).
+    async fn replay_entries(&self) -> Result<u64, StorageError>;
+}
+
 #[async_trait]
 pub trait AuditStore: Send + Sync {
     /// Records an event that is not part of a write (e.g. a rejected admin request).
@@ -68,7 +92,9 @@ pub trait AuditStore: Send + Sync {
 
 /// Everything a server node needs from its database.
 #[async_trait]
-pub trait Storage: ClientStore + SecretStore + SigningKeyStore + AuditStore + 'static {
+pub trait Storage:
+    ClientStore + SecretStore + SigningKeyStore + ReplayStore + AuditStore + 'static
+{
     /// Cheap round trip for readiness checks.
     async fn ping(&self) -> Result<(), StorageError>;
 }

@@ -12,21 +12,46 @@ use crate::TypeError;
 pub enum AuthMethod {
     ClientSecretBasic,
     ClientSecretPost,
+    /// RFC 7523 assertion signed with the client's shared secret (HS256/384/512).
+    ClientSecretJwt,
+    /// RFC 7523 assertion signed with one of the client's registered private keys.
+    PrivateKeyJwt,
 }
 
 impl AuthMethod {
-    pub const ALL: [AuthMethod; 2] = [AuthMethod::ClientSecretBasic, AuthMethod::ClientSecretPost];
+    pub const ALL: [AuthMethod; 4] = [
+        AuthMethod::ClientSecretBasic,
+        AuthMethod::ClientSecretPost,
+        AuthMethod::ClientSecretJwt,
+        AuthMethod::PrivateKeyJwt,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
             AuthMethod::ClientSecretBasic => "client_secret_basic",
             AuthMethod::ClientSecretPost => "client_secret_post",
+            AuthMethod::ClientSecretJwt => "client_secret_jwt",
+            AuthMethod::PrivateKeyJwt => "private_key_jwt",
         }
     }
 
     /// Whether the server keeps a shared secret for clients of this method.
     pub fn uses_secret(self) -> bool {
-        matches!(self, AuthMethod::ClientSecretBasic | AuthMethod::ClientSecretPost)
+        matches!(
+            self,
+            AuthMethod::ClientSecretBasic | AuthMethod::ClientSecretPost | AuthMethod::ClientSecretJwt
+        )
+    }
+
+    /// Whether the server must be able to recover the secret in clear (to compute an HMAC),
+    /// so it stores it encrypted rather than only hashed.
+    pub fn needs_clear_secret(self) -> bool {
+        matches!(self, AuthMethod::ClientSecretJwt)
+    }
+
+    /// Whether clients of this method authenticate with a signed JWT (RFC 7523).
+    pub fn uses_assertion(self) -> bool {
+        matches!(self, AuthMethod::ClientSecretJwt | AuthMethod::PrivateKeyJwt)
     }
 }
 

@@ -1,7 +1,7 @@
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-use crate::{AuthMethod, ClientId, GrantType, Scope, SecretHash};
+use crate::{AuthMethod, ClientId, GrantType, PublicJwk, Scope, SecretHash, SigningAlg};
 
 /// A registered client, as stored. Field names follow RFC 7591 where one exists.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -10,6 +10,13 @@ pub struct Client {
     pub client_name: Option<String>,
     pub client_uri: Option<String>,
     pub token_endpoint_auth_method: AuthMethod,
+    /// Pins the one JWS algorithm the client's assertions may use (RFC 7591).
+    #[serde(default)]
+    pub token_endpoint_auth_signing_alg: Option<SigningAlg>,
+    /// Accept the token endpoint URL as an assertion `aud`, for client libraries that send it
+    /// instead of the issuer. Off by default.
+    #[serde(default)]
+    pub legacy_token_endpoint_audience: bool,
     pub grant_types: Vec<GrantType>,
     pub scope: Scope,
     /// `aud` of tokens issued without a `resource` parameter; the issuer when absent.
@@ -40,6 +47,9 @@ pub struct StoredSecret {
     pub created_at: OffsetDateTime,
     /// `None` for the current secret; set when a rotation starts the grace period.
     pub expires_at: Option<OffsetDateTime>,
+    /// AES-256-GCM of the clear secret under the server's key-encryption key, for methods that
+    /// need it (`client_secret_jwt`); `None` where only the hash is kept.
+    pub encrypted: Option<Vec<u8>>,
 }
 
 impl StoredSecret {
@@ -48,9 +58,34 @@ impl StoredSecret {
     }
 }
 
+/// A public key registered for a `private_key_jwt` client (one entry of its credential list).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Credential {
+    pub id: String,
+    pub name: Option<String>,
+    pub kid: String,
+    pub alg: SigningAlg,
+    /// RFC 7638 thumbprint of `jwk`; unique per client.
+    pub thumbprint: String,
+    pub jwk: PublicJwk,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub expires_at: Option<OffsetDateTime>,
+    pub enabled: bool,
+}
+
+impl Credential {
+    /// Disabled or expired credentials never verify anything.
+    pub fn is_usable_at(&self, now: OffsetDateTime) -> bool {
+        self.enabled && self.expires_at.is_none_or(|exp| now < exp)
+    }
+}
+
 /// What the token path needs of a client, loaded together and cached as one value.
 #[derive(Debug, Clone)]
 pub struct ClientEntry {
     pub client: Client,
     pub secrets: Vec<StoredSecret>,
+    pub credentials: Vec<Credential>,
 }

@@ -9,15 +9,17 @@ mod client_id;
 mod clock;
 mod error;
 mod grant;
+mod jwk;
 mod scope;
 mod secret;
 
 pub use alg::SigningAlg;
 pub use auth_method::AuthMethod;
-pub use client::{Client, ClientEntry, StoredSecret};
+pub use client::{Client, ClientEntry, Credential, StoredSecret};
 pub use client_id::ClientId;
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::TypeError;
 pub use grant::GrantType;
+pub use jwk::{Jwks, PublicJwk};
 pub use scope::Scope;
 pub use secret::{ClientSecret, SecretHash};

@@ -12,7 +12,7 @@ use serde_json::{json, Value};
 use utoipa::{IntoParams, ToSchema};
 
 use super::{
-    metadata::{parse_json, ClientMetadata, ClientView},
+    metadata::{credentials_from_jwks, parse_json, ClientMetadata, ClientView},
     secret::new_secret,
     Admin, ADMIN_SCOPE, BOOTSTRAP_CLIENT,
 };
@@ -113,9 +113,12 @@ pub(crate) async fn create(
 ) -> Result<Response, ApiError> {
     let result = async {
         let meta: ClientMetadata = parse_json(&body)?;
-        let client = meta.into_client(None, app.clock.now(), &app.config)?;
+        let jwks = meta.jwks.clone();
+        let now = app.clock.now();
+        let client = meta.into_client(None, now, &app.config)?;
+        let credentials = credentials_from_jwks(jwks.as_ref(), &client, now, &app.config)?;
         let secret = if client.token_endpoint_auth_method.uses_secret() {
-            Some(new_secret(&app, &client.client_id)?)
+            Some(new_secret(&app, &client.client_id, client.token_endpoint_auth_method)?)
         } else {
             None
         };
@@ -125,10 +128,13 @@ pub(crate) async fn create(
             "client.create",
             client.client_id.as_str(),
             "success",
-            json!({"token_endpoint_auth_method": client.token_endpoint_auth_method.as_str()}),
+            json!({
+                "token_endpoint_auth_method": client.token_endpoint_auth_method.as_str(),
+                "credentials": credentials.iter().map(|c| json!({"kid": c.kid, "thumbprint": c.thumbprint})).collect::<Vec<_>>(),
+            }),
         );
         app.storage
-            .insert_client(&client, secret.as_ref().map(|s| &s.1), &audit)
+            .insert_client(&client, secret.as_ref().map(|s| &s.1), &credentials, &audit)
             .await
             .map_err(|e| match ApiError::from(e) {
                 ApiError::Conflict(_) => {
@@ -137,17 +143,17 @@ pub(crate) async fn create(
                 other => other,
             })?;
         app.clients.invalidate(&client.client_id);
-        Ok::<_, ApiError>((client, secret))
+        Ok::<_, ApiError>((client, secret, credentials))
     }
     .await;
-    let (client, secret) = match result {
+    let (client, secret, credentials) = match result {
         Ok(v) => v,
         Err(e) => return Err(audit_failure(&app, &admin, "client.create", "-", e).await),
     };
     tracing::info!(client_id = %client.client_id, actor = %admin.actor, "client created");
     let has_secret = secret.is_some();
     let body = ClientCreated {
-        client: ClientView::from(&client),
+        client: ClientView::with_keys(&client, &credentials),
         client_secret: secret.map(|s| s.0.expose().to_owned()),
         client_secret_expires_at: has_secret.then_some(0),
     };
@@ -196,7 +202,8 @@ pub(crate) async fn read(
     Path(id): Path<String>,
 ) -> Result<Json<ClientView>, ApiError> {
     let id = parse_id(&id)?;
-    Ok(Json(ClientView::from(&load(&app, &id).await?)))
+    let entry = app.storage.load_client(&id).await?.ok_or_else(|| ApiError::NotFound(format!("no client '{id}'")))?;
+    Ok(Json(ClientView::with_keys(&entry.client, &entry.credentials)))
 }
 
 /// Change metadata: the fields sent replace the stored ones (`null` resets a field to its
@@ -213,6 +220,12 @@ pub(crate) async fn update(
         let id = parse_id(&id)?;
         let current = load(&app, &id).await?;
         let patch: serde_json::Map<String, Value> = parse_json(&body)?;
+        if patch.contains_key("jwks") {
+            return Err(ApiError::InvalidClientMetadata {
+                field: "jwks".into(),
+                message: "keys are registered with the client; changing them by PATCH is not supported yet".into(),
+            });
+        }
         let mut merged = serde_json::to_value(ClientMetadata::from(&current))
             .map_err(|e| ApiError::Internal(e.to_string()))?;
         if let Some(obj) = merged.as_object_mut() {
@@ -233,12 +246,11 @@ pub(crate) async fn update(
                 "the bootstrap admin client cannot be disabled or lose scope keyward:admin".into(),
             ));
         }
-        if updated.token_endpoint_auth_method.uses_secret()
-            != current.token_endpoint_auth_method.uses_secret()
-        {
+        let (old, new) = (current.token_endpoint_auth_method, updated.token_endpoint_auth_method);
+        if old.uses_secret() != new.uses_secret() || old.needs_clear_secret() != new.needs_clear_secret() {
             return Err(ApiError::InvalidClientMetadata {
                 field: "token_endpoint_auth_method".into(),
-                message: "cannot switch between secret and non-secret methods; register a new client".into(),
+                message: "cannot switch to a method that keeps its secret or keys differently; register a new client".into(),
             });
         }
         let fields: Vec<&String> = patch.keys().collect();

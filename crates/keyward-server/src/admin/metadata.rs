@@ -1,7 +1,8 @@
 //! Client metadata in and out of the admin API: RFC 7591 names, every field validated at the
 //! edge with an error that names it.
 
-use keyward_types::{AuthMethod, Client, ClientId, GrantType, Scope};
+use keyward_jose::check_public_jwk;
+use keyward_types::{AuthMethod, Client, ClientId, Credential, GrantType, PublicJwk, Scope, SigningAlg};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use utoipa::ToSchema;
@@ -23,6 +24,19 @@ pub(crate) struct ClientMetadata {
     /// `client_secret_basic` (default) or `client_secret_post`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub token_endpoint_auth_method: Option<String>,
+    /// Pins the one algorithm the client's assertions may use (JWT methods only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub token_endpoint_auth_signing_alg: Option<String>,
+    /// Accept the token endpoint URL as assertion `aud` (default false).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub legacy_token_endpoint_audience: Option<bool>,
+    /// `private_key_jwt` only: public keys (`{"keys": [...]}`), each becoming a credential.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub jwks: Option<serde_json::Value>,
+    /// Not supported yet: register keys with `jwks`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub jwks_uri: Option<String>,
     /// Default `["client_credentials"]`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub grant_types: Option<Vec<String>>,
@@ -49,6 +63,12 @@ pub(crate) struct ClientView {
     pub client_name: Option<String>,
     pub client_uri: Option<String>,
     pub token_endpoint_auth_method: String,
+    pub token_endpoint_auth_signing_alg: Option<String>,
+    pub legacy_token_endpoint_audience: bool,
+    /// The client's registered public keys (`private_key_jwt`), when shown with them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub jwks: Option<keyward_types::Jwks>,
     pub grant_types: Vec<String>,
     pub scope: String,
     pub default_audience: Option<String>,
@@ -65,6 +85,17 @@ fn rfc3339(t: OffsetDateTime) -> String {
         .unwrap_or_default()
 }
 
+impl ClientView {
+    /// The view with the client's public keys listed as `jwks`.
+    pub(crate) fn with_keys(c: &Client, credentials: &[Credential]) -> Self {
+        let mut v = Self::from(c);
+        if c.token_endpoint_auth_method == AuthMethod::PrivateKeyJwt {
+            v.jwks = Some(keyward_types::Jwks { keys: credentials.iter().map(|k| k.jwk.clone()).collect() });
+        }
+        v
+    }
+}
+
 impl From<&Client> for ClientView {
     fn from(c: &Client) -> Self {
         Self {
@@ -72,6 +103,9 @@ impl From<&Client> for ClientView {
             client_name: c.client_name.clone(),
             client_uri: c.client_uri.clone(),
             token_endpoint_auth_method: c.token_endpoint_auth_method.to_string(),
+            token_endpoint_auth_signing_alg: c.token_endpoint_auth_signing_alg.map(|a| a.to_string()),
+            legacy_token_endpoint_audience: c.legacy_token_endpoint_audience,
+            jwks: None,
             grant_types: c.grant_types.iter().map(|g| g.to_string()).collect(),
             scope: c.scope.to_string(),
             default_audience: c.default_audience.clone(),
@@ -91,6 +125,10 @@ impl From<&Client> for ClientMetadata {
             client_name: c.client_name.clone(),
             client_uri: c.client_uri.clone(),
             token_endpoint_auth_method: Some(c.token_endpoint_auth_method.to_string()),
+            token_endpoint_auth_signing_alg: c.token_endpoint_auth_signing_alg.map(|a| a.to_string()),
+            legacy_token_endpoint_audience: Some(c.legacy_token_endpoint_audience),
+            jwks: None,
+            jwks_uri: None,
             grant_types: Some(c.grant_types.iter().map(|g| g.to_string()).collect()),
             scope: Some(c.scope.to_string()),
             default_audience: c.default_audience.clone(),
@@ -132,6 +170,65 @@ fn absolute_uri(field: &'static str, value: &str) -> Result<String, ApiError> {
         return Err(invalid(field, format!("'{value}' must not have a fragment")));
     }
     Ok(value.to_owned())
+}
+
+impl ClientMetadata {
+}
+
+/// The inline `jwks` of a registration as credentials, every key checked; all or none.
+pub(crate) fn credentials_from_jwks(
+    jwks: Option<&serde_json::Value>,
+    client: &Client,
+    now: OffsetDateTime,
+    config: &Config,
+) -> Result<Vec<Credential>, ApiError> {
+    {
+        let Some(jwks) = jwks else {
+            return Ok(Vec::new());
+        };
+        if client.token_endpoint_auth_method != AuthMethod::PrivateKeyJwt {
+            return Err(invalid("jwks", "only private_key_jwt clients register public keys"));
+        }
+        let keys: Vec<PublicJwk> = jwks
+            .get("keys")
+            .cloned()
+            .and_then(|k| serde_json::from_value(k).ok())
+            .ok_or_else(|| invalid("jwks", "must be a JWK Set: {\"keys\": [...]}"))?;
+        if keys.len() > config.max_credentials_per_client {
+            return Err(invalid(
+                "jwks",
+                format!("at most {} keys per client (max_credentials_per_client)", config.max_credentials_per_client),
+            ));
+        }
+        let mut out: Vec<Credential> = Vec::new();
+        for (i, mut jwk) in keys.into_iter().enumerate() {
+            let alg = check_public_jwk(&jwk, client.token_endpoint_auth_signing_alg)
+                .map_err(|e| invalid("jwks", format!("key {i}: {e}")))?;
+            let thumbprint = jwk.thumbprint();
+            let kid = jwk.kid.clone().unwrap_or_else(|| thumbprint.clone());
+            if out.iter().any(|c| c.thumbprint == thumbprint) {
+                return Err(invalid("jwks", format!("key {i}: the same key is listed twice")));
+            }
+            if out.iter().any(|c| c.kid == kid) {
+                return Err(invalid("jwks", format!("key {i}: kid '{kid}' is used twice")));
+            }
+            jwk.kid = Some(kid.clone());
+            jwk.alg = Some(alg.to_string());
+            jwk.use_ = Some("sig".into());
+            out.push(Credential {
+                id: uuid::Uuid::new_v4().to_string(),
+                name: None,
+                kid,
+                alg,
+                thumbprint,
+                jwk,
+                created_at: now,
+                expires_at: None,
+                enabled: true,
+            });
+        }
+        Ok(out)
+    }
 }
 
 impl ClientMetadata {
@@ -212,11 +309,20 @@ impl ClientMetadata {
                 return Err(invalid("client_name", "at most 200 characters"));
             }
         }
+        let signing_alg = self
+            .token_endpoint_auth_signing_alg
+            .map(|a| check_signing_alg(&a, method, config))
+            .transpose()?;
+        if self.jwks_uri.is_some() {
+            return Err(invalid("jwks_uri", "not supported yet; register the public keys with jwks"));
+        }
         Ok(Client {
             client_id,
             client_name: self.client_name,
             client_uri,
             token_endpoint_auth_method: method,
+            token_endpoint_auth_signing_alg: signing_alg,
+            legacy_token_endpoint_audience: self.legacy_token_endpoint_audience.unwrap_or(false),
             grant_types,
             scope,
             default_audience,
@@ -227,4 +333,23 @@ impl ClientMetadata {
             updated_at: now,
         })
     }
+}
+
+/// A pinned assertion algorithm must be one the server allows and must fit the method: HMAC
+/// for `client_secret_jwt`, asymmetric for `private_key_jwt`, none for the others.
+fn check_signing_alg(value: &str, method: AuthMethod, config: &Config) -> Result<SigningAlg, ApiError> {
+    let field = "token_endpoint_auth_signing_alg";
+    let alg: SigningAlg = value.parse().map_err(|e: keyward_types::TypeError| invalid(field, e.to_string()))?;
+    let fits = match method {
+        AuthMethod::ClientSecretJwt => alg.is_symmetric(),
+        AuthMethod::PrivateKeyJwt => !alg.is_symmetric(),
+        _ => return Err(invalid(field, "only for client_secret_jwt and private_key_jwt clients")),
+    };
+    if !fits {
+        return Err(invalid(field, format!("{alg} cannot be used with {method}")));
+    }
+    if !config.assertion_signing_algs.contains(&alg) {
+        return Err(invalid(field, format!("{alg} is not allowed by this server")));
+    }
+    Ok(alg)
 }

@@ -5,7 +5,7 @@ use axum::{
     response::{IntoResponse, Response},
     Json,
 };
-use keyward_types::{ClientId, ClientSecret, SecretHash, StoredSecret};
+use keyward_types::{AuthMethod, ClientId, ClientSecret, SecretHash, StoredSecret};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use time::Duration;
@@ -18,17 +18,31 @@ use super::{
 };
 use crate::{error::ApiError, state::AppState};
 
-/// A fresh secret and the record the store keeps of it (its HMAC, never the secret).
+/// A fresh secret and the record the store keeps of it: its HMAC, and, for methods where the
+/// server must compute a MAC with it (`client_secret_jwt`), the secret encrypted under the
+/// key-encryption key, bound to the secret's id. Never the clear secret.
 pub(crate) fn new_secret(
     app: &AppState,
     client_id: &ClientId,
+    method: AuthMethod,
 ) -> Result<(ClientSecret, StoredSecret), ApiError> {
     let secret = ClientSecret::generate().map_err(|_| ApiError::Internal("RNG failure".into()))?;
+    let id = format!("{}-{}", client_id, uuid::Uuid::new_v4().simple());
+    let encrypted = if method.needs_clear_secret() {
+        Some(
+            app.keyring
+                .seal(&id, secret.expose().as_bytes())
+                .map_err(|e| ApiError::Internal(e.to_string()))?,
+        )
+    } else {
+        None
+    };
     let record = StoredSecret {
-        id: format!("{}-{}", client_id, uuid::Uuid::new_v4().simple()),
         hash: SecretHash::compute(&app.keyring.pepper, &secret),
+        id,
         created_at: app.clock.now(),
         expires_at: None,
+        encrypted,
     };
     Ok((secret, record))
 }
@@ -89,7 +103,7 @@ pub(crate) async fn rotate(
                 .into(),
             ));
         }
-        let (secret, record) = new_secret(&app, &id)?;
+        let (secret, record) = new_secret(&app, &id, entry.client.token_endpoint_auth_method)?;
         let now = app.clock.now();
         let until = now + Duration::seconds(i64::try_from(grace).unwrap_or(i64::MAX));
         let audit = event(

@@ -10,13 +10,19 @@ use crate::state::AppState;
 
 /// RFC 8414 / OpenID Connect Discovery metadata, listing only what really works. Rendered once
 /// at start: the issuer and the registered methods do not change while the server runs.
-pub(crate) fn discovery_document(issuer: &str, auth_methods: &[&str]) -> serde_json::Value {
+pub(crate) fn discovery_document(
+    issuer: &str,
+    auth_methods: &[&str],
+    assertion_algs: &[keyward_types::SigningAlg],
+) -> serde_json::Value {
     json!({
         "issuer": issuer,
         "token_endpoint": format!("{issuer}/token"),
         "jwks_uri": format!("{issuer}/jwks"),
         "grant_types_supported": GrantType::ALL.iter().map(|g| g.as_str()).collect::<Vec<_>>(),
         "token_endpoint_auth_methods_supported": auth_methods,
+        "token_endpoint_auth_signing_alg_values_supported":
+            assertion_algs.iter().map(|a| a.as_str()).collect::<Vec<_>>(),
         // No authorization endpoint: keyward issues tokens to clients, not via browsers.
         "response_types_supported": [],
         "scopes_supported": ["keyward:admin"],

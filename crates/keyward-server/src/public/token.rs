@@ -73,6 +73,9 @@ async fn authenticate(
     let ctx = AuthContext {
         now: app.clock.now(),
         pepper: &app.keyring.pepper,
+        policy: &app.policy,
+        replay: &app.replay,
+        vault: &app.keyring,
     };
     app.authenticator
         .authenticate(&presented, &app.clients, &ctx)

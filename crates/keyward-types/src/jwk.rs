@@ -1,7 +1,12 @@
 use aws_lc_rs::digest;
 use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
-use crate::b64_encode;
+use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
+
+fn b64_encode(bytes: impl AsRef<[u8]>) -> String {
+    URL_SAFE_NO_PAD.encode(bytes)
+}
 
 /// A public JWK (RFC 7517) of a type keyward uses: RSA, EC P-256/P-384, OKP Ed25519. Unknown
 /// members are ignored on input; private members (`d`, `p`, `q`, …) and `k` are captured only so
@@ -25,6 +30,9 @@ pub struct PublicJwk {
     pub x: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub y: Option<String>,
+    /// Private or symmetric members, kept only to refuse documents that carry them.
+    #[serde(flatten, skip_serializing)]
+    pub other: std::collections::BTreeMap<String, Value>,
 }
 
 /// A JWK Set (RFC 7517 §5).
@@ -71,7 +79,15 @@ impl PublicJwk {
             crv: crv.map(str::to_owned),
             x,
             y,
+            other: Default::default(),
         }
+    }
+
+    /// Whether the JWK carries private (`d`, `p`, `q`, `dp`, `dq`, `qi`, `oth`) or symmetric
+    /// (`k`) key material.
+    pub fn has_private_material(&self) -> bool {
+        ["d", "p", "q", "dp", "dq", "qi", "oth", "k"].iter().any(|m| self.other.contains_key(*m))
+            || self.kty == "oct"
     }
 
     /// RFC 7638 thumbprint: SHA-256 over the required members in lexicographic order with no

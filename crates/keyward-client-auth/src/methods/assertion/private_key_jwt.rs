@@ -1,0 +1,75 @@
+use async_trait::async_trait;
+use keyward_jose::VerifyingKey;
+use keyward_types::{AuthMethod, ClientEntry, Credential, SigningAlg};
+use time::OffsetDateTime;
+
+use super::rules::{check_claims, check_header};
+use crate::{methods::assertion_of, AuthContext, AuthFailure, ClientAuthenticator, Presented};
+
+/// `private_key_jwt` (RFC 7523 §2.2, OIDC Core §9): an assertion signed with one of the keys in
+/// the client's credential list.
+#[derive(Debug, Default)]
+pub struct PrivateKeyJwtMethod;
+
+/// Without a `kid`, at most this many keys of the algorithm are tried.
+const MAX_KEYS_WITHOUT_KID: usize = 3;
+
+#[async_trait]
+impl ClientAuthenticator for PrivateKeyJwtMethod {
+    fn methods(&self) -> &[AuthMethod] {
+        &[AuthMethod::PrivateKeyJwt]
+    }
+
+    async fn verify(&self, presented: &Presented, entry: &ClientEntry, ctx: &AuthContext<'_>) -> Result<(), AuthFailure> {
+        let a = assertion_of(presented)?;
+        let alg = check_header(&a.header, &entry.client, AuthMethod::PrivateKeyJwt, ctx.policy)?;
+        let checked = check_claims(&a.claims, &entry.client, ctx.policy, ctx.now)?;
+        let keys = select_keys(&entry.credentials, a.header.kid.as_deref(), alg, ctx.now)?;
+        let verified = keys.iter().any(|c| {
+            VerifyingKey::from_jwk(&c.jwk, alg)
+                .and_then(|k| k.verify(a.signing_input.as_bytes(), &a.signature))
+                .is_ok()
+        });
+        if !verified {
+            return Err(AuthFailure::SignatureInvalid);
+        }
+        ctx.first_use(&entry.client, checked).await
+    }
+}
+
+/// By `kid` when there is one; otherwise the client's usable keys of that algorithm. Disabled or
+/// expired credentials never verify.
+fn select_keys<'a>(
+    credentials: &'a [Credential],
+    kid: Option<&str>,
+    alg: SigningAlg,
+    now: OffsetDateTime,
+) -> Result<Vec<&'a Credential>, AuthFailure> {
+    match kid {
+        Some(kid) => {
+            let c = credentials.iter().find(|c| c.kid == kid).ok_or(AuthFailure::UnknownKid)?;
+            if !c.enabled {
+                return Err(AuthFailure::CredentialDisabled);
+            }
+            if !c.is_usable_at(now) {
+                return Err(AuthFailure::CredentialExpired);
+            }
+            if c.alg != alg {
+                return Err(AuthFailure::KeyAlgMismatch);
+            }
+            Ok(vec![c])
+        }
+        None => {
+            let keys: Vec<_> = credentials
+                .iter()
+                .filter(|c| c.alg == alg && c.is_usable_at(now))
+                .take(MAX_KEYS_WITHOUT_KID)
+                .collect();
+            if keys.is_empty() {
+                Err(AuthFailure::NoKeyForAlg)
+            } else {
+                Ok(keys)
+            }
+        }
+    }
+}

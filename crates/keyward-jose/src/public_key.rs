@@ -1,0 +1,76 @@
+//! Checks a public JWK a client registers: a supported type and size, no private or symmetric
+//! material, and an algorithm that fits the key.
+
+use keyward_types::{PublicJwk, SigningAlg};
+use thiserror::Error;
+
+use crate::{b64_decode, VerifyingKey};
+
+#[derive(Debug, Error, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum KeyCheckError {
+    #[error("the key contains private or symmetric key material; register the public key only")]
+    PrivateMaterial,
+    #[error("key type {0} is not supported (RSA, EC P-256/P-384, OKP Ed25519)")]
+    UnsupportedType(String),
+    #[error("curve {0} is not supported (P-256, P-384, Ed25519)")]
+    UnsupportedCurve(String),
+    #[error("RSA key of {bits} bits is too weak; at least 2048 bits are required")]
+    KeyTooWeak { bits: usize },
+    #[error("RSA key of {bits} bits is larger than the 8192 bits supported")]
+    KeyTooLarge { bits: usize },
+    #[error("algorithm {alg} does not fit a {kty} key")]
+    AlgMismatch { alg: String, kty: String },
+    #[error("the key material is invalid")]
+    Invalid,
+}
+
+/// The algorithm a key is registered with: `requested`, else the JWK's own `alg`, else the
+/// default for its type (RS256 for RSA, ES256/ES384 by curve, EdDSA).
+pub fn check_public_jwk(jwk: &PublicJwk, requested: Option<SigningAlg>) -> Result<SigningAlg, KeyCheckError> {
+    if jwk.has_private_material() {
+        return Err(KeyCheckError::PrivateMaterial);
+    }
+    let default = match jwk.kty.as_str() {
+        "RSA" => {
+            let n = jwk.n.as_deref().and_then(b64_decode).ok_or(KeyCheckError::Invalid)?;
+            let leading = n.iter().take_while(|b| **b == 0).count();
+            let bits = n.len().saturating_sub(leading) * 8;
+            if bits < 2048 {
+                return Err(KeyCheckError::KeyTooWeak { bits });
+            }
+            if bits > 8192 {
+                return Err(KeyCheckError::KeyTooLarge { bits });
+            }
+            SigningAlg::RS256
+        }
+        "EC" => match jwk.crv.as_deref() {
+            Some("P-256") => SigningAlg::ES256,
+            Some("P-384") => SigningAlg::ES384,
+            other => return Err(KeyCheckError::UnsupportedCurve(other.unwrap_or("(none)").to_owned())),
+        },
+        "OKP" => match jwk.crv.as_deref() {
+            Some("Ed25519") => SigningAlg::EdDSA,
+            other => return Err(KeyCheckError::UnsupportedCurve(other.unwrap_or("(none)").to_owned())),
+        },
+        other => return Err(KeyCheckError::UnsupportedType(other.to_owned())),
+    };
+    let from_jwk = match jwk.alg.as_deref() {
+        Some(a) => Some(a.parse::<SigningAlg>().map_err(|_| KeyCheckError::AlgMismatch {
+            alg: a.to_owned(),
+            kty: jwk.kty.clone(),
+        })?),
+        None => None,
+    };
+    let alg = requested.or(from_jwk).unwrap_or(default);
+    let mismatch = || KeyCheckError::AlgMismatch { alg: alg.to_string(), kty: jwk.kty.clone() };
+    if alg.is_symmetric() {
+        return Err(mismatch());
+    }
+    // Building the verifier proves the material is a valid key of that type for that alg.
+    VerifyingKey::from_jwk(jwk, alg).map_err(|e| match e {
+        crate::JoseError::KeyAlgMismatch => mismatch(),
+        _ => KeyCheckError::Invalid,
+    })?;
+    Ok(alg)
+}
