@@ -3,9 +3,9 @@ use std::{collections::HashMap, sync::Arc};
 use async_trait::async_trait;
 use aws_lc_rs::hmac;
 use keyward_types::{AuthMethod, Client, ClientEntry, ClientId, SigningAlg};
-use zeroize::Zeroizing;
 use thiserror::Error;
 use time::OffsetDateTime;
+use zeroize::Zeroizing;
 
 use crate::{methods::Checked, AuthError, AuthFailure, AuthenticatedClient, Presented};
 
@@ -65,9 +65,14 @@ impl AuthContext<'_> {
     /// The last assertion rule: one atomic insert of `(client_id, jti)`, kept until
     /// `exp + skew` so that a clock a little behind cannot make an old assertion valid again.
     pub(crate) async fn first_use(&self, client: &Client, checked: Checked) -> Result<(), AuthFailure> {
-        let keep_until = OffsetDateTime::from_unix_timestamp(checked.exp.saturating_add(self.policy.skew_secs))
-            .map_err(|_| AuthFailure::ExpMissing)?;
-        match self.replay.first_use(&client.client_id, &checked.jti, keep_until, self.now).await {
+        let keep_until =
+            OffsetDateTime::from_unix_timestamp(checked.exp.saturating_add(self.policy.skew_secs))
+                .map_err(|_| AuthFailure::ExpMissing)?;
+        match self
+            .replay
+            .first_use(&client.client_id, &checked.jti, keep_until, self.now)
+            .await
+        {
             Ok(true) => Ok(()),
             Ok(false) => Err(AuthFailure::Replayed),
             // Fail closed: without a replay check there is no token.
@@ -137,11 +142,16 @@ impl Authenticator {
         if !presented.fits(method) {
             return Err(AuthFailure::MethodMismatch.into());
         }
-        let auth = self.by_method.get(&method).ok_or(AuthFailure::MethodUnavailable)?;
+        let auth = self
+            .by_method
+            .get(&method)
+            .ok_or(AuthFailure::MethodUnavailable)?;
         match auth.verify(presented, &entry, ctx).await {
             Ok(()) => Ok(AuthenticatedClient::new(entry, method)),
             // Not the client's fault: 503, and never a token without the replay check.
-            Err(AuthFailure::ReplayStoreUnavailable) => Err(AuthError::Unavailable("replay store unavailable".into())),
+            Err(AuthFailure::ReplayStoreUnavailable) => {
+                Err(AuthError::Unavailable("replay store unavailable".into()))
+            }
             Err(f) => Err(f.into()),
         }
     }

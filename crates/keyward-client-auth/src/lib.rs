@@ -13,8 +13,8 @@ mod presented;
 
 pub use authenticated::AuthenticatedClient;
 pub use authenticator::{
-    AssertionPolicy, AuthContext, Authenticator, ClientAuthenticator, ClientDirectory, DirectoryError, ReplayGuard,
-    SecretVault,
+    AssertionPolicy, AuthContext, Authenticator, ClientAuthenticator, ClientDirectory, DirectoryError,
+    ReplayGuard, SecretVault,
 };
 pub use failure::{AuthError, AuthFailure};
 pub use methods::{ClientSecretJwtMethod, ClientSecretMethod, PrivateKeyJwtMethod};

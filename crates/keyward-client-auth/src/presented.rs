@@ -34,9 +34,17 @@ pub struct Assertion {
 #[non_exhaustive]
 pub enum Presented {
     /// No credentials at all (perhaps a bare `client_id`).
-    None { client_id: Option<String> },
-    Basic { client_id: String, secret: ClientSecret },
-    Post { client_id: String, secret: ClientSecret },
+    None {
+        client_id: Option<String>,
+    },
+    Basic {
+        client_id: String,
+        secret: ClientSecret,
+    },
+    Post {
+        client_id: String,
+        secret: ClientSecret,
+    },
     Assertion(Box<Assertion>),
 }
 
@@ -73,7 +81,9 @@ impl Presented {
                 secret: ClientSecret::from_presented(secret.to_owned()),
             }),
             (None, Some(_)) => Err(AuthError::InvalidRequest("client_secret without client_id")),
-            (id, None) => Ok(Presented::None { client_id: id.map(str::to_owned) }),
+            (id, None) => Ok(Presented::None {
+                client_id: id.map(str::to_owned),
+            }),
         }
     }
 
@@ -90,9 +100,15 @@ impl Presented {
         }
         let jws = CompactJws::parse(jwt).map_err(|_| AuthFailure::AssertionMalformed)?;
         let claims: Map<String, Value> = jws.claims().map_err(|_| AuthFailure::AssertionMalformed)?;
-        let sub = claims.get("sub").and_then(Value::as_str).ok_or(AuthFailure::SubMissing)?.to_owned();
+        let sub = claims
+            .get("sub")
+            .and_then(Value::as_str)
+            .ok_or(AuthFailure::SubMissing)?
+            .to_owned();
         if creds.client_id.is_some_and(|id| id != sub) {
-            return Err(AuthError::InvalidRequest("client_id parameter differs from the assertion's sub"));
+            return Err(AuthError::InvalidRequest(
+                "client_id parameter differs from the assertion's sub",
+            ));
         }
         Ok(Presented::Assertion(Box::new(Assertion {
             header: jws.header,

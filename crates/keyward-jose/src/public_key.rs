@@ -33,7 +33,11 @@ pub fn check_public_jwk(jwk: &PublicJwk, requested: Option<SigningAlg>) -> Resul
     }
     let default = match jwk.kty.as_str() {
         "RSA" => {
-            let n = jwk.n.as_deref().and_then(b64_decode).ok_or(KeyCheckError::Invalid)?;
+            let n = jwk
+                .n
+                .as_deref()
+                .and_then(b64_decode)
+                .ok_or(KeyCheckError::Invalid)?;
             let leading = n.iter().take_while(|b| **b == 0).count();
             let bits = n.len().saturating_sub(leading) * 8;
             if bits < 2048 {
@@ -47,11 +51,19 @@ pub fn check_public_jwk(jwk: &PublicJwk, requested: Option<SigningAlg>) -> Resul
         "EC" => match jwk.crv.as_deref() {
             Some("P-256") => SigningAlg::ES256,
             Some("P-384") => SigningAlg::ES384,
-            other => return Err(KeyCheckError::UnsupportedCurve(other.unwrap_or("(none)").to_owned())),
+            other => {
+                return Err(KeyCheckError::UnsupportedCurve(
+                    other.unwrap_or("(none)").to_owned(),
+                ))
+            }
         },
         "OKP" => match jwk.crv.as_deref() {
             Some("Ed25519") => SigningAlg::EdDSA,
-            other => return Err(KeyCheckError::UnsupportedCurve(other.unwrap_or("(none)").to_owned())),
+            other => {
+                return Err(KeyCheckError::UnsupportedCurve(
+                    other.unwrap_or("(none)").to_owned(),
+                ))
+            }
         },
         other => return Err(KeyCheckError::UnsupportedType(other.to_owned())),
     };
@@ -63,7 +75,10 @@ pub fn check_public_jwk(jwk: &PublicJwk, requested: Option<SigningAlg>) -> Resul
         None => None,
     };
     let alg = requested.or(from_jwk).unwrap_or(default);
-    let mismatch = || KeyCheckError::AlgMismatch { alg: alg.to_string(), kty: jwk.kty.clone() };
+    let mismatch = || KeyCheckError::AlgMismatch {
+        alg: alg.to_string(),
+        kty: jwk.kty.clone(),
+    };
     if alg.is_symmetric() {
         return Err(mismatch());
     }

@@ -76,7 +76,12 @@ impl VerifyingKey {
 }
 
 /// Verifies an HS256/384/512 signature with a shared secret, in constant time.
-pub fn verify_hmac(alg: SigningAlg, secret: &[u8], signing_input: &[u8], signature: &[u8]) -> Result<(), JoseError> {
+pub fn verify_hmac(
+    alg: SigningAlg,
+    secret: &[u8],
+    signing_input: &[u8],
+    signature: &[u8],
+) -> Result<(), JoseError> {
     use aws_lc_rs::hmac;
     let algorithm = match alg {
         SigningAlg::HS256 => hmac::HMAC_SHA256,
@@ -84,5 +89,6 @@ pub fn verify_hmac(alg: SigningAlg, secret: &[u8], signing_input: &[u8], signatu
         SigningAlg::HS512 => hmac::HMAC_SHA512,
         _ => return Err(JoseError::KeyAlgMismatch),
     };
-    hmac::verify(&hmac::Key::new(algorithm, secret), signing_input, signature).map_err(|_| JoseError::BadSignature)
+    hmac::verify(&hmac::Key::new(algorithm, secret), signing_input, signature)
+        .map_err(|_| JoseError::BadSignature)
 }

@@ -23,7 +23,10 @@ impl ReplayGuard for StorageReplay {
         expires_at: OffsetDateTime,
         now: OffsetDateTime,
     ) -> Result<bool, DirectoryError> {
-        self.0.insert_once(client_id, jti, expires_at, now).await.map_err(|e| DirectoryError(e.to_string()))
+        self.0
+            .insert_once(client_id, jti, expires_at, now)
+            .await
+            .map_err(|e| DirectoryError(e.to_string()))
     }
 }
 

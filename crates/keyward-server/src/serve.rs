@@ -149,9 +149,13 @@ pub async fn start(config: Config, clock: Arc<dyn Clock>) -> Result<RunningServe
         allowed_algs: config.assertion_signing_algs.clone(),
     };
     let methods: Vec<&str> = authenticator.methods().iter().map(|m| m.as_str()).collect();
-    let discovery_body = serde_json::to_vec(&public::discovery_document(&issuer, &methods, &policy.allowed_algs))
-        .map_err(|e| StartError::Key(e.to_string()))?
-        .into();
+    let discovery_body = serde_json::to_vec(&public::discovery_document(
+        &issuer,
+        &methods,
+        &policy.allowed_algs,
+    ))
+    .map_err(|e| StartError::Key(e.to_string()))?
+    .into();
 
     let replay = crate::replay::StorageReplay(storage.clone());
     let state = AppState(Arc::new(Inner {
@@ -174,7 +178,11 @@ pub async fn start(config: Config, clock: Arc<dyn Clock>) -> Result<RunningServe
         .layer(middleware::from_fn(metrics::track))
         .with_state(state.clone());
 
-    let background = vec![spawn_key_reload(state.clone()), spawn_metrics_upkeep(), crate::replay::spawn_purge(state.clone())];
+    let background = vec![
+        spawn_key_reload(state.clone()),
+        spawn_metrics_upkeep(),
+        crate::replay::spawn_purge(state.clone()),
+    ];
     let (tx, rx) = oneshot::channel::<()>();
     let task = tokio::spawn(async move {
         let serve = axum::serve(listener, app).with_graceful_shutdown(async {

@@ -129,7 +129,11 @@ impl ClientStore for SqliteStorage {
                 serde_json::from_str(&data).map_err(|e| StorageError::Corrupt(format!("credential: {e}")))
             })
             .collect::<Result<Vec<Credential>, StorageError>>()?;
-        Ok(Some(ClientEntry { client, secrets, credentials }))
+        Ok(Some(ClientEntry {
+            client,
+            secrets,
+            credentials,
+        }))
     }
 
     async fn list_clients(&self, after: Option<&ClientId>, limit: u32) -> Result<Vec<Client>, StorageError> {
@@ -161,8 +165,15 @@ impl ClientStore for SqliteStorage {
 
     async fn delete_client(&self, client_id: &ClientId, audit: &AuditEvent) -> Result<(), StorageError> {
         let mut tx = self.pool.begin().await.map_err(db_err)?;
-        for sql in ["DELETE FROM client_secrets WHERE client_id = ?", "DELETE FROM credentials WHERE client_id = ?"] {
-            sqlx::query(sql).bind(client_id.as_str()).execute(&mut *tx).await.map_err(db_err)?;
+        for sql in [
+            "DELETE FROM client_secrets WHERE client_id = ?",
+            "DELETE FROM credentials WHERE client_id = ?",
+        ] {
+            sqlx::query(sql)
+                .bind(client_id.as_str())
+                .execute(&mut *tx)
+                .await
+                .map_err(db_err)?;
         }
         let done = sqlx::query("DELETE FROM clients WHERE client_id = ?")
             .bind(client_id.as_str())

@@ -2,10 +2,10 @@ use std::{path::Path, str::FromStr, time::Duration};
 
 use async_trait::async_trait;
 use keyward_storage::{Storage, StorageError};
-use sqlx::ConnectOptions;
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
+use sqlx::ConnectOptions;
 use thiserror::Error;
 
 #[derive(Debug, Error)]
@@ -63,8 +63,14 @@ impl SqliteStorage {
             .run(&pool)
             .await
             .map_err(|e| SqliteStorageError::Migrate(e.to_string()))?;
-        let writer = options.connect().await.map_err(|e| SqliteStorageError::Open(e.to_string()))?;
-        Ok(Self { pool, replay: crate::replay::ReplayWriter::spawn(writer) })
+        let writer = options
+            .connect()
+            .await
+            .map_err(|e| SqliteStorageError::Open(e.to_string()))?;
+        Ok(Self {
+            pool,
+            replay: crate::replay::ReplayWriter::spawn(writer),
+        })
     }
 }
 

@@ -114,7 +114,10 @@ impl ReplayStore for SqliteStorage {
     }
 
     async fn replay_entries(&self) -> Result<u64, StorageError> {
-        let row = sqlx::query("SELECT COUNT(*) AS n FROM replay").fetch_one(&self.pool).await.map_err(db_err)?;
+        let row = sqlx::query("SELECT COUNT(*) AS n FROM replay")
+            .fetch_one(&self.pool)
+            .await
+            .map_err(db_err)?;
         let n: i64 = row.try_get("n").map_err(db_err)?;
         Ok(u64::try_from(n).unwrap_or(0))
     }

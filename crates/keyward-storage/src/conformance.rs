@@ -5,7 +5,8 @@
 //! non-test code under the workspace's no-panic lints.
 
 use keyward_types::{
-    AuthMethod, Client, ClientId, Credential, GrantType, PublicJwk, Scope, SecretHash, SigningAlg, StoredSecret,
+    AuthMethod, Client, ClientId, Credential, GrantType, PublicJwk, Scope, SecretHash, SigningAlg,
+    StoredSecret,
 };
 use time::{macros::datetime, Duration, OffsetDateTime};
 
@@ -69,9 +70,14 @@ fn audit(action: &str, target: &str) -> AuditEvent {
 
 pub async fn inserts_and_loads_client(s: &dyn Storage) -> Check {
     let c = sample_client("c1")?;
-    s.insert_client(&c, Some(&secret("s1", 1, None)?), &[], &audit("client.create", "c1"))
-        .await
-        .map_err(err)?;
+    s.insert_client(
+        &c,
+        Some(&secret("s1", 1, None)?),
+        &[],
+        &audit("client.create", "c1"),
+    )
+    .await
+    .map_err(err)?;
     let entry = s
         .load_client(&c.client_id)
         .await
@@ -128,9 +134,14 @@ pub async fn lists_clients_in_pages(s: &dyn Storage) -> Check {
 
 pub async fn updates_and_deletes_client_with_audit(s: &dyn Storage) -> Check {
     let mut c = sample_client("u1")?;
-    s.insert_client(&c, Some(&secret("s", 1, None)?), &[], &audit("client.create", "u1"))
-        .await
-        .map_err(err)?;
+    s.insert_client(
+        &c,
+        Some(&secret("s", 1, None)?),
+        &[],
+        &audit("client.create", "u1"),
+    )
+    .await
+    .map_err(err)?;
     c.enabled = false;
     c.updated_at = T0 + Duration::seconds(5);
     s.update_client(&c, &audit("client.update", "u1"))
@@ -168,9 +179,14 @@ pub async fn updates_and_deletes_client_with_audit(s: &dyn Storage) -> Check {
 
 pub async fn rotation_keeps_at_most_two_secrets(s: &dyn Storage) -> Check {
     let c = sample_client("r1")?;
-    s.insert_client(&c, Some(&secret("s1", 1, None)?), &[], &audit("client.create", "r1"))
-        .await
-        .map_err(err)?;
+    s.insert_client(
+        &c,
+        Some(&secret("s1", 1, None)?),
+        &[],
+        &audit("client.create", "r1"),
+    )
+    .await
+    .map_err(err)?;
     let grace_end = T0 + Duration::hours(1);
     s.rotate_secret(
         &c.client_id,
@@ -288,12 +304,20 @@ pub async fn stores_credentials_and_encrypted_secret_with_client(s: &dyn Storage
     };
     let mut sec = secret("enc", 9, None)?;
     sec.encrypted = Some(vec![1, 2, 3, 4]);
-    s.insert_client(&c, Some(&sec), std::slice::from_ref(&cred), &audit("client.create", "jwt1"))
-        .await
-        .map_err(err)?;
+    s.insert_client(
+        &c,
+        Some(&sec),
+        std::slice::from_ref(&cred),
+        &audit("client.create", "jwt1"),
+    )
+    .await
+    .map_err(err)?;
     let e = s.load_client(&c.client_id).await.map_err(err)?.ok_or("missing")?;
     ensure(e.credentials == vec![cred.clone()], "credential round trip")?;
-    ensure(e.secrets.first().and_then(|x| x.encrypted.clone()) == Some(vec![1, 2, 3, 4]), "encrypted secret")?;
+    ensure(
+        e.secrets.first().and_then(|x| x.encrypted.clone()) == Some(vec![1, 2, 3, 4]),
+        "encrypted secret",
+    )?;
     // A duplicate thumbprint makes the whole insert fail: all or nothing.
     let c2 = sample_client("jwt2")?;
     let mut dup = cred.clone();
@@ -302,11 +326,22 @@ pub async fn stores_credentials_and_encrypted_secret_with_client(s: &dyn Storage
         .insert_client(&c2, None, &[cred.clone(), dup], &audit("client.create", "jwt2"))
         .await;
     ensure(r.is_err(), "duplicate thumbprint within a client must fail")?;
-    ensure(s.load_client(&c2.client_id).await.map_err(err)?.is_none(), "failed insert left a client")?;
-    s.delete_client(&c.client_id, &audit("client.delete", "jwt1")).await.map_err(err)?;
+    ensure(
+        s.load_client(&c2.client_id).await.map_err(err)?.is_none(),
+        "failed insert left a client",
+    )?;
+    s.delete_client(&c.client_id, &audit("client.delete", "jwt1"))
+        .await
+        .map_err(err)?;
     let c3 = sample_client("jwt1")?;
-    s.insert_client(&c3, None, &[], &audit("client.create", "jwt1")).await.map_err(err)?;
-    let e = s.load_client(&c3.client_id).await.map_err(err)?.ok_or("missing")?;
+    s.insert_client(&c3, None, &[], &audit("client.create", "jwt1"))
+        .await
+        .map_err(err)?;
+    let e = s
+        .load_client(&c3.client_id)
+        .await
+        .map_err(err)?
+        .ok_or("missing")?;
     ensure(e.credentials.is_empty(), "delete removed the credentials")
 }
 
@@ -314,22 +349,41 @@ pub async fn replay_store_accepts_each_jti_once(s: &dyn Storage) -> Check {
     let a = ClientId::parse("a").map_err(|e| e.to_string())?;
     let b = ClientId::parse("b").map_err(|e| e.to_string())?;
     let exp = T0 + Duration::seconds(75);
-    ensure(s.insert_once(&a, "j1", exp, T0).await.map_err(err)?, "first use accepted")?;
-    ensure(!s.insert_once(&a, "j1", exp, T0).await.map_err(err)?, "second use is a replay")?;
-    ensure(s.insert_once(&b, "j1", exp, T0).await.map_err(err)?, "same jti, other client")?;
+    ensure(
+        s.insert_once(&a, "j1", exp, T0).await.map_err(err)?,
+        "first use accepted",
+    )?;
+    ensure(
+        !s.insert_once(&a, "j1", exp, T0).await.map_err(err)?,
+        "second use is a replay",
+    )?;
+    ensure(
+        s.insert_once(&b, "j1", exp, T0).await.map_err(err)?,
+        "same jti, other client",
+    )?;
     let later = exp + Duration::seconds(1);
     ensure(
-        !s.insert_once(&a, "j1", exp, exp - Duration::seconds(1)).await.map_err(err)?,
+        !s.insert_once(&a, "j1", exp, exp - Duration::seconds(1))
+            .await
+            .map_err(err)?,
         "still a replay just before expiry",
     )?;
     ensure(
-        s.insert_once(&a, "j1", later + Duration::seconds(60), later).await.map_err(err)?,
+        s.insert_once(&a, "j1", later + Duration::seconds(60), later)
+            .await
+            .map_err(err)?,
         "an expired entry no longer blocks",
     )?;
     ensure(s.replay_entries().await.map_err(err)? == 2, "two entries")?;
-    let purged = s.purge_expired(later + Duration::seconds(600)).await.map_err(err)?;
+    let purged = s
+        .purge_expired(later + Duration::seconds(600))
+        .await
+        .map_err(err)?;
     ensure(purged == 2, "purge removes expired entries")?;
-    ensure(s.replay_entries().await.map_err(err)? == 0, "store empty after purge")
+    ensure(
+        s.replay_entries().await.map_err(err)? == 0,
+        "store empty after purge",
+    )
 }
 
 pub async fn replay_store_is_atomic_under_concurrency(s: &dyn Storage) -> Check {
@@ -339,7 +393,10 @@ pub async fn replay_store_is_atomic_under_concurrency(s: &dyn Storage) -> Check 
     let results = futures_join_all(attempts).await;
     let winners = results.iter().filter(|r| matches!(r, Ok(true))).count();
     ensure(results.iter().all(Result::is_ok), "no errors")?;
-    ensure(winners == 1, &format!("exactly one of 64 concurrent inserts wins, got {winners}"))
+    ensure(
+        winners == 1,
+        &format!("exactly one of 64 concurrent inserts wins, got {winners}"),
+    )
 }
 
 /// A minimal `join_all` (polls every future concurrently) to avoid a dependency for one use.

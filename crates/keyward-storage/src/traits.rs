@@ -92,9 +92,7 @@ pub trait AuditStore: Send + Sync {
 
 /// Everything a server node needs from its database.
 #[async_trait]
-pub trait Storage:
-    ClientStore + SecretStore + SigningKeyStore + ReplayStore + AuditStore + 'static
-{
+pub trait Storage: ClientStore + SecretStore + SigningKeyStore + ReplayStore + AuditStore + 'static {
     /// Cheap round trip for readiness checks.
     async fn ping(&self) -> Result<(), StorageError>;
 }

@@ -86,7 +86,9 @@ impl PublicJwk {
     /// Whether the JWK carries private (`d`, `p`, `q`, `dp`, `dq`, `qi`, `oth`) or symmetric
     /// (`k`) key material.
     pub fn has_private_material(&self) -> bool {
-        ["d", "p", "q", "dp", "dq", "qi", "oth", "k"].iter().any(|m| self.other.contains_key(*m))
+        ["d", "p", "q", "dp", "dq", "qi", "oth", "k"]
+            .iter()
+            .any(|m| self.other.contains_key(*m))
             || self.kty == "oct"
     }
 

@@ -202,7 +202,11 @@ pub(crate) async fn read(
     Path(id): Path<String>,
 ) -> Result<Json<ClientView>, ApiError> {
     let id = parse_id(&id)?;
-    let entry = app.storage.load_client(&id).await?.ok_or_else(|| ApiError::NotFound(format!("no client '{id}'")))?;
+    let entry = app
+        .storage
+        .load_client(&id)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("no client '{id}'")))?;
     Ok(Json(ClientView::with_keys(&entry.client, &entry.credentials)))
 }
 

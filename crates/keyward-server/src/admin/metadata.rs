@@ -90,7 +90,9 @@ impl ClientView {
     pub(crate) fn with_keys(c: &Client, credentials: &[Credential]) -> Self {
         let mut v = Self::from(c);
         if c.token_endpoint_auth_method == AuthMethod::PrivateKeyJwt {
-            v.jwks = Some(keyward_types::Jwks { keys: credentials.iter().map(|k| k.jwk.clone()).collect() });
+            v.jwks = Some(keyward_types::Jwks {
+                keys: credentials.iter().map(|k| k.jwk.clone()).collect(),
+            });
         }
         v
     }
@@ -172,8 +174,7 @@ fn absolute_uri(field: &'static str, value: &str) -> Result<String, ApiError> {
     Ok(value.to_owned())
 }
 
-impl ClientMetadata {
-}
+impl ClientMetadata {}
 
 /// The inline `jwks` of a registration as credentials, every key checked; all or none.
 pub(crate) fn credentials_from_jwks(
@@ -187,7 +188,10 @@ pub(crate) fn credentials_from_jwks(
             return Ok(Vec::new());
         };
         if client.token_endpoint_auth_method != AuthMethod::PrivateKeyJwt {
-            return Err(invalid("jwks", "only private_key_jwt clients register public keys"));
+            return Err(invalid(
+                "jwks",
+                "only private_key_jwt clients register public keys",
+            ));
         }
         let keys: Vec<PublicJwk> = jwks
             .get("keys")
@@ -197,7 +201,10 @@ pub(crate) fn credentials_from_jwks(
         if keys.len() > config.max_credentials_per_client {
             return Err(invalid(
                 "jwks",
-                format!("at most {} keys per client (max_credentials_per_client)", config.max_credentials_per_client),
+                format!(
+                    "at most {} keys per client (max_credentials_per_client)",
+                    config.max_credentials_per_client
+                ),
             ));
         }
         let mut out: Vec<Credential> = Vec::new();
@@ -314,7 +321,10 @@ impl ClientMetadata {
             .map(|a| check_signing_alg(&a, method, config))
             .transpose()?;
         if self.jwks_uri.is_some() {
-            return Err(invalid("jwks_uri", "not supported yet; register the public keys with jwks"));
+            return Err(invalid(
+                "jwks_uri",
+                "not supported yet; register the public keys with jwks",
+            ));
         }
         Ok(Client {
             client_id,
@@ -339,11 +349,18 @@ impl ClientMetadata {
 /// for `client_secret_jwt`, asymmetric for `private_key_jwt`, none for the others.
 fn check_signing_alg(value: &str, method: AuthMethod, config: &Config) -> Result<SigningAlg, ApiError> {
     let field = "token_endpoint_auth_signing_alg";
-    let alg: SigningAlg = value.parse().map_err(|e: keyward_types::TypeError| invalid(field, e.to_string()))?;
+    let alg: SigningAlg = value
+        .parse()
+        .map_err(|e: keyward_types::TypeError| invalid(field, e.to_string()))?;
     let fits = match method {
         AuthMethod::ClientSecretJwt => alg.is_symmetric(),
         AuthMethod::PrivateKeyJwt => !alg.is_symmetric(),
-        _ => return Err(invalid(field, "only for client_secret_jwt and private_key_jwt clients")),
+        _ => {
+            return Err(invalid(
+                field,
+                "only for client_secret_jwt and private_key_jwt clients",
+            ))
+        }
     };
     if !fits {
         return Err(invalid(field, format!("{alg} cannot be used with {method}")));

@@ -271,3 +271,120 @@ impl TestServer {
         self.clock.now().unix_timestamp()
     }
 }
+
+// ---- client assertions (RFC 7523) ----
+
+pub const JWT_BEARER: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
+
+/// `shared/interop/NAME`: key material made by keytool, OpenSSL and jwcrypto, beside the repo.
+pub fn interop(name: &str) -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared/interop")
+        .join(name)
+}
+
+/// The PKCS#8 DER inside a `-----BEGIN PRIVATE KEY-----` file.
+pub fn pem_der(path: &std::path::Path) -> Vec<u8> {
+    let text = std::fs::read_to_string(path).unwrap();
+    let body: String = text.lines().filter(|l| !l.starts_with("-----")).collect();
+    STANDARD.decode(body).unwrap()
+}
+
+/// An interop private key (`rsa2048`, `ec256`, `ec384`, `ed25519`) as a signer for `alg`.
+pub fn interop_key(name: &str, alg: SigningAlg) -> keyward_jose::SigningKey {
+    let der = pem_der(&interop(&format!("sample-{name}-private.pem")));
+    keyward_jose::SigningKey::from_pkcs8(alg, zeroize::Zeroizing::new(der)).unwrap()
+}
+
+/// The public JWK file of an interop key (`rsa2048`, `ec256`, `ed25519`).
+pub fn interop_jwk(name: &str) -> Value {
+    serde_json::from_str(&std::fs::read_to_string(interop(&format!("sample-{name}-public.jwk"))).unwrap())
+        .unwrap()
+}
+
+fn b64(bytes: &[u8]) -> String {
+    keyward_jose::b64_encode(bytes)
+}
+
+/// A compact JWS over exactly this header and these claims, signed by `key`.
+pub fn sign_jws(key: &keyward_jose::SigningKey, header: &Value, claims: &Value) -> String {
+    let input = format!(
+        "{}.{}",
+        b64(header.to_string().as_bytes()),
+        b64(claims.to_string().as_bytes())
+    );
+    let sig = key.sign(input.as_bytes()).unwrap();
+    format!("{input}.{}", b64(&sig))
+}
+
+/// A compact JWS MACed with `secret` (HS256/384/512 by `header.alg`).
+pub fn sign_hmac(secret: &[u8], header: &Value, claims: &Value) -> String {
+    use aws_lc_rs::hmac;
+    let alg = match header["alg"].as_str().unwrap() {
+        "HS256" => hmac::HMAC_SHA256,
+        "HS384" => hmac::HMAC_SHA384,
+        _ => hmac::HMAC_SHA512,
+    };
+    let input = format!(
+        "{}.{}",
+        b64(header.to_string().as_bytes()),
+        b64(claims.to_string().as_bytes())
+    );
+    let tag = hmac::sign(&hmac::Key::new(alg, secret), input.as_bytes());
+    format!("{input}.{}", b64(tag.as_ref()))
+}
+
+impl TestServer {
+    /// Valid assertion claims for `client_id`: iss = sub = client, aud = issuer, 30 s lifetime.
+    pub fn claims(&self, client_id: &str) -> Value {
+        let now = self.clock_now();
+        json!({
+            "iss": client_id, "sub": client_id, "aud": self.base,
+            "iat": now, "exp": now + 30, "jti": uuid::Uuid::new_v4().to_string(),
+        })
+    }
+
+    /// `POST /token` with `client_assertion` (and the right assertion type) plus `extra`.
+    pub async fn token_assertion(&self, assertion: &str, extra: &[(&str, &str)]) -> reqwest::Response {
+        let mut form: Vec<(&str, &str)> = vec![
+            ("grant_type", "client_credentials"),
+            ("client_assertion_type", JWT_BEARER),
+            ("client_assertion", assertion),
+        ];
+        form.extend_from_slice(extra);
+        self.http
+            .post(self.url("/token"))
+            .form(&form)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// Entries in the replay store.
+    pub async fn replay_entries(&self) -> u64 {
+        self.storage().await.replay_entries().await.unwrap()
+    }
+
+    /// A `private_key_jwt` client registered with the given public JWKs.
+    pub async fn key_client(&self, id: &str, keys: &[Value], extra: Value) -> String {
+        let mut meta = json!({
+            "client_id": id, "scope": "read write",
+            "token_endpoint_auth_method": "private_key_jwt",
+            "jwks": {"keys": keys},
+        });
+        for (k, v) in extra.as_object().cloned().unwrap_or_default() {
+            meta[k] = v;
+        }
+        self.create_client(meta).await.0
+    }
+
+    /// A `client_secret_jwt` client; returns `(client_id, secret)`.
+    pub async fn secret_jwt_client(&self, id: &str, extra: Value) -> (String, String) {
+        let mut meta =
+            json!({"client_id": id, "scope": "read", "token_endpoint_auth_method": "client_secret_jwt"});
+        for (k, v) in extra.as_object().cloned().unwrap_or_default() {
+            meta[k] = v;
+        }
+        self.create_client(meta).await
+    }
+}

@@ -16,14 +16,23 @@ impl ClientAuthenticator for ClientSecretJwtMethod {
         &[AuthMethod::ClientSecretJwt]
     }
 
-    async fn verify(&self, presented: &Presented, entry: &ClientEntry, ctx: &AuthContext<'_>) -> Result<(), AuthFailure> {
+    async fn verify(
+        &self,
+        presented: &Presented,
+        entry: &ClientEntry,
+        ctx: &AuthContext<'_>,
+    ) -> Result<(), AuthFailure> {
         let a = assertion_of(presented)?;
         let alg = check_header(&a.header, &entry.client, AuthMethod::ClientSecretJwt, ctx.policy)?;
         let checked = check_claims(&a.claims, &entry.client, ctx.policy, ctx.now)?;
         let mut usable = false;
         let mut verified = false;
         for s in entry.secrets.iter().filter(|s| s.is_valid_at(ctx.now)) {
-            let Some(secret) = s.encrypted.as_deref().and_then(|sealed| ctx.vault.open(&s.id, sealed)) else {
+            let Some(secret) = s
+                .encrypted
+                .as_deref()
+                .and_then(|sealed| ctx.vault.open(&s.id, sealed))
+            else {
                 continue;
             };
             usable = true;

@@ -20,7 +20,12 @@ impl ClientAuthenticator for PrivateKeyJwtMethod {
         &[AuthMethod::PrivateKeyJwt]
     }
 
-    async fn verify(&self, presented: &Presented, entry: &ClientEntry, ctx: &AuthContext<'_>) -> Result<(), AuthFailure> {
+    async fn verify(
+        &self,
+        presented: &Presented,
+        entry: &ClientEntry,
+        ctx: &AuthContext<'_>,
+    ) -> Result<(), AuthFailure> {
         let a = assertion_of(presented)?;
         let alg = check_header(&a.header, &entry.client, AuthMethod::PrivateKeyJwt, ctx.policy)?;
         let checked = check_claims(&a.claims, &entry.client, ctx.policy, ctx.now)?;
@@ -47,7 +52,10 @@ fn select_keys<'a>(
 ) -> Result<Vec<&'a Credential>, AuthFailure> {
     match kid {
         Some(kid) => {
-            let c = credentials.iter().find(|c| c.kid == kid).ok_or(AuthFailure::UnknownKid)?;
+            let c = credentials
+                .iter()
+                .find(|c| c.kid == kid)
+                .ok_or(AuthFailure::UnknownKid)?;
             if !c.enabled {
                 return Err(AuthFailure::CredentialDisabled);
             }

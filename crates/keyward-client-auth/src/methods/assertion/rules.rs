@@ -67,7 +67,11 @@ pub(crate) fn check_claims(
     }
     check_audience(claims.get("aud"), client, policy)?;
     let now = now.unix_timestamp();
-    let exp = claims.get("exp").map(numeric_date).ok_or(AuthFailure::ExpMissing)?.ok_or(AuthFailure::ExpMissing)?;
+    let exp = claims
+        .get("exp")
+        .map(numeric_date)
+        .ok_or(AuthFailure::ExpMissing)?
+        .ok_or(AuthFailure::ExpMissing)?;
     if exp <= now {
         return Err(AuthFailure::Expired);
     }
@@ -81,11 +85,18 @@ pub(crate) fn check_claims(
     if optional_date(claims, "nbf")?.is_some_and(|t| t > now.saturating_add(policy.skew_secs)) {
         return Err(AuthFailure::NbfFuture);
     }
-    let jti = claims.get("jti").and_then(Value::as_str).filter(|j| !j.is_empty()).ok_or(AuthFailure::JtiMissing)?;
+    let jti = claims
+        .get("jti")
+        .and_then(Value::as_str)
+        .filter(|j| !j.is_empty())
+        .ok_or(AuthFailure::JtiMissing)?;
     if jti.len() > 256 {
         return Err(AuthFailure::JtiTooLong);
     }
-    Ok(Checked { jti: jti.to_owned(), exp })
+    Ok(Checked {
+        jti: jti.to_owned(),
+        exp,
+    })
 }
 
 /// `aud` must be this server's issuer, as a string or a one-element array (RFC 7523 §3 item 3
@@ -103,7 +114,8 @@ fn check_audience(aud: Option<&Value>, client: &Client, policy: &AssertionPolicy
         },
         Some(_) => return Err(AuthFailure::AudMismatch),
     };
-    let ok = value == policy.issuer || (client.legacy_token_endpoint_audience && value == policy.token_endpoint);
+    let ok =
+        value == policy.issuer || (client.legacy_token_endpoint_audience && value == policy.token_endpoint);
     if ok {
         Ok(())
     } else {
@@ -113,7 +125,8 @@ fn check_audience(aud: Option<&Value>, client: &Client, policy: &AssertionPolicy
 
 /// A NumericDate (RFC 7519 §2): seconds, possibly fractional, truncated to whole seconds.
 fn numeric_date(v: &Value) -> Option<i64> {
-    v.as_i64().or_else(|| v.as_f64().filter(|f| f.is_finite()).map(|f| f.floor() as i64))
+    v.as_i64()
+        .or_else(|| v.as_f64().filter(|f| f.is_finite()).map(|f| f.floor() as i64))
 }
 
 fn optional_date(claims: &Map<String, Value>, name: &str) -> Result<Option<i64>, AuthFailure> {
