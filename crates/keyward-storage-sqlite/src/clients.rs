@@ -1,5 +1,5 @@
 use async_trait::async_trait;
-use keyward_storage::{AuditEvent, ClientStore, SecretStore, StorageError};
+use keyward_storage::{AuditEvent, ClientStore, CredentialStore, SecretStore, StorageError};
 use keyward_types::{Client, ClientEntry, ClientId, Credential, SecretHash, StoredSecret};
 use sqlx::{Row, Sqlite, Transaction};
 use time::OffsetDateTime;
@@ -230,6 +230,51 @@ impl SecretStore for SqliteStorage {
                 .map_err(db_err)?;
         }
         insert_secret(&mut tx, client_id, new).await?;
+        audit::insert(&mut tx, audit).await?;
+        tx.commit().await.map_err(db_err)
+    }
+}
+
+#[async_trait]
+impl CredentialStore for SqliteStorage {
+    async fn update_credential(
+        &self,
+        client_id: &ClientId,
+        credential: &Credential,
+        audit: &AuditEvent,
+    ) -> Result<(), StorageError> {
+        let data = serde_json::to_string(credential).map_err(|e| StorageError::Corrupt(e.to_string()))?;
+        let mut tx = self.pool.begin().await.map_err(db_err)?;
+        let done = sqlx::query("UPDATE credentials SET data = ? WHERE id = ? AND client_id = ?")
+            .bind(data)
+            .bind(&credential.id)
+            .bind(client_id.as_str())
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
+        if done.rows_affected() == 0 {
+            return Err(StorageError::NotFound);
+        }
+        audit::insert(&mut tx, audit).await?;
+        tx.commit().await.map_err(db_err)
+    }
+
+    async fn delete_credential(
+        &self,
+        client_id: &ClientId,
+        credential_id: &str,
+        audit: &AuditEvent,
+    ) -> Result<(), StorageError> {
+        let mut tx = self.pool.begin().await.map_err(db_err)?;
+        let done = sqlx::query("DELETE FROM credentials WHERE id = ? AND client_id = ?")
+            .bind(credential_id)
+            .bind(client_id.as_str())
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
+        if done.rows_affected() == 0 {
+            return Err(StorageError::NotFound);
+        }
         audit::insert(&mut tx, audit).await?;
         tx.commit().await.map_err(db_err)
     }

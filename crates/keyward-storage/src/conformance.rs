@@ -345,6 +345,65 @@ pub async fn stores_credentials_and_encrypted_secret_with_client(s: &dyn Storage
     ensure(e.credentials.is_empty(), "delete removed the credentials")
 }
 
+pub async fn updates_and_deletes_credentials(s: &dyn Storage) -> Check {
+    let c = sample_client("cred")?;
+    let jwk = PublicJwk::ed25519(&[3u8; 32]);
+    let mut cred = Credential {
+        id: "c-1".into(),
+        name: None,
+        kid: "k".into(),
+        alg: SigningAlg::EdDSA,
+        thumbprint: jwk.thumbprint(),
+        jwk,
+        created_at: T0,
+        expires_at: None,
+        enabled: true,
+    };
+    s.insert_client(
+        &c,
+        None,
+        std::slice::from_ref(&cred),
+        &audit("client.create", "cred"),
+    )
+    .await
+    .map_err(err)?;
+    cred.enabled = false;
+    cred.name = Some("old laptop".into());
+    cred.expires_at = Some(T0 + Duration::days(1));
+    s.update_credential(&c.client_id, &cred, &audit("credential.update", "cred"))
+        .await
+        .map_err(err)?;
+    let e = s.load_client(&c.client_id).await.map_err(err)?.ok_or("missing")?;
+    ensure(e.credentials == vec![cred.clone()], "update stored")?;
+    let other = ClientId::parse("other").map_err(|e| e.to_string())?;
+    let r = s
+        .update_credential(&other, &cred, &audit("credential.update", "other"))
+        .await;
+    ensure(
+        matches!(r, Err(StorageError::NotFound)),
+        "credential of another client is NotFound",
+    )?;
+    let r = s
+        .delete_credential(&other, "c-1", &audit("credential.delete", "other"))
+        .await;
+    ensure(
+        matches!(r, Err(StorageError::NotFound)),
+        "delete via another client is NotFound",
+    )?;
+    s.delete_credential(&c.client_id, "c-1", &audit("credential.delete", "cred"))
+        .await
+        .map_err(err)?;
+    let e = s.load_client(&c.client_id).await.map_err(err)?.ok_or("missing")?;
+    ensure(e.credentials.is_empty(), "deleted")?;
+    let r = s
+        .delete_credential(&c.client_id, "c-1", &audit("credential.delete", "cred"))
+        .await;
+    ensure(
+        matches!(r, Err(StorageError::NotFound)),
+        "second delete is NotFound",
+    )
+}
+
 pub async fn replay_store_accepts_each_jti_once(s: &dyn Storage) -> Check {
     let a = ClientId::parse("a").map_err(|e| e.to_string())?;
     let b = ClientId::parse("b").map_err(|e| e.to_string())?;
@@ -438,6 +497,7 @@ macro_rules! conformance_tests {
             signing_keys_rotate_and_expire,
             audit_log_pages_newest_first,
             stores_credentials_and_encrypted_secret_with_client,
+            updates_and_deletes_credentials,
             replay_store_accepts_each_jti_once,
             replay_store_is_atomic_under_concurrency
         );

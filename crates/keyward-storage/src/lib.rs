@@ -12,4 +12,6 @@ mod traits;
 
 pub use error::StorageError;
 pub use records::{AuditEvent, AuditRecord, SigningKeyRecord};
-pub use traits::{AuditStore, ClientStore, ReplayStore, SecretStore, SigningKeyStore, Storage};
+pub use traits::{
+    AuditStore, ClientStore, CredentialStore, ReplayStore, SecretStore, SigningKeyStore, Storage,
+};

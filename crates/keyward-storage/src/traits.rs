@@ -44,6 +44,27 @@ pub trait SecretStore: Send + Sync {
     ) -> Result<(), StorageError>;
 }
 
+/// A client's credential list (public keys for `private_key_jwt`).
+#[async_trait]
+pub trait CredentialStore: Send + Sync {
+    /// Replaces a stored credential's mutable fields (name, enabled, expires_at) by id.
+    /// `NotFound` unless the credential exists and belongs to `client_id`.
+    async fn update_credential(
+        &self,
+        client_id: &ClientId,
+        credential: &Credential,
+        audit: &AuditEvent,
+    ) -> Result<(), StorageError>;
+
+    /// `NotFound` unless the credential exists and belongs to `client_id`.
+    async fn delete_credential(
+        &self,
+        client_id: &ClientId,
+        credential_id: &str,
+        audit: &AuditEvent,
+    ) -> Result<(), StorageError>;
+}
+
 #[async_trait]
 pub trait SigningKeyStore: Send + Sync {
     async fn signing_keys(&self) -> Result<Vec<SigningKeyRecord>, StorageError>;
@@ -92,7 +113,9 @@ pub trait AuditStore: Send + Sync {
 
 /// Everything a server node needs from its database.
 #[async_trait]
-pub trait Storage: ClientStore + SecretStore + SigningKeyStore + ReplayStore + AuditStore + 'static {
+pub trait Storage:
+    ClientStore + SecretStore + CredentialStore + SigningKeyStore + ReplayStore + AuditStore + 'static
+{
     /// Cheap round trip for readiness checks.
     async fn ping(&self) -> Result<(), StorageError>;
 }

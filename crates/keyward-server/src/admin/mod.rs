@@ -4,6 +4,7 @@
 mod audit;
 mod auth;
 mod clients;
+mod credentials;
 mod metadata;
 mod openapi;
 mod secret;
@@ -28,6 +29,11 @@ pub(crate) fn routes() -> Router<AppState> {
             get(clients::read).patch(clients::update).delete(clients::delete),
         )
         .route("/admin/clients/{client_id}/secret", post(secret::rotate))
+        .route("/admin/clients/{client_id}/credentials", get(credentials::list))
+        .route(
+            "/admin/clients/{client_id}/credentials/{credential_id}",
+            axum::routing::patch(credentials::update).delete(credentials::delete),
+        )
         .route("/admin/audit", get(audit::list))
         .route("/admin/openapi.json", get(openapi::document))
 }
