@@ -1,0 +1,112 @@
+#!/usr/bin/env bash
+# Load benchmark of POST /token. Builds the release binary, starts keyward on a loopback port
+# with a fresh database (server pinned to CPU $SERVER_CPU), registers one client per scenario,
+# and drives each scenario with wrk (pinned to CPU $LOAD_CPU) for $DURATION seconds, $RUNS
+# times; prints the median req/s with p50/p99 latency, non-2xx count, server peak RSS and the
+# server's CPU microseconds per request.
+#
+#   bench/run.sh                      # all scenarios
+#   SCENARIOS="basic pkjwt-es256" bench/run.sh
+#   DURATION=10 RUNS=3 CONNECTIONS=32 TOKEN_ALG=ES256 bench/run.sh
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+INTEROP=${INTEROP:-$ROOT/../shared/interop}
+DURATION=${DURATION:-10}
+RUNS=${RUNS:-3}
+CONNECTIONS=${CONNECTIONS:-32}
+THREADS=${THREADS:-2}
+SERVER_CPU=${SERVER_CPU:-0}
+LOAD_CPU=${LOAD_CPU:-1}
+TOKEN_ALG=${TOKEN_ALG:-ES256}
+SCENARIOS=${SCENARIOS:-"basic post hs256 pkjwt-es256 pkjwt-rs256 pkjwt-eddsa"}
+ADMIN_SECRET=bench-admin-secret-0123456789
+
+command -v wrk >/dev/null || { echo "wrk is required (apt-get install wrk)" >&2; exit 1; }
+(cd "$ROOT" && cargo build --release -q -p keyward -p keyward-bench)
+TARGET=${CARGO_TARGET_DIR:-$ROOT/target}
+KEYWARD=$TARGET/release/keyward
+GEN=$TARGET/release/keyward-bench
+
+WORK=$(mktemp -d)
+trap 'kill $SERVER_PID 2>/dev/null || true; rm -rf "$WORK"' EXIT
+KEYWARD_LISTEN=127.0.0.1:0 KEYWARD_DATA_DIR=$WORK KEYWARD_DATABASE_URL=sqlite://$WORK/keyward.db \
+  KEYWARD_ADMIN_SECRET=$ADMIN_SECRET KEYWARD_TOKEN_SIGNING_ALG=$TOKEN_ALG KEYWARD_LOG=warn,keyward_server::serve=info \
+  taskset -c "$SERVER_CPU" "$KEYWARD" serve >"$WORK/stdout" 2>"$WORK/log" &
+SERVER_PID=$!
+for _ in $(seq 100); do grep -q "listening on" "$WORK/log" 2>/dev/null && break; sleep 0.1; done
+BASE=$(grep -o 'http://127.0.0.1:[0-9]*' "$WORK/log" | head -1)
+[ -n "$BASE" ] || { cat "$WORK/log"; exit 1; }
+
+admin_token() {
+  curl -sf -u "keyward-admin:$ADMIN_SECRET" -d grant_type=client_credentials "$BASE/token" |
+    python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])'
+}
+TOKEN=$(admin_token)
+register() { # JSON metadata -> response JSON
+  curl -sf -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' -d "$1" "$BASE/admin/clients"
+}
+field() { python3 -c "import json,sys; print(json.load(sys.stdin)[\"$1\"])"; }
+jwk() { cat "$INTEROP/sample-$1-public.jwk"; }
+kid() { python3 -c "import json; print(json.load(open('$INTEROP/sample-$1-public.jwk'))['kid'])"; }
+
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$SERVER_PID/stat"; }
+TICKS=$(getconf CLK_TCK)
+
+# run_wrk NAME BODIES_FILE AUTH_HEADER
+run_wrk() {
+  local name=$1 bodies=$2 auth=$3 results=()
+  for r in $(seq "$RUNS"); do
+    [ -n "${REGEN:-}" ] && $REGEN
+    local before; before=$(cpu_ticks)
+    BODIES=$bodies AUTH=$auth WRK_THREADS=$THREADS taskset -c "$LOAD_CPU" \
+      wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --latency -s "$ROOT/bench/wrk/bodies.lua" "$BASE/token" >"$WORK/wrk.$r" 2>&1
+    local after; after=$(cpu_ticks)
+    local rps p50 p99 non2xx reqs
+    rps=$(awk '/Requests\/sec/ {print $2}' "$WORK/wrk.$r")
+    p50=$(awk '/ 50%/ {print $2}' "$WORK/wrk.$r")
+    p99=$(awk '/ 99%/ {print $2}' "$WORK/wrk.$r")
+    non2xx=$(awk '/Non-2xx/ {print $5}' "$WORK/wrk.$r"); non2xx=${non2xx:-0}
+    reqs=$(awk '/requests in/ {print $1}' "$WORK/wrk.$r")
+    results+=("$rps $p50 $p99 $non2xx $(python3 -c "print(round(($after-$before)/$TICKS/max($reqs,1)*1e6, 1))")")
+  done
+  local median; median=$(printf '%s\n' "${results[@]}" | sort -n | sed -n "$(( (RUNS + 1) / 2 ))p")
+  local rss; rss=$(awk '/VmHWM/ {print $2}' "/proc/$SERVER_PID/status")
+  local m_rps m_p50 m_p99 m_non m_cpu
+  read -r m_rps m_p50 m_p99 m_non m_cpu <<<"$median"
+  printf '%-18s %10s %9s %9s %8s %10s %9s   runs: %s\n' "$name" "$m_rps" "$m_p50" "$m_p99" "$m_non" "$m_cpu" \
+    "$((rss / 1024))MiB" "$(printf '%s\n' "${results[@]}" | awk '{printf "%s ", $1}')"
+}
+
+static_body() { echo "$1" >"$WORK/$2.body"; echo "$WORK/$2.body"; }
+# Enough different assertions for a run at the rates this machine reaches (a shortfall shows up
+# as non-2xx: the wrapped-around repeats are replays).
+COUNT=$((DURATION * ${ASSERTIONS_PER_SECOND:-30000}))
+RSA_COUNT=$((DURATION * ${RSA_ASSERTIONS_PER_SECOND:-15000}))
+
+echo "keyward $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?'), token alg $TOKEN_ALG, server CPU $SERVER_CPU, wrk CPU $LOAD_CPU, $CONNECTIONS connections, $THREADS wrk threads, ${DURATION}s x $RUNS runs (median)"
+printf '%-18s %10s %9s %9s %8s %10s %9s\n' scenario req/s p50 p99 non-2xx cpu-us/req peak-rss
+for s in $SCENARIOS; do
+  REGEN=
+  case $s in
+    basic)
+      SECRET=$(register '{"client_id":"b-basic","scope":"read"}' | field client_secret)
+      run_wrk basic "$(static_body grant_type=client_credentials basic)" "Basic $(printf 'b-basic:%s' "$SECRET" | base64 -w0)" ;;
+    post)
+      SECRET=$(register '{"client_id":"b-post","scope":"read","token_endpoint_auth_method":"client_secret_post"}' | field client_secret)
+      run_wrk post "$(static_body "grant_type=client_credentials&client_id=b-post&client_secret=$SECRET" post)" "" ;;
+    hs256)
+      SECRET=$(register '{"client_id":"b-hs","scope":"read","token_endpoint_auth_method":"client_secret_jwt"}' | field client_secret)
+      REGEN="$GEN assertions --client-id b-hs --aud $BASE --alg HS256 --secret $SECRET --count $COUNT --out $WORK/hs.bodies"
+      run_wrk client_secret_jwt "$WORK/hs.bodies" "" ;;
+    pkjwt-*)
+      case $s in
+        pkjwt-es256) key=ec256; alg=ES256 ;;
+        pkjwt-rs256) key=rsa2048; alg=RS256 ;;
+        pkjwt-eddsa) key=ed25519; alg=EdDSA ;;
+      esac
+      register "{\"client_id\":\"b-$key\",\"scope\":\"read\",\"token_endpoint_auth_method\":\"private_key_jwt\",\"jwks\":{\"keys\":[$(jwk $key)]}}" >/dev/null
+      REGEN="$GEN assertions --client-id b-$key --aud $BASE --alg $alg --key $INTEROP/sample-$key-private.pem --kid $(kid $key) --count $([ $key = rsa2048 ] && echo $RSA_COUNT || echo $COUNT) --out $WORK/$key.bodies"
+      run_wrk "$s" "$WORK/$key.bodies" "" ;;
+    *) echo "unknown scenario $s" >&2; exit 1 ;;
+  esac
+done

@@ -1,0 +1,217 @@
+//! `keyward-bench`: what the load scripts in `bench/` need besides wrk.
+//!
+//! - `assertions`: N different pre-signed client assertions (one form body per line), so that
+//!   every request of a run carries a fresh `jti` and replay protection stays on.
+//! - `replay`: the replay store's insert rate on a fresh SQLite file, with C concurrent callers.
+#![forbid(unsafe_code)]
+
+use std::{io::Write, path::PathBuf, sync::Arc, time::Instant};
+
+use anyhow::{bail, Context};
+use base64::{engine::general_purpose::STANDARD, Engine};
+use clap::{Parser, Subcommand};
+use keyward_jose::{b64_encode, SigningKey};
+use keyward_storage::ReplayStore;
+use keyward_types::{ClientId, SigningAlg};
+use serde_json::json;
+
+#[derive(Parser)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Writes COUNT token-request bodies, each with its own signed assertion.
+    Assertions {
+        #[arg(long)]
+        client_id: String,
+        /// Issuer of the server (the assertions' `aud`).
+        #[arg(long)]
+        aud: String,
+        #[arg(long)]
+        alg: SigningAlg,
+        /// PKCS#8 PEM private key (asymmetric algs).
+        #[arg(long)]
+        key: Option<PathBuf>,
+        /// Client secret (HS algs).
+        #[arg(long)]
+        secret: Option<String>,
+        #[arg(long)]
+        kid: Option<String>,
+        #[arg(long, default_value_t = 100_000)]
+        count: usize,
+        /// Assertion lifetime in seconds (the server's max is 60 by default).
+        #[arg(long, default_value_t = 55)]
+        lifetime: i64,
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Measures replay-store inserts per second.
+    Replay {
+        #[arg(long, default_value_t = 200_000)]
+        count: usize,
+        #[arg(long, default_value_t = 64)]
+        concurrency: usize,
+    },
+}
+
+fn pem_der(path: &PathBuf) -> anyhow::Result<Vec<u8>> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("read {}", path.display()))?;
+    let body: String = text.lines().filter(|l| !l.starts_with("-----")).collect();
+    Ok(STANDARD.decode(body)?)
+}
+
+fn hmac_sign(alg: SigningAlg, secret: &[u8], input: &[u8]) -> anyhow::Result<Vec<u8>> {
+    let a = match alg {
+        SigningAlg::HS256 => aws_hmac::HMAC_SHA256,
+        SigningAlg::HS384 => aws_hmac::HMAC_SHA384,
+        SigningAlg::HS512 => aws_hmac::HMAC_SHA512,
+        _ => bail!("not an HMAC alg"),
+    };
+    Ok(aws_hmac::sign(&aws_hmac::Key::new(a, secret), input)
+        .as_ref()
+        .to_vec())
+}
+
+use aws_lc_rs::hmac as aws_hmac;
+
+#[allow(clippy::too_many_arguments)]
+fn assertions(
+    client_id: &str,
+    aud: &str,
+    alg: SigningAlg,
+    key: Option<&PathBuf>,
+    secret: Option<&str>,
+    kid: Option<&str>,
+    count: usize,
+    lifetime: i64,
+    out: &PathBuf,
+) -> anyhow::Result<()> {
+    let signer = match key {
+        Some(p) => Some(SigningKey::from_pkcs8(alg, zeroize::Zeroizing::new(pem_der(p)?))?),
+        None => None,
+    };
+    let mut header = json!({"alg": alg.as_str(), "typ": "JWT"});
+    if let Some(kid) = kid {
+        header["kid"] = json!(kid);
+    }
+    let header = b64_encode(header.to_string());
+    if signer.is_none() && secret.is_none() {
+        bail!("give --key or --secret");
+    }
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    let one = || -> anyhow::Result<String> {
+        let claims = json!({
+            "iss": client_id, "sub": client_id, "aud": aud,
+            "iat": now, "exp": now + lifetime, "jti": uuid::Uuid::new_v4().simple().to_string(),
+        });
+        let input = format!("{header}.{}", b64_encode(claims.to_string()));
+        let sig = match (&signer, secret) {
+            (Some(k), _) => k.sign(input.as_bytes())?,
+            (None, Some(s)) => hmac_sign(alg, s.as_bytes(), input.as_bytes())?,
+            (None, None) => bail!("give --key or --secret"),
+        };
+        let jwt = format!("{input}.{}", b64_encode(sig));
+        Ok(url::form_urlencoded::Serializer::new(String::new())
+            .append_pair("grant_type", "client_credentials")
+            .append_pair(
+                "client_assertion_type",
+                "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+            )
+            .append_pair("client_assertion", &jwt)
+            .finish())
+    };
+    // Signing (RSA especially) is the slow part: use every core.
+    let workers = std::thread::available_parallelism().map_or(1, usize::from);
+    let chunks: Vec<anyhow::Result<Vec<String>>> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..workers)
+            .map(|w| {
+                let n = count / workers + usize::from(w < count % workers);
+                s.spawn(move || (0..n).map(|_| one()).collect::<anyhow::Result<Vec<_>>>())
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join()
+                    .unwrap_or_else(|_| Err(anyhow::anyhow!("worker panicked")))
+            })
+            .collect()
+    });
+    let mut file = std::io::BufWriter::new(std::fs::File::create(out)?);
+    for chunk in chunks {
+        for body in chunk? {
+            writeln!(file, "{body}")?;
+        }
+    }
+    file.flush()?;
+    Ok(())
+}
+
+async fn replay(count: usize, concurrency: usize) -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let store = Arc::new(
+        keyward_storage_sqlite::SqliteStorage::open(&format!("sqlite://{}/r.db", dir.path().display()))
+            .await?,
+    );
+    let client = ClientId::parse("bench").map_err(|e| anyhow::anyhow!("{e}"))?;
+    let now = time::OffsetDateTime::now_utc();
+    let exp = now + time::Duration::seconds(75);
+    let start = Instant::now();
+    let per_task = count / concurrency.max(1);
+    let mut tasks = Vec::new();
+    for t in 0..concurrency {
+        let (store, client) = (store.clone(), client.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut fresh = 0usize;
+            for i in 0..per_task {
+                if store.insert_once(&client, &format!("{t}-{i}"), exp, now).await? {
+                    fresh += 1;
+                }
+            }
+            anyhow::Ok(fresh)
+        }));
+    }
+    let mut fresh = 0;
+    for t in tasks {
+        fresh += t.await??;
+    }
+    let secs = start.elapsed().as_secs_f64();
+    let total = per_task * concurrency;
+    println!(
+        "replay inserts: {total} in {secs:.2} s = {:.0}/s with {concurrency} concurrent callers ({fresh} fresh, {} entries stored, durable: WAL, synchronous=FULL)",
+        total as f64 / secs,
+        store.replay_entries().await?
+    );
+    Ok(())
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    match Cli::parse().command {
+        Command::Assertions {
+            client_id,
+            aud,
+            alg,
+            key,
+            secret,
+            kid,
+            count,
+            lifetime,
+            out,
+        } => assertions(
+            &client_id,
+            &aud,
+            alg,
+            key.as_ref(),
+            secret.as_deref(),
+            kid.as_deref(),
+            count,
+            lifetime,
+            &out,
+        ),
+        Command::Replay { count, concurrency } => replay(count, concurrency).await,
+    }
+}
