@@ -93,10 +93,10 @@ fn assertions(
         Some(p) => Some(SigningKey::from_pkcs8(alg, zeroize::Zeroizing::new(pem_der(p)?))?),
         None => None,
     };
-    let mut header = json!({"alg": alg.as_str(), "typ": "JWT"});
-    if let Some(kid) = kid {
-        header["kid"] = json!(kid);
-    }
+    let header = match kid {
+        Some(kid) => json!({"alg": alg.as_str(), "typ": "JWT", "kid": kid}),
+        None => json!({"alg": alg.as_str(), "typ": "JWT"}),
+    };
     let header = b64_encode(header.to_string());
     if signer.is_none() && secret.is_none() {
         bail!("give --key or --secret");

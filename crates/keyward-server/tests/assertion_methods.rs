@@ -32,7 +32,7 @@ async fn private_key_jwt_with_interop_keys_gets_tokens() {
     ] {
         let id = format!("pk-{name}");
         let jwk = interop_jwk(name);
-        srv.key_client(&id, &[jwk.clone()], json!({})).await;
+        srv.key_client(&id, std::slice::from_ref(&jwk), json!({})).await;
         let key = interop_key(name, alg);
         let header = json!({"alg": alg.as_str(), "kid": jwk["kid"]});
         let assertion = sign_jws(&key, &header, &srv.claims(&id));
@@ -128,7 +128,7 @@ async fn legacy_token_endpoint_audience_only_when_flag_is_on() {
     let jwk = interop_jwk("ec256");
     srv.key_client(
         "legacy",
-        &[jwk.clone()],
+        std::slice::from_ref(&jwk),
         json!({"legacy_token_endpoint_audience": true}),
     )
     .await;
@@ -185,7 +185,8 @@ async fn discovery_lists_jwt_methods_and_algorithms() {
 async fn accepted_assertion_is_stored_once_in_replay_store() {
     let srv = TestServer::start().await;
     let jwk = interop_jwk("ed25519");
-    srv.key_client("once", &[jwk.clone()], json!({})).await;
+    srv.key_client("once", std::slice::from_ref(&jwk), json!({}))
+        .await;
     let key = interop_key("ed25519", SigningAlg::EdDSA);
     let a = sign_jws(
         &key,
