@@ -32,6 +32,12 @@ impl<'a> CompactJws<'a> {
             return Err(JoseError::NotCompact);
         };
         let header_bytes = b64_decode(h).ok_or(JoseError::BadBase64("header"))?;
+        // RFC 7515 §4: the header is a JSON object. A derived `Deserialize` would also take an
+        // array field by field, so that is refused first; the derive itself refuses duplicate
+        // members, which §4 allows us to reject.
+        if header_bytes.trim_ascii_start().first() != Some(&b'{') {
+            return Err(JoseError::BadJson("header"));
+        }
         let header: JwsHeader =
             serde_json::from_slice(&header_bytes).map_err(|_| JoseError::BadJson("header"))?;
         let payload = b64_decode(p).ok_or(JoseError::BadBase64("payload"))?;

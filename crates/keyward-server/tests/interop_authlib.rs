@@ -1,0 +1,273 @@
+//! Interop: Authlib (Python), a client library keyward did not write, gets tokens with
+//! `private_key_jwt` and `client_secret_jwt` assertions it signs itself.
+//!
+//! Needs `python3` with Authlib (CI: `pip install authlib requests`). Without them these tests
+//! fail; they never skip.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+mod common;
+
+use std::process::Output;
+
+use common::*;
+use keyward_jose::{CompactJws, Jwks, VerifyingKey};
+use serde_json::{json, Value};
+use time::OffsetDateTime;
+
+const SCRIPT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/interop/authlib_client.py");
+
+/// Runs the Authlib client script off the async runtime (the server runs on it).
+async fn authlib(args: Vec<String>, env: Option<(&'static str, &'static str)>) -> Output {
+    tokio::task::spawn_blocking(move || {
+        let mut cmd = std::process::Command::new("python3");
+        cmd.arg(SCRIPT).args(&args);
+        if let Some((k, v)) = env {
+            cmd.env(k, v);
+        }
+        cmd.output()
+            .expect("python3 is required for the Authlib interop tests (pip install authlib requests)")
+    })
+    .await
+    .unwrap()
+}
+
+fn text(out: &[u8]) -> String {
+    String::from_utf8_lossy(out).into_owned()
+}
+
+/// Authlib stamps `iat` from the real clock: move the test clock to it first.
+fn sync_clock(srv: &TestServer) {
+    srv.clock.set(OffsetDateTime::now_utc());
+}
+
+/// The token response of a successful run.
+fn token_response(out: &Output) -> Value {
+    assert!(
+        out.status.success(),
+        "Authlib client failed ({}):\nstdout: {}\nstderr: {}",
+        out.status,
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "stdout is not the JSON token response ({e}): {}",
+            text(&out.stdout)
+        )
+    })
+}
+
+/// The `{"status", "error", ...}` report of a run the server refused (exit status 2).
+fn oauth_error(out: &Output) -> Value {
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "expected an OAuth error from the server:\nstdout: {}\nstderr: {}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+    assert!(
+        out.stdout.is_empty(),
+        "no token may be printed: {}",
+        text(&out.stdout)
+    );
+    let stderr = text(&out.stderr);
+    serde_json::from_str(stderr.lines().last().unwrap_or_default())
+        .unwrap_or_else(|e| panic!("stderr has no error report ({e}): {stderr}"))
+}
+
+async fn verify_with_jwks(srv: &TestServer, token: &str) -> Value {
+    let jwks: Jwks = srv
+        .http
+        .get(srv.url("/jwks"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let jws = CompactJws::parse(token).unwrap();
+    let kid = jws.header.kid.clone().unwrap();
+    let jwk = jwks
+        .keys
+        .iter()
+        .find(|k| k.kid.as_deref() == Some(&kid))
+        .expect("kid published");
+    let key = VerifyingKey::from_jwk(jwk, jws.header.alg.parse().unwrap()).unwrap();
+    key.verify(jws.signing_input.as_bytes(), &jws.signature).unwrap();
+    jws.claims().unwrap()
+}
+
+/// Checks a token response for `client_id`: a Bearer token that verifies with `/jwks`.
+async fn assert_token(srv: &TestServer, resp: &Value, client_id: &str) {
+    assert_eq!(resp["token_type"], "Bearer", "{resp}");
+    assert_eq!(resp["expires_in"], 300, "{resp}");
+    let token = resp["access_token"].as_str().unwrap();
+    let claims = verify_with_jwks(srv, token).await;
+    assert_eq!(claims["client_id"], client_id);
+    assert_eq!(claims["sub"], client_id);
+    assert_eq!(claims["iss"], srv.base);
+}
+
+async fn reason_count(srv: &TestServer, reason: &str) -> u64 {
+    let prefix = format!("keyward_client_auth_failures_total{{reason=\"{reason}\"}} ");
+    srv.metrics()
+        .await
+        .lines()
+        .find_map(|l| l.strip_prefix(&prefix).map(|v| v.trim().parse::<u64>().unwrap()))
+        .unwrap_or(0)
+}
+
+fn private_key_args(srv: &TestServer, id: &str, key: &str, alg: &str) -> Vec<String> {
+    let path = interop(&format!("sample-{key}-private.pem"));
+    assert!(path.exists(), "{} is missing", path.display());
+    vec![
+        srv.url("/token"),
+        id.into(),
+        "private_key_jwt".into(),
+        path.display().to_string(),
+        alg.into(),
+    ]
+}
+
+/// Authlib signs `aud` = the token endpoint URL, as RFC 7523 suggests.
+fn legacy() -> Value {
+    json!({"legacy_token_endpoint_audience": true})
+}
+
+#[tokio::test]
+async fn authlib_is_installed() {
+    let out = tokio::task::spawn_blocking(|| {
+        std::process::Command::new("python3")
+            .args([
+                "-c",
+                "import authlib, requests, joserfc; print(authlib.__version__)",
+            ])
+            .output()
+            .expect("python3 is required")
+    })
+    .await
+    .unwrap();
+    assert!(
+        out.status.success(),
+        "Authlib is required: pip install authlib requests\n{}",
+        text(&out.stderr)
+    );
+    assert!(!text(&out.stdout).trim().is_empty());
+}
+
+#[tokio::test]
+async fn authlib_private_key_jwt_rs256_gets_token() {
+    let srv = TestServer::start().await;
+    srv.key_client("authlib-rsa", &[interop_jwk("rsa2048")], legacy())
+        .await;
+    sync_clock(&srv);
+    let out = authlib(private_key_args(&srv, "authlib-rsa", "rsa2048", "RS256"), None).await;
+    assert_token(&srv, &token_response(&out), "authlib-rsa").await;
+    assert_eq!(srv.replay_entries().await, 1, "the assertion's jti was recorded");
+}
+
+#[tokio::test]
+async fn authlib_private_key_jwt_es256_gets_token() {
+    let srv = TestServer::start().await;
+    srv.key_client("authlib-ec", &[interop_jwk("ec256")], legacy())
+        .await;
+    sync_clock(&srv);
+    let out = authlib(private_key_args(&srv, "authlib-ec", "ec256", "ES256"), None).await;
+    assert_token(&srv, &token_response(&out), "authlib-ec").await;
+    assert_eq!(srv.replay_entries().await, 1);
+}
+
+#[tokio::test]
+async fn authlib_client_secret_jwt_hs256_gets_token() {
+    let srv = TestServer::start().await;
+    let (id, secret) = srv.secret_jwt_client("authlib-hs", legacy()).await;
+    assert!(!secret.is_empty());
+    sync_clock(&srv);
+    let out = authlib(
+        vec![
+            srv.url("/token"),
+            id.clone(),
+            "client_secret_jwt".into(),
+            secret,
+            "HS256".into(),
+        ],
+        None,
+    )
+    .await;
+    assert_token(&srv, &token_response(&out), &id).await;
+    assert_eq!(srv.replay_entries().await, 1);
+}
+
+#[tokio::test]
+async fn authlib_client_secret_jwt_with_wrong_secret_is_refused() {
+    let srv = TestServer::start().await;
+    let (id, _) = srv.secret_jwt_client("authlib-hs-bad", legacy()).await;
+    sync_clock(&srv);
+    let before = reason_count(&srv, "signature.invalid").await;
+    let out = authlib(
+        vec![
+            srv.url("/token"),
+            id,
+            "client_secret_jwt".into(),
+            "not-the-secret-0123456789abcdef".into(),
+            "HS256".into(),
+        ],
+        None,
+    )
+    .await;
+    let err = oauth_error(&out);
+    assert_eq!(err["status"], 401, "{err}");
+    assert_eq!(err["error"], "invalid_client", "{err}");
+    assert_eq!(srv.replay_entries().await, 0);
+    assert!(reason_count(&srv, "signature.invalid").await > before);
+}
+
+#[tokio::test]
+async fn authlib_assertion_refused_without_legacy_audience_flag() {
+    let srv = TestServer::start().await;
+    srv.key_client("authlib-strict", &[interop_jwk("rsa2048")], json!({}))
+        .await;
+    sync_clock(&srv);
+    let snapshot = srv.snapshot().await;
+    let before = reason_count(&srv, "assertion.aud_mismatch").await;
+    let out = authlib(private_key_args(&srv, "authlib-strict", "rsa2048", "RS256"), None).await;
+    let err = oauth_error(&out);
+    assert_eq!(err["status"], 401, "{err}");
+    assert_eq!(err["error"], "invalid_client", "{err}");
+    assert_eq!(err["error_description"], "client authentication failed");
+    assert_eq!(srv.replay_entries().await, 0);
+    assert_eq!(srv.snapshot().await, snapshot);
+    assert!(reason_count(&srv, "assertion.aud_mismatch").await > before);
+}
+
+/// Authlib's own default assertion lifetime is one hour; keyward allows 60 s unless the server
+/// is configured for more.
+#[tokio::test]
+async fn authlib_default_hour_long_assertion_needs_a_longer_max_lifetime() {
+    let srv = TestServer::start().await;
+    srv.key_client("authlib-hour", &[interop_jwk("ec256")], legacy())
+        .await;
+    sync_clock(&srv);
+    let before = reason_count(&srv, "assertion.lifetime_too_long").await;
+    let args = private_key_args(&srv, "authlib-hour", "ec256", "ES256");
+    let err = oauth_error(&authlib(args, Some(("ASSERTION_LIFETIME", "authlib"))).await);
+    assert_eq!(err["status"], 401, "{err}");
+    assert_eq!(err["error"], "invalid_client", "{err}");
+    assert!(reason_count(&srv, "assertion.lifetime_too_long").await > before);
+    assert_eq!(srv.replay_entries().await, 0);
+
+    let srv = TestServer::start_with(|c| c.max_assertion_lifetime = 3600).await;
+    srv.key_client("authlib-hour", &[interop_jwk("ec256")], legacy())
+        .await;
+    sync_clock(&srv);
+    let args = private_key_args(&srv, "authlib-hour", "ec256", "ES256");
+    let out = authlib(args, Some(("ASSERTION_LIFETIME", "authlib"))).await;
+    assert_token(&srv, &token_response(&out), "authlib-hour").await;
+    assert_eq!(srv.replay_entries().await, 1);
+}
