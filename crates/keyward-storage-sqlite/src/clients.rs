@@ -10,6 +10,21 @@ use crate::{
     SqliteStorage,
 };
 
+/// One statement that must change a row, with its audit event, in one transaction:
+/// `NotFound` (and nothing written) when no row matched.
+async fn change_one_row<'q>(
+    pool: &sqlx::SqlitePool,
+    query: sqlx::query::Query<'q, Sqlite, sqlx::sqlite::SqliteArguments<'q>>,
+    audit: &AuditEvent,
+) -> Result<(), StorageError> {
+    let mut tx = pool.begin().await.map_err(db_err)?;
+    if query.execute(&mut *tx).await.map_err(db_err)?.rows_affected() == 0 {
+        return Err(StorageError::NotFound);
+    }
+    audit::insert(&mut tx, audit).await?;
+    tx.commit().await.map_err(db_err)
+}
+
 fn metadata(client: &Client) -> Result<String, StorageError> {
     serde_json::to_string(client).map_err(|e| StorageError::Corrupt(e.to_string()))
 }
@@ -149,18 +164,10 @@ impl ClientStore for SqliteStorage {
     }
 
     async fn update_client(&self, client: &Client, audit: &AuditEvent) -> Result<(), StorageError> {
-        let mut tx = self.pool.begin().await.map_err(db_err)?;
-        let done = sqlx::query("UPDATE clients SET metadata = ? WHERE client_id = ?")
+        let query = sqlx::query("UPDATE clients SET metadata = ? WHERE client_id = ?")
             .bind(metadata(client)?)
-            .bind(client.client_id.as_str())
-            .execute(&mut *tx)
-            .await
-            .map_err(db_err)?;
-        if done.rows_affected() == 0 {
-            return Err(StorageError::NotFound);
-        }
-        audit::insert(&mut tx, audit).await?;
-        tx.commit().await.map_err(db_err)
+            .bind(client.client_id.as_str());
+        change_one_row(&self.pool, query, audit).await
     }
 
     async fn delete_client(&self, client_id: &ClientId, audit: &AuditEvent) -> Result<(), StorageError> {
@@ -244,19 +251,11 @@ impl CredentialStore for SqliteStorage {
         audit: &AuditEvent,
     ) -> Result<(), StorageError> {
         let data = serde_json::to_string(credential).map_err(|e| StorageError::Corrupt(e.to_string()))?;
-        let mut tx = self.pool.begin().await.map_err(db_err)?;
-        let done = sqlx::query("UPDATE credentials SET data = ? WHERE id = ? AND client_id = ?")
+        let query = sqlx::query("UPDATE credentials SET data = ? WHERE id = ? AND client_id = ?")
             .bind(data)
             .bind(&credential.id)
-            .bind(client_id.as_str())
-            .execute(&mut *tx)
-            .await
-            .map_err(db_err)?;
-        if done.rows_affected() == 0 {
-            return Err(StorageError::NotFound);
-        }
-        audit::insert(&mut tx, audit).await?;
-        tx.commit().await.map_err(db_err)
+            .bind(client_id.as_str());
+        change_one_row(&self.pool, query, audit).await
     }
 
     async fn delete_credential(
@@ -265,17 +264,9 @@ impl CredentialStore for SqliteStorage {
         credential_id: &str,
         audit: &AuditEvent,
     ) -> Result<(), StorageError> {
-        let mut tx = self.pool.begin().await.map_err(db_err)?;
-        let done = sqlx::query("DELETE FROM credentials WHERE id = ? AND client_id = ?")
+        let query = sqlx::query("DELETE FROM credentials WHERE id = ? AND client_id = ?")
             .bind(credential_id)
-            .bind(client_id.as_str())
-            .execute(&mut *tx)
-            .await
-            .map_err(db_err)?;
-        if done.rows_affected() == 0 {
-            return Err(StorageError::NotFound);
-        }
-        audit::insert(&mut tx, audit).await?;
-        tx.commit().await.map_err(db_err)
+            .bind(client_id.as_str());
+        change_one_row(&self.pool, query, audit).await
     }
 }

@@ -2,8 +2,8 @@ use async_trait::async_trait;
 use keyward_jose::verify_hmac;
 use keyward_types::{AuthMethod, ClientEntry};
 
-use super::rules::{check_claims, check_header};
-use crate::{methods::assertion_of, AuthContext, AuthFailure, ClientAuthenticator, Presented};
+use super::rules::before_signature;
+use crate::{AuthContext, AuthFailure, ClientAuthenticator, Presented};
 
 /// `client_secret_jwt` (RFC 7523 §2.2, OIDC Core §9): an assertion MACed with the client's
 /// secret. During a rotation's grace period both secrets verify.
@@ -22,9 +22,7 @@ impl ClientAuthenticator for ClientSecretJwtMethod {
         entry: &ClientEntry,
         ctx: &AuthContext<'_>,
     ) -> Result<(), AuthFailure> {
-        let a = assertion_of(presented)?;
-        let alg = check_header(&a.header, &entry.client, AuthMethod::ClientSecretJwt, ctx.policy)?;
-        let checked = check_claims(&a.claims, &entry.client, ctx.policy, ctx.now)?;
+        let (a, alg, checked) = before_signature(presented, &entry.client, AuthMethod::ClientSecretJwt, ctx)?;
         let mut usable = false;
         let mut verified = false;
         for s in entry.secrets.iter().filter(|s| s.is_valid_at(ctx.now)) {

@@ -3,8 +3,8 @@ use keyward_jose::VerifyingKey;
 use keyward_types::{AuthMethod, ClientEntry, Credential, SigningAlg};
 use time::OffsetDateTime;
 
-use super::rules::{check_claims, check_header};
-use crate::{methods::assertion_of, AuthContext, AuthFailure, ClientAuthenticator, Presented};
+use super::rules::before_signature;
+use crate::{AuthContext, AuthFailure, ClientAuthenticator, Presented};
 
 /// `private_key_jwt` (RFC 7523 §2.2, OIDC Core §9): an assertion signed with one of the keys in
 /// the client's credential list.
@@ -26,9 +26,7 @@ impl ClientAuthenticator for PrivateKeyJwtMethod {
         entry: &ClientEntry,
         ctx: &AuthContext<'_>,
     ) -> Result<(), AuthFailure> {
-        let a = assertion_of(presented)?;
-        let alg = check_header(&a.header, &entry.client, AuthMethod::PrivateKeyJwt, ctx.policy)?;
-        let checked = check_claims(&a.claims, &entry.client, ctx.policy, ctx.now)?;
+        let (a, alg, checked) = before_signature(presented, &entry.client, AuthMethod::PrivateKeyJwt, ctx)?;
         let keys = select_keys(&entry.credentials, a.header.kid.as_deref(), alg, ctx.now)?;
         let verified = keys.iter().any(|c| {
             VerifyingKey::from_jwk(&c.jwk, alg)

@@ -6,13 +6,27 @@ use keyward_types::{AuthMethod, Client, SigningAlg};
 use serde_json::{Map, Value};
 use time::OffsetDateTime;
 
-use crate::{AssertionPolicy, AuthFailure};
+use crate::{methods::assertion_of, presented::Assertion, AssertionPolicy, AuthContext, AuthFailure, Presented};
+
+/// Every rule that runs before the signature, in order: the header, then the claims. Both JWT
+/// methods start with this; they differ only in where the verifying key comes from.
+pub(crate) fn before_signature<'a>(
+    presented: &'a Presented,
+    client: &Client,
+    method: AuthMethod,
+    ctx: &AuthContext<'_>,
+) -> Result<(&'a Assertion, SigningAlg, Checked), AuthFailure> {
+    let a = assertion_of(presented)?;
+    let alg = check_header(&a.header, client, method, ctx.policy)?;
+    let checked = check_claims(&a.claims, client, ctx.policy, ctx.now)?;
+    Ok((a, alg, checked))
+}
 
 /// Header: `alg` allowed for this client and method, never `none`; HMAC algorithms only for
 /// `client_secret_jwt` and never for `private_key_jwt` (so a public key can never be used as an
 /// HMAC secret); `typ` absent, `JWT` or `client-authentication+jwt`. `jku`, `jwk`, `x5u` are not
 /// read at all.
-pub(crate) fn check_header(
+fn check_header(
     header: &JwsHeader,
     client: &Client,
     method: AuthMethod,
@@ -52,7 +66,7 @@ pub(crate) struct Checked {
 
 /// Claims: `iss` = `sub` = client_id; `aud`; `exp` present and future; lifetime bounded;
 /// `iat`/`nbf` not in the future beyond the skew; `jti` present and at most 256 bytes.
-pub(crate) fn check_claims(
+fn check_claims(
     claims: &Map<String, Value>,
     client: &Client,
     policy: &AssertionPolicy,
