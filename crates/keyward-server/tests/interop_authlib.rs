@@ -15,7 +15,6 @@ mod common;
 use std::process::Output;
 
 use common::*;
-use keyward_jose::{CompactJws, Jwks, VerifyingKey};
 use serde_json::{json, Value};
 use time::OffsetDateTime;
 
@@ -79,28 +78,6 @@ fn oauth_error(out: &Output) -> Value {
     let stderr = text(&out.stderr);
     serde_json::from_str(stderr.lines().last().unwrap_or_default())
         .unwrap_or_else(|e| panic!("stderr has no error report ({e}): {stderr}"))
-}
-
-async fn verify_with_jwks(srv: &TestServer, token: &str) -> Value {
-    let jwks: Jwks = srv
-        .http
-        .get(srv.url("/jwks"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let jws = CompactJws::parse(token).unwrap();
-    let kid = jws.header.kid.clone().unwrap();
-    let jwk = jwks
-        .keys
-        .iter()
-        .find(|k| k.kid.as_deref() == Some(&kid))
-        .expect("kid published");
-    let key = VerifyingKey::from_jwk(jwk, jws.header.alg.parse().unwrap()).unwrap();
-    key.verify(jws.signing_input.as_bytes(), &jws.signature).unwrap();
-    jws.claims().unwrap()
 }
 
 /// Checks a token response for `client_id`: a Bearer token that verifies with `/jwks`.

@@ -24,20 +24,6 @@ async fn jwks(srv: &TestServer) -> Jwks {
     resp.json().await.unwrap()
 }
 
-async fn verify_with_jwks(srv: &TestServer, token: &str) -> Value {
-    let jwks = jwks(srv).await;
-    let jws = CompactJws::parse(token).unwrap();
-    let kid = jws.header.kid.clone().unwrap();
-    let jwk = jwks
-        .keys
-        .iter()
-        .find(|k| k.kid.as_deref() == Some(&kid))
-        .expect("kid published");
-    let key = VerifyingKey::from_jwk(jwk, jws.header.alg.parse().unwrap()).unwrap();
-    key.verify(jws.signing_input.as_bytes(), &jws.signature).unwrap();
-    jws.claims().unwrap()
-}
-
 fn kids(jwks: &Jwks) -> Vec<String> {
     jwks.keys.iter().map(|k| k.kid.clone().unwrap()).collect()
 }
@@ -181,7 +167,18 @@ async fn check_discovery(srv: &TestServer, path: &str) {
     );
     assert_eq!(
         doc["token_endpoint_auth_methods_supported"],
-        serde_json::json!(["client_secret_basic", "client_secret_post"])
+        serde_json::json!([
+            "client_secret_basic",
+            "client_secret_jwt",
+            "client_secret_post",
+            "private_key_jwt"
+        ])
+    );
+    assert_eq!(
+        doc["token_endpoint_auth_signing_alg_values_supported"]
+            .as_array()
+            .map(Vec::len),
+        Some(12)
     );
 }
 

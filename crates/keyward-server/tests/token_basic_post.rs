@@ -10,31 +10,8 @@
 mod common;
 
 use common::*;
-use keyward_jose::{CompactJws, Jwks, VerifyingKey};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
-
-async fn verify_with_jwks(srv: &TestServer, token: &str) -> Value {
-    let jwks: Jwks = srv
-        .http
-        .get(srv.url("/jwks"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let jws = CompactJws::parse(token).unwrap();
-    let kid = jws.header.kid.clone().unwrap();
-    let jwk = jwks
-        .keys
-        .iter()
-        .find(|k| k.kid.as_deref() == Some(&kid))
-        .expect("kid published");
-    let key = VerifyingKey::from_jwk(jwk, jws.header.alg.parse().unwrap()).unwrap();
-    key.verify(jws.signing_input.as_bytes(), &jws.signature).unwrap();
-    jws.claims().unwrap()
-}
 
 #[tokio::test]
 async fn basic_client_gets_rfc9068_access_token() {

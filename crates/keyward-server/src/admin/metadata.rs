@@ -148,17 +148,26 @@ fn invalid(field: &'static str, message: impl Into<String>) -> ApiError {
     }
 }
 
-/// A JSON body, or an error that names the offending field where serde can tell.
+/// A JSON body, or an error that names the offending field: the path serde was at for a wrong
+/// type or value, the member's own name for an unknown member, else `body`.
 pub(crate) fn parse_json<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
-    serde_json::from_slice(bytes).map_err(|e| {
-        let message = e.to_string();
-        let field = message
-            .split('`')
-            .nth(1)
-            .filter(|_| message.starts_with("unknown field"))
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    serde_path_to_error::deserialize(&mut de).map_err(|e| {
+        let path = e.path().to_string();
+        let message = e.inner().to_string();
+        let unknown = message
+            .strip_prefix("unknown field `")
+            .and_then(|rest| rest.split('`').next())
             .map(|f| f.chars().take(64).collect::<String>());
+        let field = match unknown {
+            Some(f) => f,
+            None if path.starts_with(|c: char| c.is_ascii_alphanumeric() || c == '_') => {
+                path.chars().take(64).collect()
+            }
+            None => "body".to_owned(),
+        };
         ApiError::InvalidClientMetadata {
-            field: field.map_or("body".into(), Into::into),
+            field: field.into(),
             message,
         }
     })

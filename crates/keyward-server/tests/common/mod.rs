@@ -388,3 +388,27 @@ impl TestServer {
         self.create_client(meta).await
     }
 }
+
+/// Verifies a token this server issued against its published `/jwks` (key by `kid`, algorithm
+/// from the header) and returns the claims.
+pub async fn verify_with_jwks(srv: &TestServer, token: &str) -> Value {
+    let jwks: keyward_jose::Jwks = srv
+        .http
+        .get(srv.url("/jwks"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let jws = keyward_jose::CompactJws::parse(token).unwrap();
+    let kid = jws.header.kid.clone().unwrap();
+    let jwk = jwks
+        .keys
+        .iter()
+        .find(|k| k.kid.as_deref() == Some(&kid))
+        .expect("kid published");
+    let key = keyward_jose::VerifyingKey::from_jwk(jwk, jws.header.alg.parse().unwrap()).unwrap();
+    key.verify(jws.signing_input.as_bytes(), &jws.signature).unwrap();
+    jws.claims().unwrap()
+}

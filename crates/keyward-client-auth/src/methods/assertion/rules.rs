@@ -6,7 +6,9 @@ use keyward_types::{AuthMethod, Client, SigningAlg};
 use serde_json::{Map, Value};
 use time::OffsetDateTime;
 
-use crate::{methods::assertion_of, presented::Assertion, AssertionPolicy, AuthContext, AuthFailure, Presented};
+use crate::{
+    methods::assertion_of, presented::Assertion, AssertionPolicy, AuthContext, AuthFailure, Presented,
+};
 
 /// Every rule that runs before the signature, in order: the header, then the claims. Both JWT
 /// methods start with this; they differ only in where the verifying key comes from.
