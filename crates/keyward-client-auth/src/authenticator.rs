@@ -2,7 +2,7 @@ use std::{collections::HashMap, sync::Arc};
 
 use async_trait::async_trait;
 use aws_lc_rs::hmac;
-use keyward_types::{AuthMethod, Client, ClientEntry, ClientId, SigningAlg};
+use keyward_types::{AuthMethod, Client, ClientEntry, ClientId, Credential, SigningAlg};
 use thiserror::Error;
 use time::OffsetDateTime;
 use zeroize::Zeroizing;
@@ -45,6 +45,14 @@ pub trait ReplayGuard: Send + Sync {
     ) -> Result<bool, DirectoryError>;
 }
 
+/// Keys a client publishes at its `jwks_uri`, fetched and cached by the server.
+#[async_trait]
+pub trait RemoteKeys: Send + Sync {
+    /// The keys at `jwks_uri` for an assertion naming `kid`; an unknown `kid` may trigger a
+    /// refetch. `Err` when no usable set is available (the fetch reason is logged there).
+    async fn keys(&self, jwks_uri: &str, kid: Option<&str>) -> Result<Arc<Vec<Credential>>, ()>;
+}
+
 /// Decrypts a stored secret that the server must know in clear (`client_secret_jwt`).
 pub trait SecretVault: Send + Sync {
     /// `aad` is the secret's id, to which its ciphertext is bound.
@@ -59,6 +67,7 @@ pub struct AuthContext<'a> {
     pub policy: &'a AssertionPolicy,
     pub replay: &'a dyn ReplayGuard,
     pub vault: &'a dyn SecretVault,
+    pub remote_keys: &'a dyn RemoteKeys,
 }
 
 impl AuthContext<'_> {

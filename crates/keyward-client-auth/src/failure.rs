@@ -77,6 +77,8 @@ pub enum AuthFailure {
     NoUsableSecret,
     #[error("assertion already used")]
     Replayed,
+    #[error("the client's jwks_uri has no usable keys")]
+    JwksUnavailable,
     /// Not a client fault: answered with 503, never with a token.
     #[error("replay store unavailable")]
     ReplayStoreUnavailable,
@@ -122,6 +124,7 @@ impl AuthFailure {
             AuthFailure::SignatureInvalid => "signature.invalid",
             AuthFailure::NoUsableSecret => "secret.none_usable",
             AuthFailure::Replayed => "assertion.replayed",
+            AuthFailure::JwksUnavailable => "key.jwks_unavailable",
             AuthFailure::ReplayStoreUnavailable => "replay.unavailable",
         }
     }

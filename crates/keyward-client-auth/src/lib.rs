@@ -14,7 +14,7 @@ mod presented;
 pub use authenticated::AuthenticatedClient;
 pub use authenticator::{
     AssertionPolicy, AuthContext, Authenticator, ClientAuthenticator, ClientDirectory, DirectoryError,
-    ReplayGuard, SecretVault,
+    RemoteKeys, ReplayGuard, SecretVault,
 };
 pub use failure::{AuthError, AuthFailure};
 pub use methods::{ClientSecretJwtMethod, ClientSecretMethod, PrivateKeyJwtMethod};

@@ -40,6 +40,7 @@ pub(crate) async fn ensure_admin_client(
         token_endpoint_auth_method: AuthMethod::ClientSecretBasic,
         token_endpoint_auth_signing_alg: None,
         legacy_token_endpoint_audience: false,
+        jwks_uri: None,
         grant_types: vec![GrantType::ClientCredentials],
         scope: Scope::parse(ADMIN_SCOPE).map_err(|e| StartError::Key(e.to_string()))?,
         default_audience: None,

@@ -49,6 +49,22 @@ pub struct Config {
     pub max_credentials_per_client: usize,
     /// How often expired replay entries are purged, in seconds.
     pub replay_purge_seconds: u64,
+    /// JWKS URLs may use http (default: https only).
+    pub jwks_allow_http: bool,
+    /// JWKS URLs may resolve to loopback, private or link-local addresses (default: public only).
+    pub jwks_allow_private_networks: bool,
+    pub jwks_connect_timeout_ms: u64,
+    pub jwks_timeout_ms: u64,
+    pub jwks_max_bytes: usize,
+    pub jwks_max_keys: usize,
+    /// Bounds of the cache TTL taken from `Cache-Control: max-age`, and the TTL without one (s).
+    pub jwks_min_ttl: u32,
+    pub jwks_max_ttl: u32,
+    pub jwks_default_ttl: u32,
+    /// Least time between refetches of one URL caused by unknown `kid`s (s).
+    pub jwks_refetch_cooldown: u32,
+    /// How long the last good keys are used while refreshes fail (s); then fail closed.
+    pub jwks_max_staleness: u32,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -80,6 +96,17 @@ impl Default for Config {
             assertion_signing_algs: SigningAlg::ALL.to_vec(),
             max_credentials_per_client: 2,
             replay_purge_seconds: 60,
+            jwks_allow_http: false,
+            jwks_allow_private_networks: false,
+            jwks_connect_timeout_ms: 2000,
+            jwks_timeout_ms: 5000,
+            jwks_max_bytes: 256 * 1024,
+            jwks_max_keys: 100,
+            jwks_min_ttl: 60,
+            jwks_max_ttl: 3600,
+            jwks_default_ttl: 300,
+            jwks_refetch_cooldown: 10,
+            jwks_max_staleness: 86400,
         }
     }
 }
@@ -122,6 +149,23 @@ impl Config {
         let env = Env::prefixed("KEYWARD_")
             .filter(move |k| known.iter().any(|n| k.as_str().eq_ignore_ascii_case(n)));
         fig.merge(env).extract().map_err(|e| ConfigError(e.to_string()))
+    }
+
+    pub(crate) fn fetch_config(&self) -> keyward_jwks_fetch::FetchConfig {
+        let secs = |s: u32| time::Duration::seconds(i64::from(s));
+        keyward_jwks_fetch::FetchConfig {
+            allow_http: self.jwks_allow_http,
+            allow_private_networks: self.jwks_allow_private_networks,
+            connect_timeout: std::time::Duration::from_millis(self.jwks_connect_timeout_ms),
+            total_timeout: std::time::Duration::from_millis(self.jwks_timeout_ms),
+            max_body_bytes: self.jwks_max_bytes,
+            max_keys: self.jwks_max_keys,
+            min_ttl: secs(self.jwks_min_ttl),
+            max_ttl: secs(self.jwks_max_ttl.max(self.jwks_min_ttl)),
+            default_ttl: secs(self.jwks_default_ttl),
+            refetch_cooldown: secs(self.jwks_refetch_cooldown),
+            max_staleness: secs(self.jwks_max_staleness),
+        }
     }
 
     pub(crate) fn validate(&self) -> Result<(), ConfigError> {

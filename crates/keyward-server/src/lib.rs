@@ -12,10 +12,12 @@ mod error;
 mod keyring;
 mod metrics;
 mod public;
+mod remote_keys;
 mod replay;
 mod serve;
 mod signing;
 mod state;
 
 pub use config::{Config, ConfigError, LogFormat};
+pub use keyward_jwks_fetch::install_crypto_provider;
 pub use serve::{open_storage, rotate_signing_key, start, RunningServer};

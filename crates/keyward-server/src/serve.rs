@@ -104,6 +104,7 @@ impl Drop for RunningServer {
 /// Opens storage, prepares keys and the admin client, binds, and serves in the background.
 pub async fn start(config: Config, clock: Arc<dyn Clock>) -> Result<RunningServer, StartError> {
     config.validate()?;
+    keyward_jwks_fetch::install_crypto_provider();
     let _ = metrics::handle();
     let storage = open_storage(&config.database_url).await?;
     let keyring = Keyring::load(&config)?;
@@ -158,6 +159,9 @@ pub async fn start(config: Config, clock: Arc<dyn Clock>) -> Result<RunningServe
     .into();
 
     let replay = crate::replay::StorageReplay(storage.clone());
+    let jwks = keyward_jwks_fetch::JwksCache::new(config.fetch_config(), clock.clone())
+        .map_err(|e| StartError::Key(format!("JWKS client: {e}")))?;
+    let remote_keys = crate::remote_keys::CachedRemoteKeys(Arc::new(jwks));
     let state = AppState(Arc::new(Inner {
         clients: ClientCache::new(storage.clone(), config.client_cache_capacity),
         issuer: issuer.clone(),
@@ -167,6 +171,7 @@ pub async fn start(config: Config, clock: Arc<dyn Clock>) -> Result<RunningServe
         keys,
         authenticator,
         replay,
+        remote_keys,
         policy,
         discovery_body,
         config,

@@ -21,6 +21,7 @@ pub(crate) struct Inner {
     pub(crate) authenticator: Authenticator,
     pub(crate) policy: AssertionPolicy,
     pub(crate) replay: crate::replay::StorageReplay,
+    pub(crate) remote_keys: crate::remote_keys::CachedRemoteKeys,
     pub(crate) discovery_body: bytes::Bytes,
 }
 

@@ -36,6 +36,7 @@ pub fn sample_client(id: &str) -> Result<Client, String> {
         token_endpoint_auth_method: AuthMethod::ClientSecretBasic,
         token_endpoint_auth_signing_alg: None,
         legacy_token_endpoint_audience: false,
+        jwks_uri: None,
         grant_types: vec![GrantType::ClientCredentials],
         scope: Scope::parse("read write").map_err(|e| e.to_string())?,
         default_audience: None,

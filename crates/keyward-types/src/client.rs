@@ -17,6 +17,9 @@ pub struct Client {
     /// instead of the issuer. Off by default.
     #[serde(default)]
     pub legacy_token_endpoint_audience: bool,
+    /// `private_key_jwt` clients that publish their keys at a URL instead of registering them.
+    #[serde(default)]
+    pub jwks_uri: Option<String>,
     pub grant_types: Vec<GrantType>,
     pub scope: Scope,
     /// `aud` of tokens issued without a `resource` parameter; the issuer when absent.

@@ -237,6 +237,7 @@ fn serve(dir: &Path) -> Command {
 // --- HTTP -------------------------------------------------------------------------------------
 
 fn http() -> reqwest::Client {
+    keyward_server::install_crypto_provider();
     reqwest::Client::builder()
         .no_proxy()
         .timeout(Duration::from_secs(10))

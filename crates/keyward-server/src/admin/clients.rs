@@ -6,7 +6,7 @@ use axum::{
     Json,
 };
 use keyward_storage::AuditEvent;
-use keyward_types::{Client, ClientId};
+use keyward_types::ClientId;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use utoipa::{IntoParams, ToSchema};
@@ -92,14 +92,6 @@ pub(crate) fn parse_id(raw: &str) -> Result<ClientId, ApiError> {
             raw.chars().take(64).collect::<String>()
         ))
     })
-}
-
-async fn load(app: &AppState, id: &ClientId) -> Result<Client, ApiError> {
-    app.storage
-        .load_client(id)
-        .await?
-        .map(|e| e.client)
-        .ok_or_else(|| ApiError::NotFound(format!("no client '{id}'")))
 }
 
 /// Register a client. Secret-based clients get a generated secret, returned only here.
@@ -222,7 +214,8 @@ pub(crate) async fn update(
 ) -> Result<Json<ClientView>, ApiError> {
     let result = async {
         let id = parse_id(&id)?;
-        let current = load(&app, &id).await?;
+        let entry = app.storage.load_client(&id).await?.ok_or_else(|| ApiError::NotFound(format!("no client '{id}'")))?;
+        let current = entry.client;
         let patch: serde_json::Map<String, Value> = parse_json(&body)?;
         if patch.contains_key("jwks") {
             return Err(ApiError::InvalidClientMetadata {
@@ -255,6 +248,12 @@ pub(crate) async fn update(
             return Err(ApiError::InvalidClientMetadata {
                 field: "token_endpoint_auth_method".into(),
                 message: "cannot switch to a method that keeps its secret or keys differently; register a new client".into(),
+            });
+        }
+        if updated.jwks_uri.is_some() && !entry.credentials.is_empty() {
+            return Err(ApiError::InvalidClientMetadata {
+                field: "jwks_uri".into(),
+                message: "the client has registered keys; use either those or a jwks_uri, not both".into(),
             });
         }
         let fields: Vec<&String> = patch.keys().collect();

@@ -34,7 +34,8 @@ pub(crate) struct ClientMetadata {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<Object>)]
     pub jwks: Option<serde_json::Value>,
-    /// Not supported yet: register keys with `jwks`.
+    /// `private_key_jwt` only, instead of `jwks`: where the client publishes its keys (https and a
+    /// public address unless the server allows otherwise).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub jwks_uri: Option<String>,
     /// Default `["client_credentials"]`.
@@ -65,6 +66,7 @@ pub(crate) struct ClientView {
     pub token_endpoint_auth_method: String,
     pub token_endpoint_auth_signing_alg: Option<String>,
     pub legacy_token_endpoint_audience: bool,
+    pub jwks_uri: Option<String>,
     /// The client's registered public keys (`private_key_jwt`), when shown with them.
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<Object>)]
@@ -89,7 +91,7 @@ impl ClientView {
     /// The view with the client's public keys listed as `jwks`.
     pub(crate) fn with_keys(c: &Client, credentials: &[Credential]) -> Self {
         let mut v = Self::from(c);
-        if c.token_endpoint_auth_method == AuthMethod::PrivateKeyJwt {
+        if c.token_endpoint_auth_method == AuthMethod::PrivateKeyJwt && c.jwks_uri.is_none() {
             v.jwks = Some(keyward_types::Jwks {
                 keys: credentials.iter().map(|k| k.jwk.clone()).collect(),
             });
@@ -107,6 +109,7 @@ impl From<&Client> for ClientView {
             token_endpoint_auth_method: c.token_endpoint_auth_method.to_string(),
             token_endpoint_auth_signing_alg: c.token_endpoint_auth_signing_alg.map(|a| a.to_string()),
             legacy_token_endpoint_audience: c.legacy_token_endpoint_audience,
+            jwks_uri: c.jwks_uri.clone(),
             jwks: None,
             grant_types: c.grant_types.iter().map(|g| g.to_string()).collect(),
             scope: c.scope.to_string(),
@@ -130,7 +133,7 @@ impl From<&Client> for ClientMetadata {
             token_endpoint_auth_signing_alg: c.token_endpoint_auth_signing_alg.map(|a| a.to_string()),
             legacy_token_endpoint_audience: Some(c.legacy_token_endpoint_audience),
             jwks: None,
-            jwks_uri: None,
+            jwks_uri: c.jwks_uri.clone(),
             grant_types: Some(c.grant_types.iter().map(|g| g.to_string()).collect()),
             scope: Some(c.scope.to_string()),
             default_audience: c.default_audience.clone(),
@@ -329,12 +332,23 @@ impl ClientMetadata {
             .token_endpoint_auth_signing_alg
             .map(|a| check_signing_alg(&a, method, config))
             .transpose()?;
-        if self.jwks_uri.is_some() {
-            return Err(invalid(
-                "jwks_uri",
-                "not supported yet; register the public keys with jwks",
-            ));
-        }
+        let jwks_uri = match self.jwks_uri {
+            None => None,
+            Some(uri) => {
+                if method != AuthMethod::PrivateKeyJwt {
+                    return Err(invalid(
+                        "jwks_uri",
+                        "only private_key_jwt clients publish keys at a URL",
+                    ));
+                }
+                if self.jwks.is_some() {
+                    return Err(invalid("jwks_uri", "register either jwks or jwks_uri, not both"));
+                }
+                keyward_jwks_fetch::check_jwks_uri(&uri, &config.fetch_config())
+                    .map_err(|e| invalid("jwks_uri", e.to_string()))?;
+                Some(uri)
+            }
+        };
         Ok(Client {
             client_id,
             client_name: self.client_name,
@@ -342,6 +356,7 @@ impl ClientMetadata {
             token_endpoint_auth_method: method,
             token_endpoint_auth_signing_alg: signing_alg,
             legacy_token_endpoint_audience: self.legacy_token_endpoint_audience.unwrap_or(false),
+            jwks_uri,
             grant_types,
             scope,
             default_audience,

@@ -5,6 +5,7 @@ mod audit;
 mod auth;
 mod clients;
 mod credentials;
+mod keys_cache;
 mod metadata;
 mod openapi;
 mod secret;
@@ -34,6 +35,8 @@ pub(crate) fn routes() -> Router<AppState> {
             "/admin/clients/{client_id}/credentials/{credential_id}",
             axum::routing::patch(credentials::update).delete(credentials::delete),
         )
+        .route("/admin/clients/{client_id}/jwks", get(keys_cache::show))
+        .route("/admin/keys-cache/clear", post(keys_cache::clear))
         .route("/admin/audit", get(audit::list))
         .route("/admin/openapi.json", get(openapi::document))
 }

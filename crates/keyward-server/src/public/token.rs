@@ -76,6 +76,7 @@ async fn authenticate(
         policy: &app.policy,
         replay: &app.replay,
         vault: &app.keyring,
+        remote_keys: &app.remote_keys,
     };
     app.authenticator
         .authenticate(&presented, &app.clients, &ctx)

@@ -9,6 +9,8 @@
     clippy::indexing_slicing
 )]
 
+pub mod jwks_server;
+
 use std::sync::Arc;
 
 use base64::{engine::general_purpose::STANDARD, Engine};

@@ -27,7 +27,19 @@ impl ClientAuthenticator for PrivateKeyJwtMethod {
         ctx: &AuthContext<'_>,
     ) -> Result<(), AuthFailure> {
         let (a, alg, checked) = before_signature(presented, &entry.client, AuthMethod::PrivateKeyJwt, ctx)?;
-        let keys = select_keys(&entry.credentials, a.header.kid.as_deref(), alg, ctx.now)?;
+        let remote;
+        let credentials: &[Credential] = match &entry.client.jwks_uri {
+            Some(uri) => {
+                remote = ctx
+                    .remote_keys
+                    .keys(uri, a.header.kid.as_deref())
+                    .await
+                    .map_err(|()| AuthFailure::JwksUnavailable)?;
+                &remote
+            }
+            None => &entry.credentials,
+        };
+        let keys = select_keys(credentials, a.header.kid.as_deref(), alg, ctx.now)?;
         let verified = keys.iter().any(|c| {
             VerifyingKey::from_jwk(&c.jwk, alg)
                 .and_then(|k| k.verify(a.signing_input.as_bytes(), &a.signature))
