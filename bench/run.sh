@@ -18,7 +18,7 @@ THREADS=${THREADS:-2}
 SERVER_CPU=${SERVER_CPU:-0}
 LOAD_CPU=${LOAD_CPU:-1}
 TOKEN_ALG=${TOKEN_ALG:-ES256}
-SCENARIOS=${SCENARIOS:-"basic post hs256 pkjwt-es256 pkjwt-rs256 pkjwt-eddsa"}
+SCENARIOS=${SCENARIOS:-"basic post hs256 pkjwt-es256 pkjwt-rs256 pkjwt-eddsa jwksuri-es256"}
 ADMIN_SECRET=bench-admin-secret-0123456789
 
 command -v wrk >/dev/null || { echo "wrk is required (apt-get install wrk)" >&2; exit 1; }
@@ -28,7 +28,10 @@ KEYWARD=$TARGET/release/keyward
 GEN=$TARGET/release/keyward-bench
 
 WORK=$(mktemp -d)
-trap 'kill $SERVER_PID 2>/dev/null || true; rm -rf "$WORK"' EXIT
+JWKS_PID=
+trap 'kill $SERVER_PID $JWKS_PID 2>/dev/null || true; rm -rf "$WORK"' EXIT
+# The JWKS-URL scenario serves the client's keys from this machine, over http on loopback.
+KEYWARD_JWKS_ALLOW_HTTP=true KEYWARD_JWKS_ALLOW_PRIVATE_NETWORKS=true \
 KEYWARD_LISTEN=127.0.0.1:0 KEYWARD_DATA_DIR=$WORK KEYWARD_DATABASE_URL=sqlite://$WORK/keyward.db \
   KEYWARD_ADMIN_SECRET=$ADMIN_SECRET KEYWARD_TOKEN_SIGNING_ALG=$TOKEN_ALG KEYWARD_LOG=warn,keyward_server::serve=info \
   taskset -c "$SERVER_CPU" "$KEYWARD" serve >"$WORK/stdout" 2>"$WORK/log" &
@@ -107,6 +110,15 @@ for s in $SCENARIOS; do
       register "{\"client_id\":\"b-$key\",\"scope\":\"read\",\"token_endpoint_auth_method\":\"private_key_jwt\",\"jwks\":{\"keys\":[$(jwk $key)]}}" >/dev/null
       REGEN="$GEN assertions --client-id b-$key --aud $BASE --alg $alg --key $INTEROP/sample-$key-private.pem --kid $(kid $key) --count $([ $key = rsa2048 ] && echo $RSA_COUNT || echo $COUNT) --out $WORK/$key.bodies"
       run_wrk "$s" "$WORK/$key.bodies" "" ;;
+    jwksuri-es256)
+      mkdir -p "$WORK/jwks" && cp "$INTEROP/sample-jwks.json" "$WORK/jwks/jwks.json"
+      JWKS_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+      taskset -c "$LOAD_CPU" python3 -m http.server --bind 127.0.0.1 --directory "$WORK/jwks" "$JWKS_PORT" >/dev/null 2>&1 &
+      JWKS_PID=$!
+      sleep 0.5
+      register "{\"client_id\":\"b-jwks\",\"scope\":\"read\",\"token_endpoint_auth_method\":\"private_key_jwt\",\"jwks_uri\":\"http://127.0.0.1:$JWKS_PORT/jwks.json\"}" >/dev/null
+      REGEN="$GEN assertions --client-id b-jwks --aud $BASE --alg ES256 --key $INTEROP/sample-ec256-private.pem --kid $(kid ec256) --count $COUNT --out $WORK/jwks.bodies"
+      run_wrk "$s" "$WORK/jwks.bodies" "" ;;
     *) echo "unknown scenario $s" >&2; exit 1 ;;
   esac
 done
