@@ -12,7 +12,8 @@ use serde_json::{json, Value};
 use utoipa::{IntoParams, ToSchema};
 
 use super::{
-    metadata::{credentials_from_jwks, parse_json, ClientMetadata, ClientView},
+    inline_jwks::credentials_from_jwks,
+    metadata::{parse_json, ClientMetadata, ClientView},
     secret::new_secret,
     Admin, ADMIN_SCOPE, BOOTSTRAP_CLIENT,
 };

@@ -1,8 +1,7 @@
 //! Client metadata in and out of the admin API: RFC 7591 names, every field validated at the
 //! edge with an error that names it.
 
-use keyward_jose::check_public_jwk;
-use keyward_types::{AuthMethod, Client, ClientId, Credential, GrantType, PublicJwk, Scope, SigningAlg};
+use keyward_types::{AuthMethod, Client, ClientId, Credential, GrantType, Scope, SigningAlg};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use utoipa::ToSchema;
@@ -187,68 +186,6 @@ fn absolute_uri(field: &'static str, value: &str) -> Result<String, ApiError> {
 }
 
 impl ClientMetadata {}
-
-/// The inline `jwks` of a registration as credentials, every key checked; all or none.
-pub(crate) fn credentials_from_jwks(
-    jwks: Option<&serde_json::Value>,
-    client: &Client,
-    now: OffsetDateTime,
-    config: &Config,
-) -> Result<Vec<Credential>, ApiError> {
-    {
-        let Some(jwks) = jwks else {
-            return Ok(Vec::new());
-        };
-        if client.token_endpoint_auth_method != AuthMethod::PrivateKeyJwt {
-            return Err(invalid(
-                "jwks",
-                "only private_key_jwt clients register public keys",
-            ));
-        }
-        let keys: Vec<PublicJwk> = jwks
-            .get("keys")
-            .cloned()
-            .and_then(|k| serde_json::from_value(k).ok())
-            .ok_or_else(|| invalid("jwks", "must be a JWK Set: {\"keys\": [...]}"))?;
-        if keys.len() > config.max_credentials_per_client {
-            return Err(invalid(
-                "jwks",
-                format!(
-                    "at most {} keys per client (max_credentials_per_client)",
-                    config.max_credentials_per_client
-                ),
-            ));
-        }
-        let mut out: Vec<Credential> = Vec::new();
-        for (i, mut jwk) in keys.into_iter().enumerate() {
-            let alg = check_public_jwk(&jwk, client.token_endpoint_auth_signing_alg)
-                .map_err(|e| invalid("jwks", format!("key {i}: {e}")))?;
-            let thumbprint = jwk.thumbprint();
-            let kid = jwk.kid.clone().unwrap_or_else(|| thumbprint.clone());
-            if out.iter().any(|c| c.thumbprint == thumbprint) {
-                return Err(invalid("jwks", format!("key {i}: the same key is listed twice")));
-            }
-            if out.iter().any(|c| c.kid == kid) {
-                return Err(invalid("jwks", format!("key {i}: kid '{kid}' is used twice")));
-            }
-            jwk.kid = Some(kid.clone());
-            jwk.alg = Some(alg.to_string());
-            jwk.use_ = Some("sig".into());
-            out.push(Credential {
-                id: uuid::Uuid::new_v4().to_string(),
-                name: None,
-                kid,
-                alg,
-                thumbprint,
-                jwk,
-                created_at: now,
-                expires_at: None,
-                enabled: true,
-            });
-        }
-        Ok(out)
-    }
-}
 
 impl ClientMetadata {
     /// Validates every field and builds the client; `existing` keeps id and creation time.

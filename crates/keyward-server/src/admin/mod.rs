@@ -5,6 +5,7 @@ mod audit;
 mod auth;
 mod clients;
 mod credentials;
+mod inline_jwks;
 mod keys_cache;
 mod metadata;
 mod openapi;
