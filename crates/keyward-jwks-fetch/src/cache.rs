@@ -184,7 +184,8 @@ impl JwksCache {
         now: OffsetDateTime,
     ) {
         let ttl = current.expires_at - current.fetched_at;
-        if current.good_at.is_none() || now < current.expires_at - ttl / 5 {
+        // After a failure, `expires_at` is the retry back-off, not a TTL: no early retry.
+        if current.good_at.is_none() || current.last_error.is_some() || now < current.expires_at - ttl / 5 {
             return;
         }
         if entry.refreshing.swap(true, Ordering::AcqRel) {
@@ -223,6 +224,9 @@ impl JwksCache {
                 }
             }
             Err(e) => {
+                // A failing URL is asked again once per cooldown, whatever asks: a refresh or an
+                // unknown kid.
+                *entry.last_kid_refetch.lock() = Some(now);
                 tracing::warn!(url, reason = e.reason(), error = %e, "JWKS fetch failed");
                 metrics::counter!("keyward_jwks_fetches_total", "result" => e.reason()).increment(1);
                 // Keep what was good; ask again after the cooldown, not on every request.

@@ -34,8 +34,16 @@ pub(crate) fn is_public(ip: IpAddr) -> bool {
             if let Some(v4) = v6.to_ipv4_mapped() {
                 return is_public(IpAddr::V4(v4));
             }
-            let first = v6.segments().first().copied().unwrap_or(0);
-            !(v6.is_loopback()
+            let seg = v6.segments();
+            let first = seg.first().copied().unwrap_or(0);
+            // IPv4-compatible (::a.b.c.d, deprecated) and NAT64 (64:ff9b::/96) embed an IPv4
+            // address that may be private: refused rather than decoded.
+            let embeds_v4 = seg.iter().take(6).all(|s| *s == 0)
+                || (seg.first() == Some(&0x64)
+                    && seg.get(1) == Some(&0xff9b)
+                    && seg.iter().skip(2).take(4).all(|s| *s == 0));
+            !(embeds_v4
+                || v6.is_loopback()
                 || v6.is_unspecified()
                 || v6.is_multicast()
                 || (first & 0xfe00) == 0xfc00
@@ -75,6 +83,9 @@ pub fn check_jwks_uri(uri: &str, config: &FetchConfig) -> Result<url::Url, Fetch
     Ok(url)
 }
 
+/// The end of the resolver's error when a name has only refused addresses.
+pub(crate) const NO_ALLOWED_ADDRESS: &str = "resolves to no allowed address";
+
 /// Resolves host names and drops every address the config does not allow.
 pub(crate) struct GuardedResolver {
     pub(crate) allow_private: bool,
@@ -92,7 +103,7 @@ impl Resolve for GuardedResolver {
                 .collect();
             if addrs.is_empty() {
                 let e: Box<dyn std::error::Error + Send + Sync> =
-                    format!("{host} resolves to no allowed address").into();
+                    format!("{host} {NO_ALLOWED_ADDRESS}").into();
                 return Err(e);
             }
             Ok(Box::new(addrs.into_iter()) as Addrs)
@@ -107,6 +118,8 @@ mod tests {
     #[test]
     fn classifies_addresses() {
         for private in [
+            "::127.0.0.1",
+            "64:ff9b::a00:1",
             "127.0.0.1",
             "10.1.2.3",
             "172.16.0.1",

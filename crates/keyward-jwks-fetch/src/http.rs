@@ -42,10 +42,17 @@ pub(crate) async fn get(
 ) -> Result<Fetched, FetchError> {
     let classify = |e: reqwest::Error| {
         if e.is_timeout() {
-            FetchError::Timeout
-        } else {
-            FetchError::Connect
+            return FetchError::Timeout;
         }
+        // The guarded resolver refused every address: say so, not "connect failed".
+        let mut source: Option<&(dyn std::error::Error + 'static)> = Some(&e);
+        while let Some(err) = source {
+            if let Some(refused) = err.to_string().strip_suffix(crate::guard::NO_ALLOWED_ADDRESS) {
+                return FetchError::PrivateAddress(refused.trim().to_owned());
+            }
+            source = err.source();
+        }
+        FetchError::Connect
     };
     let mut resp = client
         .get(url)
