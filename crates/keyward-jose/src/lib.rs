@@ -18,6 +18,6 @@ pub use b64::{b64_decode, b64_encode};
 pub use compact::{CompactJws, JwsHeader};
 pub use error::JoseError;
 pub use keyward_types::{Jwks, PublicJwk};
-pub use public_key::{check_public_jwk, KeyCheckError};
+pub use public_key::{check_public_jwk, credential_from_jwk, KeyCheckError};
 pub use signing_key::SigningKey;
 pub use verifying_key::{verify_hmac, VerifyingKey};

@@ -1,7 +1,7 @@
 //! Checks a public JWK a client registers: a supported type and size, no private or symmetric
 //! material, and an algorithm that fits the key.
 
-use keyward_types::{PublicJwk, SigningAlg};
+use keyward_types::{Credential, PublicJwk, SigningAlg};
 use thiserror::Error;
 
 use crate::{b64_decode, VerifyingKey};
@@ -23,6 +23,33 @@ pub enum KeyCheckError {
     AlgMismatch { alg: String, kty: String },
     #[error("the key material is invalid")]
     Invalid,
+}
+
+/// A checked public JWK as a credential (enabled, no expiry): `kid` is the JWK's or else its
+/// RFC 7638 thumbprint, and the stored JWK carries that `kid`, the algorithm and `use: sig`.
+pub fn credential_from_jwk(
+    mut jwk: PublicJwk,
+    requested: Option<SigningAlg>,
+    id: impl FnOnce(&str) -> String,
+    now: time::OffsetDateTime,
+) -> Result<Credential, KeyCheckError> {
+    let alg = check_public_jwk(&jwk, requested)?;
+    let thumbprint = jwk.thumbprint();
+    let kid = jwk.kid.clone().unwrap_or_else(|| thumbprint.clone());
+    jwk.kid = Some(kid.clone());
+    jwk.alg = Some(alg.to_string());
+    jwk.use_ = Some("sig".into());
+    Ok(Credential {
+        id: id(&thumbprint),
+        name: None,
+        kid,
+        alg,
+        thumbprint,
+        jwk,
+        created_at: now,
+        expires_at: None,
+        enabled: true,
+    })
 }
 
 /// The algorithm a key is registered with: `requested`, else the JWK's own `alg`, else the

@@ -1,6 +1,6 @@
 //! A fetched JWKS document becomes credentials, or is refused whole.
 
-use keyward_jose::check_public_jwk;
+use keyward_jose::credential_from_jwk;
 use keyward_types::{Credential, PublicJwk};
 use serde_json::Value;
 use time::OffsetDateTime;
@@ -31,28 +31,14 @@ pub(crate) fn parse(
         return Err(FetchError::PrivateKeyMaterial);
     }
     let mut out = Vec::new();
-    for mut jwk in jwks {
+    for jwk in jwks {
         if jwk.use_.as_deref().is_some_and(|u| u != "sig") {
             continue;
         }
-        let Ok(alg) = check_public_jwk(&jwk, None) else {
-            tracing::debug!(kty = %jwk.kty, "skipping a JWKS key keyward cannot verify with");
-            continue;
-        };
-        let thumbprint = jwk.thumbprint();
-        let kid = jwk.kid.clone().unwrap_or_else(|| thumbprint.clone());
-        jwk.kid = Some(kid.clone());
-        out.push(Credential {
-            id: format!("jwks:{thumbprint}"),
-            name: None,
-            kid,
-            alg,
-            thumbprint,
-            jwk,
-            created_at: now,
-            expires_at: None,
-            enabled: true,
-        });
+        match credential_from_jwk(jwk, None, |thumbprint| format!("jwks:{thumbprint}"), now) {
+            Ok(c) => out.push(c),
+            Err(e) => tracing::debug!(error = %e, "skipping a JWKS key keyward cannot verify with"),
+        }
     }
     Ok(out)
 }

@@ -1,7 +1,7 @@
 //! Keys registered inline (`jwks` in the client metadata): each checked and turned into an entry
 //! of the client's credential list, all or none.
 
-use keyward_jose::check_public_jwk;
+use keyward_jose::credential_from_jwk;
 use keyward_types::{AuthMethod, Client, Credential, PublicJwk};
 use time::OffsetDateTime;
 
@@ -45,31 +45,21 @@ pub(crate) fn credentials_from_jwks(
         ));
     }
     let mut out: Vec<Credential> = Vec::new();
-    for (i, mut jwk) in keys.into_iter().enumerate() {
-        let alg = check_public_jwk(&jwk, client.token_endpoint_auth_signing_alg)
-            .map_err(|e| invalid("jwks", format!("key {i}: {e}")))?;
-        let thumbprint = jwk.thumbprint();
-        let kid = jwk.kid.clone().unwrap_or_else(|| thumbprint.clone());
-        if out.iter().any(|c| c.thumbprint == thumbprint) {
+    for (i, jwk) in keys.into_iter().enumerate() {
+        let c = credential_from_jwk(
+            jwk,
+            client.token_endpoint_auth_signing_alg,
+            |_| uuid::Uuid::new_v4().to_string(),
+            now,
+        )
+        .map_err(|e| invalid("jwks", format!("key {i}: {e}")))?;
+        if out.iter().any(|o| o.thumbprint == c.thumbprint) {
             return Err(invalid("jwks", format!("key {i}: the same key is listed twice")));
         }
-        if out.iter().any(|c| c.kid == kid) {
-            return Err(invalid("jwks", format!("key {i}: kid '{kid}' is used twice")));
+        if out.iter().any(|o| o.kid == c.kid) {
+            return Err(invalid("jwks", format!("key {i}: kid '{}' is used twice", c.kid)));
         }
-        jwk.kid = Some(kid.clone());
-        jwk.alg = Some(alg.to_string());
-        jwk.use_ = Some("sig".into());
-        out.push(Credential {
-            id: uuid::Uuid::new_v4().to_string(),
-            name: None,
-            kid,
-            alg,
-            thumbprint,
-            jwk,
-            created_at: now,
-            expires_at: None,
-            enabled: true,
-        });
+        out.push(c);
     }
     Ok(out)
 }
