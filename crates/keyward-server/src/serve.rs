@@ -186,7 +186,7 @@ pub async fn start(config: Config, clock: Arc<dyn Clock>) -> Result<RunningServe
     let background = vec![
         spawn_key_reload(state.clone()),
         spawn_metrics_upkeep(),
-        crate::replay::spawn_purge(state.clone()),
+        spawn_replay_purge(state.clone()),
     ];
     let (tx, rx) = oneshot::channel::<()>();
     let task = tokio::spawn(async move {
@@ -229,6 +229,21 @@ fn spawn_metrics_upkeep() -> JoinHandle<()> {
             tokio::time::sleep(Duration::from_secs(5)).await;
             if let Some(h) = metrics::handle() {
                 h.run_upkeep();
+            }
+        }
+    })
+}
+
+/// Expired replay entries are deleted in the background, never on the token path.
+fn spawn_replay_purge(state: AppState) -> JoinHandle<()> {
+    tokio::spawn(async move {
+        let period = Duration::from_secs(state.config.replay_purge_seconds.max(1));
+        loop {
+            tokio::time::sleep(period).await;
+            match state.storage.purge_expired(state.clock.now()).await {
+                Ok(n) if n > 0 => tracing::debug!(purged = n, "expired replay entries removed"),
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "replay purge failed; will retry"),
             }
         }
     })

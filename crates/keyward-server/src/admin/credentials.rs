@@ -15,7 +15,7 @@ use time::OffsetDateTime;
 use utoipa::ToSchema;
 
 use super::{
-    clients::{audit_failure, event, parse_id},
+    changes::{audit_failure, event, parse_id},
     metadata::parse_json,
     Admin,
 };

@@ -11,7 +11,7 @@ use serde_json::json;
 use utoipa::ToSchema;
 
 use super::{
-    clients::{audit_failure, event, parse_id},
+    changes::{audit_failure, event, parse_id},
     metadata::parse_json,
     Admin,
 };

@@ -3,6 +3,7 @@
 
 mod audit;
 mod auth;
+mod changes;
 mod clients;
 mod credentials;
 mod inline_jwks;

@@ -12,7 +12,7 @@ use time::Duration;
 use utoipa::ToSchema;
 
 use super::{
-    clients::{audit_failure, event, parse_id},
+    changes::{audit_failure, event, parse_id},
     metadata::parse_json,
     Admin,
 };
