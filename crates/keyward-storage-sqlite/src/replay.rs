@@ -3,8 +3,6 @@
 //! inserts, so the store is neither one lock nor one fsync per request. Each caller is answered
 //! only after the batch holding its insert has committed, so an accepted assertion is durable.
 
-use std::collections::HashSet;
-
 use async_trait::async_trait;
 use keyward_storage::{ReplayStore, StorageError};
 use keyward_types::ClientId;
@@ -17,8 +15,7 @@ use crate::{
     SqliteStorage,
 };
 
-/// Upper bound of one batch: bounds the time a transaction holds SQLite's write lock, and keeps
-/// the statement's 3 parameters per row well under SQLite's limit of 32,766.
+/// Upper bound of one batch: bounds the time a transaction holds SQLite's write lock.
 const MAX_BATCH: usize = 512;
 
 struct Insert {
@@ -62,52 +59,27 @@ async fn run(mut conn: SqliteConnection, mut rx: mpsc::Receiver<Insert>) {
     }
 }
 
-/// One transaction, one statement: a multi-row upsert whose `RETURNING` lists exactly the pairs
-/// that were new (or took over an expired row). A pair that appears twice in one batch is
-/// decided here: only its first job can win, the others are replays of it.
 async fn commit_batch(conn: &mut SqliteConnection, batch: &[Insert]) -> Result<Vec<bool>, sqlx::Error> {
-    let mut seen = HashSet::with_capacity(batch.len());
-    let firsts: Vec<bool> = batch
-        .iter()
-        .map(|j| seen.insert((j.client_id.as_str(), j.jti.as_str())))
-        .collect();
-    let unique: Vec<&Insert> = batch
-        .iter()
-        .zip(&firsts)
-        .filter(|(_, first)| **first)
-        .map(|(j, _)| j)
-        .collect();
-    // The earliest clock reading of the batch: an entry expiring within the batch's spread of
-    // a few milliseconds still counts as a replay, never the other way round.
-    let Some(now) = unique.iter().map(|j| j.now).min() else {
-        return Ok(vec![false; batch.len()]);
-    };
-    let mut sql = String::with_capacity(120 + unique.len() * 10);
-    sql.push_str("INSERT INTO replay (client_id, jti, expires_at) VALUES ");
-    for n in 0..unique.len() {
-        sql.push_str(if n == 0 { "(?, ?, ?)" } else { ", (?, ?, ?)" });
-    }
-    sql.push_str(
-        " ON CONFLICT (client_id, jti) DO UPDATE SET expires_at = excluded.expires_at \
-         WHERE replay.expires_at <= ? RETURNING client_id, jti",
-    );
-    let mut query = sqlx::query(&sql);
-    for job in &unique {
-        query = query.bind(&job.client_id).bind(&job.jti).bind(job.expires_at);
-    }
-    query = query.bind(now);
     let mut tx = conn.begin().await?;
-    let rows = query.fetch_all(&mut *tx).await?;
-    tx.commit().await?;
-    let mut won = HashSet::with_capacity(rows.len());
-    for row in &rows {
-        won.insert((row.try_get::<String, _>(0)?, row.try_get::<String, _>(1)?));
+    let mut fresh = Vec::with_capacity(batch.len());
+    for job in batch {
+        // Inserts a new pair, or takes over an expired one; an unexpired row is left alone
+        // and reported as a replay (0 rows changed).
+        let done = sqlx::query(
+            "INSERT INTO replay (client_id, jti, expires_at) VALUES (?1, ?2, ?3)
+             ON CONFLICT (client_id, jti) DO UPDATE SET expires_at = excluded.expires_at
+             WHERE replay.expires_at <= ?4",
+        )
+        .bind(&job.client_id)
+        .bind(&job.jti)
+        .bind(job.expires_at)
+        .bind(job.now)
+        .execute(&mut *tx)
+        .await?;
+        fresh.push(done.rows_affected() == 1);
     }
-    Ok(batch
-        .iter()
-        .zip(firsts)
-        .map(|(j, first)| first && won.contains(&(j.client_id.clone(), j.jti.clone())))
-        .collect())
+    tx.commit().await?;
+    Ok(fresh)
 }
 
 #[async_trait]
