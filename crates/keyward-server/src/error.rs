@@ -72,6 +72,16 @@ pub(crate) enum ApiError {
     Internal(String),
 }
 
+impl ApiError {
+    /// `400 invalid_client_metadata` naming the field at fault (RFC 7591 §3.2.2).
+    pub(crate) fn field(field: &'static str, message: impl Into<String>) -> Self {
+        ApiError::InvalidClientMetadata {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+}
+
 impl From<StorageError> for ApiError {
     fn from(e: StorageError) -> Self {
         match e {

@@ -78,15 +78,10 @@ impl RunningServer {
     }
 
     /// Resolves when the server stopped by itself (it does not, short of a fatal error).
-    pub async fn wait_until(mut self, signal: impl Future<Output = ()>) {
+    pub async fn wait_until(self, signal: impl Future<Output = ()>) {
         signal.await;
         tracing::info!("shutting down: finishing in-flight requests");
-        if let Some(tx) = self.shutdown.take() {
-            let _ = tx.send(());
-        }
-        if let Some(task) = self.task.take() {
-            let _ = task.await;
-        }
+        self.shutdown().await;
     }
 }
 

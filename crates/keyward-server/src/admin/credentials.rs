@@ -16,7 +16,7 @@ use utoipa::ToSchema;
 
 use super::{
     changes::{audit_failure, event, parse_id},
-    metadata::parse_json,
+    metadata::{parse_json, rfc3339},
     Admin,
 };
 use crate::{error::ApiError, state::AppState};
@@ -34,11 +34,6 @@ pub(crate) struct CredentialView {
     created_at: String,
     expires_at: Option<String>,
     enabled: bool,
-}
-
-fn rfc3339(t: OffsetDateTime) -> String {
-    t.format(&time::format_description::well_known::Rfc3339)
-        .unwrap_or_default()
 }
 
 impl From<&Credential> for CredentialView {
@@ -113,7 +108,7 @@ pub(crate) async fn update(
             .ok_or_else(|| ApiError::NotFound(format!("no credential '{credential_id}'")))?;
         if let Some(name) = patch.name {
             if name.chars().count() > 200 {
-                return Err(field_error("name", "at most 200 characters"));
+                return Err(ApiError::field("name", "at most 200 characters"));
             }
             cred.name = Some(name);
         }
@@ -122,9 +117,9 @@ pub(crate) async fn update(
         }
         if let Some(exp) = patch.expires_at {
             let t = OffsetDateTime::parse(&exp, &time::format_description::well_known::Rfc3339)
-                .map_err(|e| field_error("expires_at", &format!("not an RFC 3339 time: {e}")))?;
+                .map_err(|e| ApiError::field("expires_at", format!("not an RFC 3339 time: {e}")))?;
             if t <= app.clock.now() {
-                return Err(field_error("expires_at", "must be in the future"));
+                return Err(ApiError::field("expires_at", "must be in the future"));
             }
             cred.expires_at = Some(t);
         }
@@ -183,13 +178,6 @@ pub(crate) async fn delete(
     match result {
         Ok(()) => Ok(StatusCode::NO_CONTENT),
         Err(e) => Err(audit_failure(&app, &admin, "credential.delete", &id, e).await),
-    }
-}
-
-fn field_error(field: &'static str, message: &str) -> ApiError {
-    ApiError::InvalidClientMetadata {
-        field: field.into(),
-        message: message.to_owned(),
     }
 }
 

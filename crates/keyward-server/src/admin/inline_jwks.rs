@@ -7,13 +7,6 @@ use time::OffsetDateTime;
 
 use crate::{error::ApiError, Config};
 
-fn invalid(field: &'static str, message: impl Into<String>) -> ApiError {
-    ApiError::InvalidClientMetadata {
-        field: field.into(),
-        message: message.into(),
-    }
-}
-
 /// The inline `jwks` of a registration as credentials, every key checked; all or none.
 pub(crate) fn credentials_from_jwks(
     jwks: Option<&serde_json::Value>,
@@ -25,7 +18,7 @@ pub(crate) fn credentials_from_jwks(
         return Ok(Vec::new());
     };
     if client.token_endpoint_auth_method != AuthMethod::PrivateKeyJwt {
-        return Err(invalid(
+        return Err(ApiError::field(
             "jwks",
             "only private_key_jwt clients register public keys",
         ));
@@ -34,9 +27,9 @@ pub(crate) fn credentials_from_jwks(
         .get("keys")
         .cloned()
         .and_then(|k| serde_json::from_value(k).ok())
-        .ok_or_else(|| invalid("jwks", "must be a JWK Set: {\"keys\": [...]}"))?;
+        .ok_or_else(|| ApiError::field("jwks", "must be a JWK Set: {\"keys\": [...]}"))?;
     if keys.len() > config.max_credentials_per_client {
-        return Err(invalid(
+        return Err(ApiError::field(
             "jwks",
             format!(
                 "at most {} keys per client (max_credentials_per_client)",
@@ -52,12 +45,18 @@ pub(crate) fn credentials_from_jwks(
             |_| uuid::Uuid::new_v4().to_string(),
             now,
         )
-        .map_err(|e| invalid("jwks", format!("key {i}: {e}")))?;
+        .map_err(|e| ApiError::field("jwks", format!("key {i}: {e}")))?;
         if out.iter().any(|o| o.thumbprint == c.thumbprint) {
-            return Err(invalid("jwks", format!("key {i}: the same key is listed twice")));
+            return Err(ApiError::field(
+                "jwks",
+                format!("key {i}: the same key is listed twice"),
+            ));
         }
         if out.iter().any(|o| o.kid == c.kid) {
-            return Err(invalid("jwks", format!("key {i}: kid '{}' is used twice", c.kid)));
+            return Err(ApiError::field(
+                "jwks",
+                format!("key {i}: kid '{}' is used twice", c.kid),
+            ));
         }
         out.push(c);
     }

@@ -12,7 +12,7 @@ use utoipa::ToSchema;
 
 use super::{
     changes::{audit_failure, event, parse_id},
-    metadata::parse_json,
+    metadata::{parse_json, rfc3339},
     Admin,
 };
 use crate::{error::ApiError, state::AppState};
@@ -91,19 +91,15 @@ pub(crate) async fn show(
     Path(id): Path<String>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let uri = jwks_uri_of(&app, &id).await?;
-    let fmt = |t: time::OffsetDateTime| {
-        t.format(&time::format_description::well_known::Rfc3339)
-            .unwrap_or_default()
-    };
     let body = match app.remote_keys.0.peek(&uri) {
         None => json!({"jwks_uri": uri, "cached": false}),
         Some(c) => json!({
             "jwks_uri": uri,
             "cached": true,
             "keys": c.keys.iter().map(|k| &k.jwk).collect::<Vec<_>>(),
-            "fetched_at": fmt(c.fetched_at),
-            "last_success_at": c.good_at.map(fmt),
-            "expires_at": fmt(c.expires_at),
+            "fetched_at": rfc3339(c.fetched_at),
+            "last_success_at": c.good_at.map(rfc3339),
+            "expires_at": rfc3339(c.expires_at),
             "last_error": c.last_error.as_ref().map(|e| e.reason()),
         }),
     };

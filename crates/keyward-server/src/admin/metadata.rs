@@ -81,7 +81,8 @@ pub(crate) struct ClientView {
     pub updated_at: String,
 }
 
-fn rfc3339(t: OffsetDateTime) -> String {
+/// Times in admin responses: RFC 3339, UTC.
+pub(crate) fn rfc3339(t: OffsetDateTime) -> String {
     t.format(&time::format_description::well_known::Rfc3339)
         .unwrap_or_default()
 }
@@ -143,13 +144,6 @@ impl From<&Client> for ClientMetadata {
     }
 }
 
-fn invalid(field: &'static str, message: impl Into<String>) -> ApiError {
-    ApiError::InvalidClientMetadata {
-        field: field.into(),
-        message: message.into(),
-    }
-}
-
 /// A JSON body, or an error that names the offending field: the path serde was at for a wrong
 /// type or value, the member's own name for an unknown member, else `body`.
 pub(crate) fn parse_json<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
@@ -178,9 +172,12 @@ pub(crate) fn parse_json<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result
 /// An absolute URI without fragment (RFC 8707 §2 for resources).
 fn absolute_uri(field: &'static str, value: &str) -> Result<String, ApiError> {
     let url = url::Url::parse(value)
-        .map_err(|e| invalid(field, format!("'{value}' is not an absolute URI: {e}")))?;
+        .map_err(|e| ApiError::field(field, format!("'{value}' is not an absolute URI: {e}")))?;
     if url.fragment().is_some() {
-        return Err(invalid(field, format!("'{value}' must not have a fragment")));
+        return Err(ApiError::field(
+            field,
+            format!("'{value}' must not have a fragment"),
+        ));
     }
     Ok(value.to_owned())
 }
@@ -197,17 +194,19 @@ impl ClientMetadata {
     ) -> Result<Client, ApiError> {
         let client_id = match (existing, self.client_id) {
             (Some(e), Some(id)) if id != e.client_id.as_str() => {
-                return Err(invalid("client_id", "client_id cannot be changed"))
+                return Err(ApiError::field("client_id", "client_id cannot be changed"))
             }
             (Some(e), _) => e.client_id.clone(),
-            (None, Some(id)) => ClientId::parse(id).map_err(|e| invalid("client_id", e.to_string()))?,
+            (None, Some(id)) => {
+                ClientId::parse(id).map_err(|e| ApiError::field("client_id", e.to_string()))?
+            }
             (None, None) => ClientId::parse(uuid::Uuid::new_v4().to_string())
                 .map_err(|e| ApiError::Internal(e.to_string()))?,
         };
         let method = match self.token_endpoint_auth_method {
             None => AuthMethod::ClientSecretBasic,
             Some(m) => m.parse().map_err(|e: keyward_types::TypeError| {
-                invalid("token_endpoint_auth_method", e.to_string())
+                ApiError::field("token_endpoint_auth_method", e.to_string())
             })?,
         };
         let grant_types = match self.grant_types {
@@ -215,9 +214,9 @@ impl ClientMetadata {
             Some(list) => {
                 let mut out = Vec::new();
                 for g in list {
-                    let g: GrantType = g
-                        .parse()
-                        .map_err(|e: keyward_types::TypeError| invalid("grant_types", e.to_string()))?;
+                    let g: GrantType = g.parse().map_err(|e: keyward_types::TypeError| {
+                        ApiError::field("grant_types", e.to_string())
+                    })?;
                     if !out.contains(&g) {
                         out.push(g);
                     }
@@ -225,15 +224,15 @@ impl ClientMetadata {
                 out
             }
         };
-        let scope =
-            Scope::parse(self.scope.as_deref().unwrap_or("")).map_err(|e| invalid("scope", e.to_string()))?;
+        let scope = Scope::parse(self.scope.as_deref().unwrap_or(""))
+            .map_err(|e| ApiError::field("scope", e.to_string()))?;
         let client_uri = match self.client_uri {
             None => None,
             Some(u) => {
                 let parsed = url::Url::parse(&u)
-                    .map_err(|e| invalid("client_uri", format!("'{u}' is not a URL: {e}")))?;
+                    .map_err(|e| ApiError::field("client_uri", format!("'{u}' is not a URL: {e}")))?;
                 if !matches!(parsed.scheme(), "https" | "http") {
-                    return Err(invalid("client_uri", "must be an http or https URL"));
+                    return Err(ApiError::field("client_uri", "must be an http or https URL"));
                 }
                 Some(u)
             }
@@ -252,7 +251,7 @@ impl ClientMetadata {
             .access_token_lifetime
             .unwrap_or(config.default_access_token_lifetime);
         if lifetime == 0 || lifetime > config.max_access_token_lifetime {
-            return Err(invalid(
+            return Err(ApiError::field(
                 "access_token_lifetime",
                 format!(
                     "must be between 1 and {} seconds",
@@ -262,7 +261,7 @@ impl ClientMetadata {
         }
         if let Some(name) = &self.client_name {
             if name.chars().count() > 200 {
-                return Err(invalid("client_name", "at most 200 characters"));
+                return Err(ApiError::field("client_name", "at most 200 characters"));
             }
         }
         let signing_alg = self
@@ -273,16 +272,19 @@ impl ClientMetadata {
             None => None,
             Some(uri) => {
                 if method != AuthMethod::PrivateKeyJwt {
-                    return Err(invalid(
+                    return Err(ApiError::field(
                         "jwks_uri",
                         "only private_key_jwt clients publish keys at a URL",
                     ));
                 }
                 if self.jwks.is_some() {
-                    return Err(invalid("jwks_uri", "register either jwks or jwks_uri, not both"));
+                    return Err(ApiError::field(
+                        "jwks_uri",
+                        "register either jwks or jwks_uri, not both",
+                    ));
                 }
                 keyward_jwks_fetch::check_jwks_uri(&uri, &config.fetch_config())
-                    .map_err(|e| invalid("jwks_uri", e.to_string()))?;
+                    .map_err(|e| ApiError::field("jwks_uri", e.to_string()))?;
                 Some(uri)
             }
         };
@@ -312,22 +314,28 @@ fn check_signing_alg(value: &str, method: AuthMethod, config: &Config) -> Result
     let field = "token_endpoint_auth_signing_alg";
     let alg: SigningAlg = value
         .parse()
-        .map_err(|e: keyward_types::TypeError| invalid(field, e.to_string()))?;
+        .map_err(|e: keyward_types::TypeError| ApiError::field(field, e.to_string()))?;
     let fits = match method {
         AuthMethod::ClientSecretJwt => alg.is_symmetric(),
         AuthMethod::PrivateKeyJwt => !alg.is_symmetric(),
         _ => {
-            return Err(invalid(
+            return Err(ApiError::field(
                 field,
                 "only for client_secret_jwt and private_key_jwt clients",
             ))
         }
     };
     if !fits {
-        return Err(invalid(field, format!("{alg} cannot be used with {method}")));
+        return Err(ApiError::field(
+            field,
+            format!("{alg} cannot be used with {method}"),
+        ));
     }
     if !config.assertion_signing_algs.contains(&alg) {
-        return Err(invalid(field, format!("{alg} is not allowed by this server")));
+        return Err(ApiError::field(
+            field,
+            format!("{alg} is not allowed by this server"),
+        ));
     }
     Ok(alg)
 }
