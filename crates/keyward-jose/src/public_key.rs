@@ -49,6 +49,7 @@ pub fn credential_from_jwk(
         created_at: now,
         expires_at: None,
         enabled: true,
+        certificate: None,
     })
 }
 

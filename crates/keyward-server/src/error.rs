@@ -62,6 +62,12 @@ pub(crate) enum ApiError {
         field: Cow<'static, str>,
         message: String,
     },
+    /// Admin API: key material refused (`reason` is a stable code from `keyward_keys`).
+    #[error("invalid_key: {reason}: {message}")]
+    InvalidKey { reason: &'static str, message: String },
+    /// Admin API: the key conflicts with the credential list (duplicate, limit).
+    #[error("conflict: {reason}: {message}")]
+    KeyConflict { reason: &'static str, message: String },
     #[error("not found: {0}")]
     NotFound(String),
     #[error("conflict: {0}")]
@@ -95,6 +101,11 @@ impl From<StorageError> for ApiError {
 
 fn oauth(status: StatusCode, error: &str, description: impl Into<String>) -> Response {
     let body = json!({"error": error, "error_description": description.into()});
+    (status, Json(body)).into_response()
+}
+
+fn with_reason(status: StatusCode, error: &str, reason: &str, description: &str) -> Response {
+    let body = json!({"error": error, "reason": reason, "error_description": description});
     (status, Json(body)).into_response()
 }
 
@@ -167,6 +178,12 @@ impl IntoResponse for ApiError {
                     "field": field,
                 });
                 (StatusCode::BAD_REQUEST, Json(body)).into_response()
+            }
+            ApiError::InvalidKey { reason, message } => {
+                with_reason(StatusCode::BAD_REQUEST, "invalid_key", reason, message)
+            }
+            ApiError::KeyConflict { reason, message } => {
+                with_reason(StatusCode::CONFLICT, "conflict", reason, message)
             }
             ApiError::NotFound(m) => oauth(StatusCode::NOT_FOUND, "not_found", m.clone()),
             ApiError::Conflict(m) => oauth(StatusCode::CONFLICT, "conflict", m.clone()),

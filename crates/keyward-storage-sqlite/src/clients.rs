@@ -244,6 +244,40 @@ impl SecretStore for SqliteStorage {
 
 #[async_trait]
 impl CredentialStore for SqliteStorage {
+    async fn add_credentials(
+        &self,
+        client_id: &ClientId,
+        credentials: &[Credential],
+        max: usize,
+        audit: &AuditEvent,
+    ) -> Result<(), StorageError> {
+        let mut tx = self.pool.begin().await.map_err(db_err)?;
+        // The first write takes SQLite's write lock, so the count below sees every concurrent
+        // addition that committed before, and none can commit in between.
+        let exists = sqlx::query("UPDATE clients SET client_id = client_id WHERE client_id = ?")
+            .bind(client_id.as_str())
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?
+            .rows_affected();
+        if exists == 0 {
+            return Err(StorageError::NotFound);
+        }
+        for c in credentials {
+            insert_credential(&mut tx, client_id, c).await?;
+        }
+        let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM credentials WHERE client_id = ?")
+            .bind(client_id.as_str())
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(db_err)?;
+        if usize::try_from(count).unwrap_or(usize::MAX) > max {
+            return Err(StorageError::LimitReached { limit: max });
+        }
+        audit::insert(&mut tx, audit).await?;
+        tx.commit().await.map_err(db_err)
+    }
+
     async fn update_credential(
         &self,
         client_id: &ClientId,

@@ -5,6 +5,8 @@ use thiserror::Error;
 pub enum StorageError {
     #[error("already exists: {0}")]
     Conflict(String),
+    #[error("at most {limit} allowed")]
+    LimitReached { limit: usize },
     #[error("not found")]
     NotFound,
     #[error("storage unavailable: {0}")]

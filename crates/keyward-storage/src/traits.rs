@@ -47,6 +47,17 @@ pub trait SecretStore: Send + Sync {
 /// A client's credential list (public keys for `private_key_jwt`).
 #[async_trait]
 pub trait CredentialStore: Send + Sync {
+    /// Adds keys to a client's list, all or none, if the list then holds at most `max`.
+    /// `NotFound` for an unknown client, `Conflict` when a key (thumbprint) or `kid` is already
+    /// listed, `LimitReached` when the list would grow past `max`.
+    async fn add_credentials(
+        &self,
+        client_id: &ClientId,
+        credentials: &[Credential],
+        max: usize,
+        audit: &AuditEvent,
+    ) -> Result<(), StorageError>;
+
     /// Replaces a stored credential's mutable fields (name, enabled, expires_at) by id.
     /// `NotFound` unless the credential exists and belongs to `client_id`.
     async fn update_credential(

@@ -76,6 +76,23 @@ pub struct Credential {
     #[serde(with = "time::serde::rfc3339::option")]
     pub expires_at: Option<OffsetDateTime>,
     pub enabled: bool,
+    /// The X.509 certificate the key came in, when it came in one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub certificate: Option<CertificateInfo>,
+}
+
+/// What an admin needs to recognise a certificate; the DER itself travels as the JWK's `x5c`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CertificateInfo {
+    /// RFC 4514 string, e.g. `CN=billing, O=Example`.
+    pub subject: String,
+    pub issuer: String,
+    /// Lower-case hex, no separators.
+    pub serial: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub not_before: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    pub not_after: OffsetDateTime,
 }
 
 impl Credential {

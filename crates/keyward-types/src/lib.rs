@@ -15,7 +15,7 @@ mod secret;
 
 pub use alg::SigningAlg;
 pub use auth_method::AuthMethod;
-pub use client::{Client, ClientEntry, Credential, StoredSecret};
+pub use client::{CertificateInfo, Client, ClientEntry, Credential, StoredSecret};
 pub use client_id::ClientId;
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::TypeError;

@@ -34,6 +34,18 @@ pub(crate) struct CredentialView {
     created_at: String,
     expires_at: Option<String>,
     enabled: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    certificate: Option<CertificateView>,
+}
+
+/// The certificate a key came in, as the admin API shows it.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct CertificateView {
+    subject: String,
+    issuer: String,
+    serial: String,
+    not_before: String,
+    not_after: String,
 }
 
 impl From<&Credential> for CredentialView {
@@ -48,6 +60,13 @@ impl From<&Credential> for CredentialView {
             created_at: rfc3339(c.created_at),
             expires_at: c.expires_at.map(rfc3339),
             enabled: c.enabled,
+            certificate: c.certificate.as_ref().map(|cert| CertificateView {
+                subject: cert.subject.clone(),
+                issuer: cert.issuer.clone(),
+                serial: cert.serial.clone(),
+                not_before: rfc3339(cert.not_before),
+                not_after: rfc3339(cert.not_after),
+            }),
         }
     }
 }

@@ -5,6 +5,7 @@ mod audit;
 mod auth;
 mod changes;
 mod clients;
+mod credential_keys;
 mod credentials;
 mod inline_jwks;
 mod keys_cache;
@@ -32,7 +33,14 @@ pub(crate) fn routes() -> Router<AppState> {
             get(clients::read).patch(clients::update).delete(clients::delete),
         )
         .route("/admin/clients/{client_id}/secret", post(secret::rotate))
-        .route("/admin/clients/{client_id}/credentials", get(credentials::list))
+        .route(
+            "/admin/clients/{client_id}/credentials",
+            get(credentials::list).post(credential_keys::import),
+        )
+        .route(
+            "/admin/clients/{client_id}/credentials/generate",
+            post(credential_keys::generate),
+        )
         .route(
             "/admin/clients/{client_id}/credentials/{credential_id}",
             axum::routing::patch(credentials::update).delete(credentials::delete),

@@ -189,6 +189,13 @@ pub async fn stores_credentials_and_encrypted_secret_with_client(s: &dyn Storage
         created_at: T0,
         expires_at: Some(T0 + Duration::days(30)),
         enabled: true,
+        certificate: Some(keyward_types::CertificateInfo {
+            subject: "CN=jwt1".into(),
+            issuer: "CN=jwt1".into(),
+            serial: "01ab".into(),
+            not_before: T0,
+            not_after: T0 + Duration::days(30),
+        }),
     };
     let mut sec = secret("enc", 9, None)?;
     sec.encrypted = Some(vec![1, 2, 3, 4]);
@@ -246,6 +253,7 @@ pub async fn updates_and_deletes_credentials(s: &dyn Storage) -> Check {
         created_at: T0,
         expires_at: None,
         enabled: true,
+        certificate: None,
     };
     s.insert_client(
         &c,
@@ -290,4 +298,56 @@ pub async fn updates_and_deletes_credentials(s: &dyn Storage) -> Check {
         matches!(r, Err(StorageError::NotFound)),
         "second delete is NotFound",
     )
+}
+
+fn key_credential(id: &str, byte: u8) -> Credential {
+    let jwk = PublicJwk::ed25519(&[byte; 32]);
+    Credential {
+        id: id.into(),
+        name: None,
+        kid: format!("kid-{byte}"),
+        alg: SigningAlg::EdDSA,
+        thumbprint: jwk.thumbprint(),
+        jwk,
+        created_at: T0,
+        expires_at: None,
+        enabled: true,
+        certificate: None,
+    }
+}
+
+pub async fn adds_credentials_all_or_none_within_limit(s: &dyn Storage) -> Check {
+    let c = sample_client("adds")?;
+    s.insert_client(&c, None, &[], &audit("client.create", "adds"))
+        .await
+        .map_err(err)?;
+    let id = &c.client_id;
+    let add = |creds: Vec<Credential>| async move {
+        s.add_credentials(id, &creds, 3, &audit("credential.create", "adds")).await
+    };
+    add(vec![key_credential("a", 1), key_credential("b", 2)]).await.map_err(err)?;
+    let r = add(vec![key_credential("c", 3), key_credential("d", 4)]).await;
+    ensure(
+        matches!(r, Err(StorageError::LimitReached { limit: 3 })),
+        "a batch that would exceed the limit is LimitReached",
+    )?;
+    let mut same_key = key_credential("e", 1);
+    same_key.kid = "fresh-kid".into();
+    let r = add(vec![same_key]).await;
+    ensure(matches!(r, Err(StorageError::Conflict(_))), "same thumbprint is Conflict")?;
+    let mut same_kid = key_credential("f", 5);
+    same_kid.kid = "kid-1".into();
+    let r = add(vec![same_kid]).await;
+    ensure(matches!(r, Err(StorageError::Conflict(_))), "same kid is Conflict")?;
+    let r = add(vec![key_credential("g", 6), key_credential("h", 2)]).await;
+    ensure(matches!(r, Err(StorageError::Conflict(_))), "one duplicate refuses the batch")?;
+    let e = s.load_client(id).await.map_err(err)?.ok_or("missing")?;
+    let ids: Vec<&str> = e.credentials.iter().map(|c| c.id.as_str()).collect();
+    ensure(ids == ["a", "b"], "refused batches stored nothing")?;
+    add(vec![key_credential("i", 7)]).await.map_err(err)?;
+    let ghost = ClientId::parse("ghost").map_err(|e| e.to_string())?;
+    let r = s
+        .add_credentials(&ghost, &[key_credential("j", 8)], 3, &audit("credential.create", "ghost"))
+        .await;
+    ensure(matches!(r, Err(StorageError::NotFound)), "unknown client is NotFound")
 }

@@ -88,6 +88,7 @@ macro_rules! conformance_tests {
             audit_log_pages_newest_first,
             stores_credentials_and_encrypted_secret_with_client,
             updates_and_deletes_credentials,
+            adds_credentials_all_or_none_within_limit,
             replay_store_accepts_each_jti_once,
             replay_store_is_atomic_under_concurrency
         );

@@ -1,0 +1,62 @@
+//! JWK and JWK Set documents. Private and symmetric members are refused before the key is even
+//! parsed, and no error repeats a member's value.
+
+use keyward_types::PublicJwk;
+use serde_json::Value;
+
+use crate::{ImportedKey, KeyError};
+
+const PRIVATE_MEMBERS: [&str; 7] = ["d", "p", "q", "dp", "dq", "qi", "oth"];
+
+pub(crate) fn import_jwk(data: &[u8]) -> Result<Vec<ImportedKey>, KeyError> {
+    let value = parse(data)?;
+    if value.get("keys").is_some() {
+        return Err(KeyError::Unrecognized(
+            "this is a JWK Set ({\"keys\": [...]}); use format jwks".into(),
+        ));
+    }
+    Ok(vec![one(value)?])
+}
+
+/// Every key of the set, or the first problem: a set imports all or none.
+pub(crate) fn import_jwks(data: &[u8]) -> Result<Vec<ImportedKey>, KeyError> {
+    let keys = match parse(data)? {
+        Value::Object(mut o) => match o.remove("keys") {
+            Some(Value::Array(keys)) => keys,
+            _ => return Err(not_a_set()),
+        },
+        _ => return Err(not_a_set()),
+    };
+    if keys.is_empty() {
+        return Err(KeyError::InvalidRequest("the JWK Set has no keys".into()));
+    }
+    keys.into_iter().map(one).collect()
+}
+
+fn not_a_set() -> KeyError {
+    KeyError::Unrecognized("a JWK Set is an object with a \"keys\" array".into())
+}
+
+fn parse(data: &[u8]) -> Result<Value, KeyError> {
+    serde_json::from_slice(data).map_err(|_| KeyError::Unrecognized("not JSON".into()))
+}
+
+fn one(value: Value) -> Result<ImportedKey, KeyError> {
+    let Value::Object(members) = &value else {
+        return Err(KeyError::Unrecognized("a JWK is a JSON object".into()));
+    };
+    if members.get("kty").and_then(Value::as_str) == Some("oct") || members.contains_key("k") {
+        return Err(KeyError::SymmetricKey);
+    }
+    if let Some(m) = PRIVATE_MEMBERS.iter().find(|m| members.contains_key(**m)) {
+        return Err(KeyError::PrivateMaterial(m));
+    }
+    let jwk: PublicJwk = serde_json::from_value(value).map_err(|_| {
+        KeyError::Unrecognized("not a valid JWK (kty with n, e or crv, x, y as strings)".into())
+    })?;
+    Ok(ImportedKey {
+        jwk,
+        certificate: None,
+        alias: None,
+    })
+}
