@@ -15,8 +15,7 @@ pub(crate) fn import_der(der: &[u8]) -> Result<ImportedKey, KeyError> {
         return Err(KeyError::Broken("trailing bytes after the certificate".into()));
     }
     let mut jwk = jwk_from_spki(cert.public_key())?;
-    jwk.other
-        .insert("x5c".into(), serde_json::json!([STANDARD.encode(der)]));
+    jwk.x5c = Some(vec![STANDARD.encode(der)]);
     let validity = cert.validity();
     let serial: String = cert.raw_serial().iter().map(|b| format!("{b:02x}")).collect();
     let serial = match serial.trim_start_matches('0') {

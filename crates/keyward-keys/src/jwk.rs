@@ -51,9 +51,11 @@ fn one(value: Value) -> Result<ImportedKey, KeyError> {
     if let Some(m) = PRIVATE_MEMBERS.iter().find(|m| members.contains_key(**m)) {
         return Err(KeyError::PrivateMaterial(m));
     }
-    let jwk: PublicJwk = serde_json::from_value(value).map_err(|_| {
+    let mut jwk: PublicJwk = serde_json::from_value(value).map_err(|_| {
         KeyError::Unrecognized("not a valid JWK (kty with n, e or crv, x, y as strings)".into())
     })?;
+    // An `x5c` sent with a JWK is not checked against the key, so it is not kept either.
+    jwk.x5c = None;
     Ok(ImportedKey {
         jwk,
         certificate: None,

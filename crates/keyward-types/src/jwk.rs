@@ -30,6 +30,10 @@ pub struct PublicJwk {
     pub x: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub y: Option<String>,
+    /// The certificate chain (standard base64 DER, RFC 7517 §4.7). keyward sets it only from a
+    /// certificate it parsed itself; importers drop a client-supplied one, which nothing checks.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub x5c: Option<Vec<String>>,
     /// Private or symmetric members, kept only to refuse documents that carry them.
     #[serde(flatten, skip_serializing)]
     pub other: std::collections::BTreeMap<String, Value>,
@@ -79,6 +83,7 @@ impl PublicJwk {
             crv: crv.map(str::to_owned),
             x,
             y,
+            x5c: None,
             other: Default::default(),
         }
     }

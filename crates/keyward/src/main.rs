@@ -1,6 +1,8 @@
 //! `keyward`: the server and its admin commands. This file only wires the parts together.
 #![forbid(unsafe_code)]
 
+mod keys;
+
 use std::{path::PathBuf, process::ExitCode, sync::Arc};
 
 use clap::{Parser, Subcommand};
@@ -32,6 +34,11 @@ enum Command {
     Admin {
         #[command(subcommand)]
         command: AdminCommand,
+    },
+    /// Offline key tools: generate a client keystore, inspect key files.
+    Keys {
+        #[command(subcommand)]
+        command: keys::KeysCommand,
     },
 }
 
@@ -76,6 +83,10 @@ async fn shutdown_signal() {
 }
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
+    if let Command::Keys { command } = cli.command {
+        // Offline: no configuration, database or logging involved.
+        return keys::run(command);
+    }
     let mut config = Config::load(cli.config.as_deref())?;
     if let Some(f) = cli.log_format.as_deref() {
         config.log_format = if f == "json" {
@@ -97,6 +108,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let kid = keyward_server::rotate_signing_key(&config, alg, &SystemClock).await?;
             println!("new active signing key: {kid}");
         }
+        Command::Keys { .. } => {}
     }
     Ok(())
 }

@@ -38,7 +38,9 @@ pub(crate) fn credentials_from_jwks(
         ));
     }
     let mut out: Vec<Credential> = Vec::new();
-    for (i, jwk) in keys.into_iter().enumerate() {
+    for (i, mut jwk) in keys.into_iter().enumerate() {
+        // An `x5c` sent with a JWK is not checked against the key, so it is not kept either.
+        jwk.x5c = None;
         let c = credential_from_jwk(
             jwk,
             client.token_endpoint_auth_signing_alg,
