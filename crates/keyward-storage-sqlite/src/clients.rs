@@ -72,12 +72,13 @@ pub(crate) async fn insert_credential(
     Ok(())
 }
 
-#[async_trait]
-impl ClientStore for SqliteStorage {
-    async fn insert_client(
+
+impl SqliteStorage {
+    /// A client with all its secrets and credentials, and the audit event, in one transaction.
+    async fn insert_full(
         &self,
         client: &Client,
-        secret: Option<&StoredSecret>,
+        secrets: impl Iterator<Item = &StoredSecret> + Send,
         credentials: &[Credential],
         audit: &AuditEvent,
     ) -> Result<(), StorageError> {
@@ -89,7 +90,7 @@ impl ClientStore for SqliteStorage {
             .execute(&mut *tx)
             .await
             .map_err(db_err)?;
-        if let Some(s) = secret {
+        for s in secrets {
             insert_secret(&mut tx, &client.client_id, s).await?;
         }
         for c in credentials {
@@ -97,6 +98,24 @@ impl ClientStore for SqliteStorage {
         }
         audit::insert(&mut tx, audit).await?;
         tx.commit().await.map_err(db_err)
+    }
+}
+
+#[async_trait]
+impl ClientStore for SqliteStorage {
+    async fn insert_client(
+        &self,
+        client: &Client,
+        secret: Option<&StoredSecret>,
+        credentials: &[Credential],
+        audit: &AuditEvent,
+    ) -> Result<(), StorageError> {
+        self.insert_full(client, secret.into_iter(), credentials, audit).await
+    }
+
+    async fn restore_client(&self, entry: &ClientEntry, audit: &AuditEvent) -> Result<(), StorageError> {
+        self.insert_full(&entry.client, entry.secrets.iter(), &entry.credentials, audit)
+            .await
     }
 
     async fn load_client(&self, client_id: &ClientId) -> Result<Option<ClientEntry>, StorageError> {

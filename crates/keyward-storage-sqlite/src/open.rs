@@ -1,7 +1,7 @@
 use std::{path::Path, str::FromStr, time::Duration};
 
 use async_trait::async_trait;
-use keyward_storage::{Storage, StorageError};
+use keyward_storage::{Change, ChangeFeed, Storage, StorageError};
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
@@ -71,6 +71,18 @@ impl SqliteStorage {
             pool,
             replay: crate::replay::ReplayWriter::spawn(writer),
         })
+    }
+}
+
+/// One SQLite file serves one node: there are no other nodes to tell, and nothing to hear.
+#[async_trait]
+impl ChangeFeed for SqliteStorage {
+    async fn announce(&self, _change: &Change) -> Result<(), StorageError> {
+        Ok(())
+    }
+
+    async fn subscribe(&self) -> Result<Option<tokio::sync::mpsc::Receiver<Change>>, StorageError> {
+        Ok(None)
     }
 }
 

@@ -48,15 +48,26 @@ impl SigningKeyStore for SqliteStorage {
             .execute(&mut *tx)
             .await
             .map_err(db_err)?;
-        sqlx::query("INSERT INTO signing_keys (kid, alg, encrypted_key, created_at, retire_at) VALUES (?, ?, ?, ?, ?)")
-            .bind(&key.kid)
-            .bind(&key.alg)
-            .bind(&key.encrypted_key)
-            .bind(to_col(key.created_at))
-            .bind(key.retire_at.map(to_col))
-            .execute(&mut *tx)
-            .await
-            .map_err(db_err)?;
+        insert(&mut tx, key).await?;
         tx.commit().await.map_err(db_err)
     }
+
+    async fn restore_signing_key(&self, key: &SigningKeyRecord) -> Result<(), StorageError> {
+        let mut tx = self.pool.begin().await.map_err(db_err)?;
+        insert(&mut tx, key).await?;
+        tx.commit().await.map_err(db_err)
+    }
+}
+
+async fn insert(tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>, key: &SigningKeyRecord) -> Result<(), StorageError> {
+    sqlx::query("INSERT INTO signing_keys (kid, alg, encrypted_key, created_at, retire_at) VALUES (?, ?, ?, ?, ?)")
+        .bind(&key.kid)
+        .bind(&key.alg)
+        .bind(&key.encrypted_key)
+        .bind(to_col(key.created_at))
+        .bind(key.retire_at.map(to_col))
+        .execute(&mut **tx)
+        .await
+        .map_err(db_err)?;
+    Ok(())
 }

@@ -11,7 +11,7 @@ mod records;
 mod traits;
 
 pub use error::StorageError;
-pub use records::{AuditEvent, AuditRecord, SigningKeyRecord};
+pub use records::{AuditEvent, AuditRecord, Change, SigningKeyRecord};
 pub use traits::{
-    AuditStore, ClientStore, CredentialStore, ReplayStore, SecretStore, SigningKeyStore, Storage,
+    AuditStore, ChangeFeed, ClientStore, CredentialStore, ReplayStore, SecretStore, SigningKeyStore, Storage,
 };

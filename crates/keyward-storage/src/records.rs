@@ -44,3 +44,17 @@ pub struct AuditRecord {
     #[serde(flatten)]
     pub event: AuditEvent,
 }
+
+/// What another node must drop from its caches (see [`crate::ChangeFeed`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Change {
+    /// A client's metadata, secrets or credentials changed, or it was deleted.
+    Client { client_id: String },
+    /// A JWKS URL cache was cleared: one client's, or every client's.
+    JwksCache { client_id: Option<String> },
+    /// A server signing key was added or retired.
+    SigningKeys,
+    /// Changes may have been missed: drop every cache.
+    All,
+}

@@ -2,7 +2,7 @@ use async_trait::async_trait;
 use keyward_types::{Client, ClientEntry, ClientId, Credential, StoredSecret};
 use time::OffsetDateTime;
 
-use crate::{AuditEvent, AuditRecord, SigningKeyRecord, StorageError};
+use crate::{AuditEvent, AuditRecord, Change, SigningKeyRecord, StorageError};
 
 #[async_trait]
 pub trait ClientStore: Send + Sync {
@@ -27,6 +27,11 @@ pub trait ClientStore: Send + Sync {
 
     /// Removes a client and everything that belongs to it. `NotFound` if there is none.
     async fn delete_client(&self, client_id: &ClientId, audit: &AuditEvent) -> Result<(), StorageError>;
+
+    /// Inserts a client exactly as exported from another backend: every secret (hashes and
+    /// encrypted copies as they are) and every credential, all or nothing. `Conflict` if the
+    /// `client_id` is taken.
+    async fn restore_client(&self, entry: &ClientEntry, audit: &AuditEvent) -> Result<(), StorageError>;
 }
 
 #[async_trait]
@@ -88,6 +93,10 @@ pub trait SigningKeyStore: Send + Sync {
         retire_others_at: OffsetDateTime,
         now: OffsetDateTime,
     ) -> Result<(), StorageError>;
+
+    /// Inserts a key record exactly as exported from another backend, retiring nothing.
+    /// `Conflict` if its `kid` is taken.
+    async fn restore_signing_key(&self, key: &SigningKeyRecord) -> Result<(), StorageError>;
 }
 
 /// The assertion replay store (RFC 7523 §3 item 7): a `(client_id, jti)` pair is accepted once
@@ -122,10 +131,33 @@ pub trait AuditStore: Send + Sync {
     async fn list_audit(&self, before: Option<i64>, limit: u32) -> Result<Vec<AuditRecord>, StorageError>;
 }
 
+/// Cache invalidation between keyward nodes that share one database.
+///
+/// Every write through the other store traits announces itself (a backend that serves several
+/// nodes does so in the write's own transaction, so a committed change is never unannounced);
+/// [`ChangeFeed::announce`] is for changes that are not storage writes, such as clearing a
+/// JWKS cache.
+#[async_trait]
+pub trait ChangeFeed: Send + Sync {
+    async fn announce(&self, change: &Change) -> Result<(), StorageError>;
+
+    /// Every node's changes, this one's included. After any gap in delivery (a lost database
+    /// connection) the stream yields [`Change::All`], so no missed change leaves a stale cache.
+    /// `None` for a backend that only ever serves one node.
+    async fn subscribe(&self) -> Result<Option<tokio::sync::mpsc::Receiver<Change>>, StorageError>;
+}
+
 /// Everything a server node needs from its database.
 #[async_trait]
 pub trait Storage:
-    ClientStore + SecretStore + CredentialStore + SigningKeyStore + ReplayStore + AuditStore + 'static
+    ClientStore
+    + SecretStore
+    + CredentialStore
+    + SigningKeyStore
+    + ReplayStore
+    + AuditStore
+    + ChangeFeed
+    + 'static
 {
     /// Cheap round trip for readiness checks.
     async fn ping(&self) -> Result<(), StorageError>;

@@ -351,3 +351,46 @@ pub async fn adds_credentials_all_or_none_within_limit(s: &dyn Storage) -> Check
         .await;
     ensure(matches!(r, Err(StorageError::NotFound)), "unknown client is NotFound")
 }
+
+pub async fn restores_exported_client_and_signing_key(s: &dyn Storage) -> Check {
+    let mut c = sample_client("moved")?;
+    c.token_endpoint_auth_method = AuthMethod::PrivateKeyJwt;
+    let mut current = secret("s-new", 4, None)?;
+    current.encrypted = Some(vec![9, 9, 9]);
+    let previous = secret("s-old", 5, Some(T0 + Duration::hours(1)))?;
+    let entry = keyward_types::ClientEntry {
+        client: c.clone(),
+        secrets: vec![current, previous],
+        credentials: vec![key_credential("m1", 11), key_credential("m2", 12)],
+    };
+    s.restore_client(&entry, &audit("client.import", "moved"))
+        .await
+        .map_err(err)?;
+    let back = s.load_client(&c.client_id).await.map_err(err)?.ok_or("missing")?;
+    ensure(back.client == entry.client, "metadata as exported")?;
+    let ids = |e: &keyward_types::ClientEntry| {
+        let mut v: Vec<_> = e
+            .secrets
+            .iter()
+            .map(|x| (x.id.clone(), x.hash.as_bytes().to_vec(), x.expires_at, x.encrypted.clone()))
+            .collect();
+        v.sort();
+        v
+    };
+    ensure(ids(&back) == ids(&entry), "both secrets with hashes and encrypted copies")?;
+    ensure(back.credentials == entry.credentials, "credentials as exported")?;
+    let r = s.restore_client(&entry, &audit("client.import", "moved")).await;
+    ensure(matches!(r, Err(StorageError::Conflict(_))), "second restore is Conflict")?;
+    let key = crate::SigningKeyRecord {
+        kid: "imported".into(),
+        alg: "RS256".into(),
+        encrypted_key: vec![7; 40],
+        created_at: T0,
+        retire_at: Some(T0 + Duration::days(1)),
+    };
+    s.restore_signing_key(&key).await.map_err(err)?;
+    let keys = s.signing_keys().await.map_err(err)?;
+    ensure(keys.contains(&key), "signing key as exported, retirement kept")?;
+    let r = s.restore_signing_key(&key).await;
+    ensure(matches!(r, Err(StorageError::Conflict(_))), "same kid again is Conflict")
+}

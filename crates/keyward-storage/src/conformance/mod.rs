@@ -89,6 +89,7 @@ macro_rules! conformance_tests {
             stores_credentials_and_encrypted_secret_with_client,
             updates_and_deletes_credentials,
             adds_credentials_all_or_none_within_limit,
+            restores_exported_client_and_signing_key,
             replay_store_accepts_each_jti_once,
             replay_store_is_atomic_under_concurrency
         );
