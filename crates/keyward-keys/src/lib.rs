@@ -143,14 +143,19 @@ pub fn import(format: Format, data: &[u8], options: ImportOptions<'_>) -> Result
             limit: MAX_INPUT_BYTES,
         });
     }
-    match format {
+    let keys = match format {
         Format::Pem => pem::import(data).map(|k| vec![k]),
         Format::Der => pem::import_der(data).map(|k| vec![k]),
         Format::Jwk => jwk::import_jwk(data),
         Format::Jwks => jwk::import_jwks(data),
         Format::Pkcs12 => pkcs12::import(data, options.password, options.key_password, options.alias).map(|k| vec![k]),
         Format::Jks => jks::import(data, options.password, options.key_password, options.alias).map(|k| vec![k]),
+    }?;
+    // The same size, curve and type rules for every format (keystores already ran them).
+    for key in &keys {
+        keyward_jose::check_public_jwk(&key.jwk, None)?;
     }
+    Ok(keys)
 }
 
 impl From<KeyCheckError> for KeyError {

@@ -34,7 +34,7 @@ pub(crate) fn import(
             .certs
             .iter()
             .find(|c| c.local_key_id.is_some() && c.local_key_id.as_deref() == key_id)
-            .or_else(|| match (archive.keys.len(), archive.certs.as_slice()) {
+            .or(match (archive.keys.len(), archive.certs.as_slice()) {
                 (1, [only]) => Some(only),
                 _ => None,
             });
