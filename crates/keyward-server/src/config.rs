@@ -18,6 +18,10 @@ pub struct Config {
     /// Issuer identifier; default `http://` + the bound address.
     pub issuer: Option<String>,
     pub database_url: String,
+    /// PostgreSQL pool size per node.
+    pub database_max_connections: u32,
+    /// How long a request waits for a PostgreSQL connection before it fails with 503 (ms).
+    pub database_acquire_timeout_ms: u64,
     /// Directory for key files created on first start (pepper, key-encryption key).
     pub data_dir: String,
     /// Secret of the bootstrap admin client, used when it is first created.
@@ -96,6 +100,8 @@ impl Default for Config {
             assertion_signing_algs: SigningAlg::ALL.to_vec(),
             max_credentials_per_client: 2,
             replay_purge_seconds: 60,
+            database_max_connections: 16,
+            database_acquire_timeout_ms: 2000,
             jwks_allow_http: false,
             jwks_allow_private_networks: false,
             jwks_connect_timeout_ms: 2000,
@@ -117,13 +123,24 @@ impl std::fmt::Debug for Config {
         f.debug_struct("Config")
             .field("listen", &self.listen)
             .field("issuer", &self.issuer)
-            .field("database_url", &self.database_url)
+            .field("database_url", &redact_url_password(&self.database_url))
             .field("data_dir", &self.data_dir)
             .field("admin_secret", &redact(&self.admin_secret))
             .field("pepper", &redact(&self.pepper))
             .field("key_encryption_key", &redact(&self.key_encryption_key))
             .field("token_signing_alg", &self.token_signing_alg)
             .finish_non_exhaustive()
+    }
+}
+
+/// `postgres://user:secret@host/db` → `postgres://user:[redacted]@host/db`.
+pub(crate) fn redact_url_password(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut u) if u.password().is_some() => {
+            let _ = u.set_password(Some("[redacted]"));
+            u.to_string()
+        }
+        _ => url.to_owned(),
     }
 }
 
@@ -185,6 +202,15 @@ impl Config {
         if self.max_assertion_lifetime == 0 || self.assertion_signing_algs.is_empty() {
             return Err(ConfigError(
                 "max_assertion_lifetime must be positive and assertion_signing_algs not empty".into(),
+            ));
+        }
+        let shared = self.database_url.starts_with("postgres://") || self.database_url.starts_with("postgresql://");
+        if shared && (self.pepper.is_none() || self.key_encryption_key.is_none()) {
+            // Key files in data_dir are per host: nodes that made their own would reject each
+            // other's secrets and signing keys.
+            return Err(ConfigError(
+                "with PostgreSQL, set pepper and key_encryption_key (KEYWARD_PEPPER, KEYWARD_KEY_ENCRYPTION_KEY), the same on every node"
+                    .into(),
             ));
         }
         if self.admin_secret.as_ref().is_some_and(|s| s.len() < 16) {

@@ -38,6 +38,12 @@ impl ClientCache {
         self.generation.fetch_add(1, Ordering::SeqCst);
         self.entries.write().remove(client_id);
     }
+
+    /// Drops every entry (another node's changes may have been missed).
+    pub(crate) fn clear(&self) {
+        self.generation.fetch_add(1, Ordering::SeqCst);
+        self.entries.write().clear();
+    }
 }
 
 #[async_trait]

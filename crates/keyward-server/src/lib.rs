@@ -17,7 +17,10 @@ mod replay;
 mod serve;
 mod signing;
 mod state;
+mod sync;
+mod transfer;
 
 pub use config::{Config, ConfigError, LogFormat};
 pub use keyward_jwks_fetch::install_crypto_provider;
 pub use serve::{open_storage, rotate_signing_key, start, RunningServer};
+pub use transfer::{export, import, ImportSummary};

@@ -7,6 +7,7 @@ use keyward_client_auth::{
     AssertionPolicy, Authenticator, ClientSecretJwtMethod, ClientSecretMethod, PrivateKeyJwtMethod,
 };
 use keyward_storage::Storage;
+use keyward_storage_postgres::{PgOptions, PostgresStorage};
 use keyward_storage_sqlite::SqliteStorage;
 use keyward_types::{Clock, SigningAlg};
 use tokio::{net::TcpListener, sync::oneshot, task::JoinHandle};
@@ -22,16 +23,32 @@ use crate::{
     Config,
 };
 
-/// Opens the database named by `database_url` (SQLite for now; PostgreSQL comes later).
+/// Opens the database named by `url` with the default pool settings.
 pub async fn open_storage(url: &str) -> Result<Arc<dyn Storage>, StartError> {
+    open_configured(url, &Config::default()).await
+}
+
+/// Opens the database named by `url`: `sqlite://PATH` for one node, `postgres://…` for several
+/// nodes sharing one database (pool size and acquire timeout from the config).
+pub(crate) async fn open_configured(url: &str, config: &Config) -> Result<Arc<dyn Storage>, StartError> {
     if url.starts_with("sqlite:") {
         let s = SqliteStorage::open(url)
             .await
             .map_err(|e| StartError::Storage(e.to_string()))?;
         Ok(Arc::new(s))
+    } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        let options = PgOptions {
+            max_connections: config.database_max_connections.max(1),
+            acquire_timeout: Duration::from_millis(config.database_acquire_timeout_ms.max(1)),
+            ..PgOptions::default()
+        };
+        let s = PostgresStorage::open(url, options)
+            .await
+            .map_err(|e| StartError::Storage(e.to_string()))?;
+        Ok(Arc::new(s))
     } else {
         Err(StartError::Storage(format!(
-            "unsupported database_url scheme in '{}'; use sqlite://PATH",
+            "unsupported database_url scheme '{}'; use sqlite://PATH or postgres://…",
             url.split(':').next().unwrap_or("")
         )))
     }
@@ -44,7 +61,7 @@ pub async fn rotate_signing_key(
     alg: Option<SigningAlg>,
     clock: &dyn Clock,
 ) -> Result<String, StartError> {
-    let storage = open_storage(&config.database_url).await?;
+    let storage = open_configured(&config.database_url, config).await?;
     let keyring = Keyring::load(config)?;
     let publish_old_for = time::Duration::seconds(i64::from(config.max_access_token_lifetime));
     signing::rotate(
@@ -101,7 +118,7 @@ pub async fn start(config: Config, clock: Arc<dyn Clock>) -> Result<RunningServe
     config.validate()?;
     keyward_jwks_fetch::install_crypto_provider();
     let _ = metrics::handle();
-    let storage = open_storage(&config.database_url).await?;
+    let storage = open_configured(&config.database_url, &config).await?;
     let keyring = Keyring::load(&config)?;
     let now = clock.now();
     let publish_old_for = time::Duration::seconds(i64::from(config.max_access_token_lifetime));
@@ -178,11 +195,12 @@ pub async fn start(config: Config, clock: Arc<dyn Clock>) -> Result<RunningServe
         .layer(middleware::from_fn(metrics::track))
         .with_state(state.clone());
 
-    let background = vec![
+    let mut background = vec![
         spawn_key_reload(state.clone()),
         spawn_metrics_upkeep(),
         spawn_replay_purge(state.clone()),
     ];
+    background.extend(crate::sync::spawn_listener(state.clone()).await);
     let (tx, rx) = oneshot::channel::<()>();
     let task = tokio::spawn(async move {
         let serve = axum::serve(listener, app).with_graceful_shutdown(async {

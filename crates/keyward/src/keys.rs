@@ -149,7 +149,7 @@ fn password(env: &str, label: &str, confirm: bool) -> anyhow::Result<Password> {
 }
 
 /// Creates `path` (owner-only on Unix) and fails if it exists: a keystore is never replaced.
-fn write_new(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+pub(crate) fn write_new(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
     let mut options = OpenOptions::new();
     options.write(true).create_new(true);
     #[cfg(unix)]

@@ -50,6 +50,22 @@ enum AdminCommand {
         #[arg(long)]
         alg: Option<SigningAlg>,
     },
+    /// Write every client, secret hash, credential and signing key (encrypted) as JSON, to move
+    /// them to another database (e.g. SQLite to PostgreSQL). The file is as sensitive as the
+    /// database: it is created owner-only.
+    Export {
+        /// Output file (default: standard output).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Restore an export into the configured database. Needs the exporting node's pepper and
+    /// key-encryption key; refused before any write otherwise.
+    Import {
+        file: PathBuf,
+        /// Keep clients that already exist instead of stopping at the first one.
+        #[arg(long)]
+        skip_existing: bool,
+    },
 }
 
 fn init_logging(format: LogFormat) {
@@ -107,6 +123,28 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         } => {
             let kid = keyward_server::rotate_signing_key(&config, alg, &SystemClock).await?;
             println!("new active signing key: {kid}");
+        }
+        Command::Admin {
+            command: AdminCommand::Export { out },
+        } => {
+            let document = keyward_server::export(&config, &SystemClock).await?;
+            match out {
+                Some(path) => {
+                    keys::write_new(&path, document.as_bytes())?;
+                    eprintln!("wrote {}", path.display());
+                }
+                None => println!("{document}"),
+            }
+        }
+        Command::Admin {
+            command: AdminCommand::Import { file, skip_existing },
+        } => {
+            let document = std::fs::read_to_string(&file)?;
+            let s = keyward_server::import(&config, &document, skip_existing, &SystemClock).await?;
+            println!(
+                "imported {} clients ({} skipped) and {} signing keys ({} already present)",
+                s.clients, s.skipped_clients, s.signing_keys, s.skipped_signing_keys
+            );
         }
         Command::Keys { .. } => {}
     }

@@ -6,6 +6,7 @@ use axum::{
     extract::{Path, State},
     Json,
 };
+use keyward_storage::Change;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use utoipa::ToSchema;
@@ -73,6 +74,12 @@ pub(crate) async fn clear(
             json!({"cleared_urls": cleared}),
         );
         app.storage.append_audit(&audit).await?;
+        // Other nodes clear theirs too (the count is this node's); if they cannot be told, the
+        // admin gets a 503 and retries rather than believing every node was cleared.
+        let change = Change::JwksCache {
+            client_id: req.client_id.clone(),
+        };
+        app.storage.announce(&change).await?;
         Ok::<_, ApiError>(cleared)
     }
     .await;

@@ -1,0 +1,150 @@
+use async_trait::async_trait;
+use keyward_storage::{AuditEvent, ClientStore, StorageError};
+use keyward_types::{Client, ClientEntry, ClientId, Credential, SecretHash, StoredSecret};
+use sqlx::{postgres::PgRow, Row};
+
+use crate::{
+    credentials::insert_credential,
+    secrets::insert_secret,
+    time_col::{db_err, from_col, to_col},
+    write::{begin, change_one_row, client_changed, commit},
+    PostgresStorage,
+};
+
+/// The metadata is kept as the serde_json text it was written as (not JSONB, which would
+/// normalise it), so a client loads exactly as it was stored.
+fn metadata(client: &Client) -> Result<String, StorageError> {
+    serde_json::to_string(client).map_err(|e| StorageError::Corrupt(e.to_string()))
+}
+
+fn parse_client(row: &PgRow) -> Result<Client, StorageError> {
+    let json: &str = row.try_get("metadata").map_err(db_err)?;
+    serde_json::from_str(json).map_err(|e| StorageError::Corrupt(format!("client metadata: {e}")))
+}
+
+fn parse_secret(r: &PgRow) -> Result<StoredSecret, StorageError> {
+    let hash: Vec<u8> = r.try_get("hash").map_err(db_err)?;
+    let expires_at: Option<i64> = r.try_get("expires_at").map_err(db_err)?;
+    Ok(StoredSecret {
+        id: r.try_get("id").map_err(db_err)?,
+        hash: SecretHash::from_bytes(&hash)
+            .ok_or_else(|| StorageError::Corrupt("secret hash length".into()))?,
+        created_at: from_col(r.try_get("created_at").map_err(db_err)?)?,
+        expires_at: expires_at.map(from_col).transpose()?,
+        encrypted: r.try_get("encrypted").map_err(db_err)?,
+    })
+}
+
+fn parse_credential(r: &PgRow) -> Result<Credential, StorageError> {
+    let data: &str = r.try_get("data").map_err(db_err)?;
+    serde_json::from_str(data).map_err(|e| StorageError::Corrupt(format!("credential: {e}")))
+}
+
+impl PostgresStorage {
+    /// A client with all its secrets and credentials, its audit event and its announcement, in
+    /// one transaction.
+    async fn insert_full(
+        &self,
+        client: &Client,
+        secrets: impl Iterator<Item = &StoredSecret> + Send,
+        credentials: &[Credential],
+        audit: &AuditEvent,
+    ) -> Result<(), StorageError> {
+        let mut tx = begin(&self.pool).await?;
+        sqlx::query("INSERT INTO clients (client_id, metadata, created_at) VALUES ($1, $2, $3)")
+            .bind(client.client_id.as_str())
+            .bind(metadata(client)?)
+            .bind(to_col(client.created_at))
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
+        for s in secrets {
+            insert_secret(&mut tx, &client.client_id, s).await?;
+        }
+        for c in credentials {
+            insert_credential(&mut tx, &client.client_id, c).await?;
+        }
+        commit(tx, Some(audit), &client_changed(&client.client_id)).await
+    }
+}
+
+#[async_trait]
+impl ClientStore for PostgresStorage {
+    async fn insert_client(
+        &self,
+        client: &Client,
+        secret: Option<&StoredSecret>,
+        credentials: &[Credential],
+        audit: &AuditEvent,
+    ) -> Result<(), StorageError> {
+        self.insert_full(client, secret.into_iter(), credentials, audit)
+            .await
+    }
+
+    async fn restore_client(&self, entry: &ClientEntry, audit: &AuditEvent) -> Result<(), StorageError> {
+        self.insert_full(&entry.client, entry.secrets.iter(), &entry.credentials, audit)
+            .await
+    }
+
+    async fn load_client(&self, client_id: &ClientId) -> Result<Option<ClientEntry>, StorageError> {
+        let mut conn = self.pool.acquire().await.map_err(db_err)?;
+        let Some(row) = sqlx::query("SELECT metadata FROM clients WHERE client_id = $1")
+            .bind(client_id.as_str())
+            .fetch_optional(&mut *conn)
+            .await
+            .map_err(db_err)?
+        else {
+            return Ok(None);
+        };
+        let client = parse_client(&row)?;
+        let secrets = sqlx::query(
+            "SELECT id, hash, created_at, expires_at, encrypted FROM client_secrets
+             WHERE client_id = $1 ORDER BY created_at DESC, id",
+        )
+        .bind(client_id.as_str())
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(db_err)?
+        .iter()
+        .map(parse_secret)
+        .collect::<Result<Vec<_>, _>>()?;
+        let credentials =
+            sqlx::query("SELECT data FROM credentials WHERE client_id = $1 ORDER BY created_at, id")
+                .bind(client_id.as_str())
+                .fetch_all(&mut *conn)
+                .await
+                .map_err(db_err)?
+                .iter()
+                .map(parse_credential)
+                .collect::<Result<Vec<_>, _>>()?;
+        Ok(Some(ClientEntry {
+            client,
+            secrets,
+            credentials,
+        }))
+    }
+
+    async fn list_clients(&self, after: Option<&ClientId>, limit: u32) -> Result<Vec<Client>, StorageError> {
+        let rows =
+            sqlx::query("SELECT metadata FROM clients WHERE client_id > $1 ORDER BY client_id LIMIT $2")
+                .bind(after.map(ClientId::as_str).unwrap_or(""))
+                .bind(i64::from(limit))
+                .fetch_all(&self.pool)
+                .await
+                .map_err(db_err)?;
+        rows.iter().map(parse_client).collect()
+    }
+
+    async fn update_client(&self, client: &Client, audit: &AuditEvent) -> Result<(), StorageError> {
+        let query = sqlx::query("UPDATE clients SET metadata = $1 WHERE client_id = $2")
+            .bind(metadata(client)?)
+            .bind(client.client_id.as_str());
+        change_one_row(&self.pool, query, &client.client_id, audit).await
+    }
+
+    /// Secrets and credentials go with the client (`ON DELETE CASCADE`).
+    async fn delete_client(&self, client_id: &ClientId, audit: &AuditEvent) -> Result<(), StorageError> {
+        let query = sqlx::query("DELETE FROM clients WHERE client_id = $1").bind(client_id.as_str());
+        change_one_row(&self.pool, query, client_id, audit).await
+    }
+}

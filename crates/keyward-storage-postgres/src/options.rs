@@ -1,0 +1,37 @@
+use std::time::Duration;
+
+/// Pool size and timeouts. The timeouts are short on purpose: when the database is down a
+/// request fails within `acquire_timeout` (and the server answers 503) instead of queueing.
+#[derive(Debug, Clone)]
+pub struct PgOptions {
+    /// Connections per node. Every node has its own pool, so the database must allow
+    /// `nodes × max_connections` plus one listener connection per node.
+    pub max_connections: u32,
+    /// How long a request waits for a pooled connection (or for a new one to connect).
+    pub acquire_timeout: Duration,
+    /// How long [`PostgresStorage::open`](crate::PostgresStorage::open) and the change
+    /// listener wait for one connection to be established.
+    pub connect_timeout: Duration,
+    /// Idle pooled connections are closed after this long.
+    pub idle_timeout: Duration,
+    /// Schema to keep the tables in (created if missing); set as `search_path` on every
+    /// connection. `None` uses the URL's or the server's `search_path`. Tests give each run
+    /// its own schema; installs may use one to share a database with other applications.
+    pub schema: Option<String>,
+    /// Shown in `pg_stat_activity`, so an operator can tell nodes apart. The change listener's
+    /// connection gets this name with `:listen` appended. Default `keyward`.
+    pub application_name: Option<String>,
+}
+
+impl Default for PgOptions {
+    fn default() -> Self {
+        Self {
+            max_connections: 16,
+            acquire_timeout: Duration::from_secs(2),
+            connect_timeout: Duration::from_secs(3),
+            idle_timeout: Duration::from_secs(600),
+            schema: None,
+            application_name: None,
+        }
+    }
+}

@@ -1,0 +1,82 @@
+use async_trait::async_trait;
+use keyward_storage::{Change, SigningKeyRecord, SigningKeyStore, StorageError};
+use sqlx::Row;
+use time::OffsetDateTime;
+
+use crate::{
+    time_col::{db_err, from_col, to_col},
+    write::{begin, commit, Tx},
+    PostgresStorage,
+};
+
+#[async_trait]
+impl SigningKeyStore for PostgresStorage {
+    async fn signing_keys(&self) -> Result<Vec<SigningKeyRecord>, StorageError> {
+        let rows = sqlx::query(
+            "SELECT kid, alg, encrypted_key, created_at, retire_at FROM signing_keys ORDER BY created_at, kid",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_err)?;
+        rows.into_iter()
+            .map(|r| {
+                let retire_at: Option<i64> = r.try_get("retire_at").map_err(db_err)?;
+                Ok(SigningKeyRecord {
+                    kid: r.try_get("kid").map_err(db_err)?,
+                    alg: r.try_get("alg").map_err(db_err)?,
+                    encrypted_key: r.try_get("encrypted_key").map_err(db_err)?,
+                    created_at: from_col(r.try_get("created_at").map_err(db_err)?)?,
+                    retire_at: retire_at.map(from_col).transpose()?,
+                })
+            })
+            .collect()
+    }
+
+    async fn add_signing_key(
+        &self,
+        key: &SigningKeyRecord,
+        retire_others_at: OffsetDateTime,
+        now: OffsetDateTime,
+    ) -> Result<(), StorageError> {
+        let mut tx = begin(&self.pool).await?;
+        // Two nodes rotating at once run one after the other, so exactly one key stays active.
+        // EXCLUSIVE mode still lets every node read the keys meanwhile.
+        sqlx::query("LOCK TABLE signing_keys IN EXCLUSIVE MODE")
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
+        sqlx::query("DELETE FROM signing_keys WHERE retire_at IS NOT NULL AND retire_at <= $1")
+            .bind(to_col(now))
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
+        sqlx::query("UPDATE signing_keys SET retire_at = $1 WHERE retire_at IS NULL")
+            .bind(to_col(retire_others_at))
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
+        insert(&mut tx, key).await?;
+        commit(tx, None, &Change::SigningKeys).await
+    }
+
+    async fn restore_signing_key(&self, key: &SigningKeyRecord) -> Result<(), StorageError> {
+        let mut tx = begin(&self.pool).await?;
+        insert(&mut tx, key).await?;
+        commit(tx, None, &Change::SigningKeys).await
+    }
+}
+
+async fn insert(tx: &mut Tx, key: &SigningKeyRecord) -> Result<(), StorageError> {
+    sqlx::query(
+        "INSERT INTO signing_keys (kid, alg, encrypted_key, created_at, retire_at) VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(&key.kid)
+    .bind(&key.alg)
+    .bind(&key.encrypted_key)
+    .bind(to_col(key.created_at))
+    .bind(key.retire_at.map(to_col))
+    .execute(&mut **tx)
+    .await
+    .map_err(db_err)?;
+    Ok(())
+}

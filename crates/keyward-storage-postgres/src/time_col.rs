@@ -1,0 +1,22 @@
+use keyward_storage::StorageError;
+use time::OffsetDateTime;
+
+/// Times are stored as Unix nanoseconds, as on SQLite: exact (TIMESTAMPTZ keeps microseconds
+/// only), and ordered like the instants they stand for.
+pub(crate) fn to_col(t: OffsetDateTime) -> i64 {
+    i64::try_from(t.unix_timestamp_nanos()).unwrap_or(i64::MAX)
+}
+
+pub(crate) fn from_col(n: i64) -> Result<OffsetDateTime, StorageError> {
+    OffsetDateTime::from_unix_timestamp_nanos(i128::from(n))
+        .map_err(|e| StorageError::Corrupt(format!("timestamp {n}: {e}")))
+}
+
+/// A unique violation is the caller's conflict; anything else (refused or lost connections,
+/// pool timeouts, a server shutting down) means the database cannot serve right now.
+pub(crate) fn db_err(e: sqlx::Error) -> StorageError {
+    match &e {
+        sqlx::Error::Database(d) if d.is_unique_violation() => StorageError::Conflict(d.message().to_owned()),
+        _ => StorageError::Unavailable(e.to_string()),
+    }
+}
