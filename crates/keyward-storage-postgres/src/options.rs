@@ -2,6 +2,8 @@ use std::time::Duration;
 
 /// Pool size and timeouts. The timeouts are short on purpose: when the database is down a
 /// request fails within `acquire_timeout` (and the server answers 503) instead of queueing.
+/// They bound getting a connection, not a query on one: a database host that vanishes without
+/// closing its connections (no reset, no FIN) stalls the queries in flight until TCP gives up.
 #[derive(Debug, Clone)]
 pub struct PgOptions {
     /// Connections per node. Every node has its own pool, so the database must allow

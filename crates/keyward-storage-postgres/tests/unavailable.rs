@@ -65,7 +65,9 @@ async fn a_bad_schema_name_is_refused_before_connecting() {
 async fn a_url_requiring_tls_is_refused_rather_than_sent_in_clear() {
     let mut url = url::Url::parse(&common::database_url()).unwrap();
     url.query_pairs_mut().append_pair("sslmode", "require");
-    let e = PostgresStorage::open(url.as_str(), PgOptions::default()).await.unwrap_err();
+    let e = PostgresStorage::open(url.as_str(), PgOptions::default())
+        .await
+        .unwrap_err();
     eprintln!("sslmode=require: {e}");
     assert!(e.to_string().contains("cannot connect"), "{e}");
 }
