@@ -8,6 +8,11 @@
 #   bench/run.sh                      # all scenarios
 #   SCENARIOS="basic pkjwt-es256" bench/run.sh
 #   DURATION=10 RUNS=3 CONNECTIONS=32 TOKEN_ALG=ES256 bench/run.sh
+#   DATABASE=postgres NODES=2 SCENARIOS=pkjwt-es256 bench/run.sh   # nodes sharing PostgreSQL
+#
+# DATABASE=postgres creates a fresh database next to $KEYWARD_TEST_DATABASE_URL (default
+# postgres://postgres@127.0.0.1:5432/test) and drops it afterwards. With NODES=2 both nodes are
+# pinned to $SERVER_CPU and each gets its own wrk with half the connections; req/s is the sum.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 INTEROP=${INTEROP:-$ROOT/../shared/interop}
@@ -19,6 +24,8 @@ SERVER_CPU=${SERVER_CPU:-0}
 LOAD_CPU=${LOAD_CPU:-1}
 TOKEN_ALG=${TOKEN_ALG:-ES256}
 SCENARIOS=${SCENARIOS:-"basic post hs256 pkjwt-es256 pkjwt-rs256 pkjwt-eddsa jwksuri-es256"}
+DATABASE=${DATABASE:-sqlite}
+NODES=${NODES:-1}
 ADMIN_SECRET=bench-admin-secret-0123456789
 
 command -v wrk >/dev/null || { echo "wrk is required (apt-get install wrk)" >&2; exit 1; }
@@ -29,16 +36,44 @@ GEN=$TARGET/release/keyward-bench
 
 WORK=$(mktemp -d)
 JWKS_PID=
-trap 'kill $SERVER_PID $JWKS_PID 2>/dev/null || true; rm -rf "$WORK"' EXIT
-# The JWKS-URL scenario serves the client's keys from this machine, over http on loopback.
-KEYWARD_JWKS_ALLOW_HTTP=true KEYWARD_JWKS_ALLOW_PRIVATE_NETWORKS=true \
-KEYWARD_LISTEN=127.0.0.1:0 KEYWARD_DATA_DIR=$WORK KEYWARD_DATABASE_URL=sqlite://$WORK/keyward.db \
-  KEYWARD_ADMIN_SECRET=$ADMIN_SECRET KEYWARD_TOKEN_SIGNING_ALG=$TOKEN_ALG KEYWARD_LOG=warn,keyward_server::serve=info \
-  taskset -c "$SERVER_CPU" "$KEYWARD" serve >"$WORK/stdout" 2>"$WORK/log" &
-SERVER_PID=$!
-for _ in $(seq 100); do grep -q "listening on" "$WORK/log" 2>/dev/null && break; sleep 0.1; done
-BASE=$(grep -o 'http://127.0.0.1:[0-9]*' "$WORK/log" | head -1)
-[ -n "$BASE" ] || { cat "$WORK/log"; exit 1; }
+SERVER_PIDS=()
+PG_BASE=${KEYWARD_TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/test}
+PG_DB=kw_bench_$$
+cleanup() {
+  kill "${SERVER_PIDS[@]}" $JWKS_PID 2>/dev/null || true
+  wait "${SERVER_PIDS[@]}" 2>/dev/null || true
+  if [ "$DATABASE" = postgres ]; then psql "$PG_BASE" -qc "DROP DATABASE IF EXISTS $PG_DB" >/dev/null 2>&1 || true; fi
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+case $DATABASE in
+  sqlite) DB_URL=sqlite://$WORK/keyward.db ;;
+  postgres)
+    psql "$PG_BASE" -qc "CREATE DATABASE $PG_DB" >/dev/null
+    DB_URL=${PG_BASE%/*}/$PG_DB
+    # Every node of a cluster shares these (README: several nodes).
+    export KEYWARD_PEPPER KEYWARD_KEY_ENCRYPTION_KEY
+    KEYWARD_PEPPER=$(head -c32 /dev/urandom | basenc --base64url | tr -d =)
+    KEYWARD_KEY_ENCRYPTION_KEY=$(head -c32 /dev/urandom | basenc --base64url | tr -d =) ;;
+  *) echo "DATABASE must be sqlite or postgres" >&2; exit 1 ;;
+esac
+[ "$DATABASE" = sqlite ] && [ "$NODES" != 1 ] && { echo "SQLite serves one node; use DATABASE=postgres" >&2; exit 1; }
+ISSUER=http://keyward.bench
+BASES=()
+for n in $(seq "$NODES"); do
+  # The JWKS-URL scenario serves the client's keys from this machine, over http on loopback.
+  KEYWARD_JWKS_ALLOW_HTTP=true KEYWARD_JWKS_ALLOW_PRIVATE_NETWORKS=true KEYWARD_ISSUER=$ISSUER \
+  KEYWARD_LISTEN=127.0.0.1:0 KEYWARD_DATA_DIR=$WORK KEYWARD_DATABASE_URL=$DB_URL \
+    KEYWARD_ADMIN_SECRET=$ADMIN_SECRET KEYWARD_TOKEN_SIGNING_ALG=$TOKEN_ALG KEYWARD_LOG=warn,keyward_server::serve=info \
+    taskset -c "$SERVER_CPU" "$KEYWARD" serve >"$WORK/stdout.$n" 2>"$WORK/log.$n" &
+  SERVER_PIDS+=($!)
+  for _ in $(seq 100); do grep -q "listening on" "$WORK/log.$n" 2>/dev/null && break; sleep 0.1; done
+  b=$(grep -o 'http://127.0.0.1:[0-9]*' "$WORK/log.$n" | head -1)
+  [ -n "$b" ] || { cat "$WORK/log.$n"; exit 1; }
+  BASES+=("$b")
+done
+BASE=${BASES[0]}
+SERVER_PID=${SERVER_PIDS[0]}
 
 admin_token() {
   curl -sf -u "keyward-admin:$ADMIN_SECRET" -d grant_type=client_credentials "$BASE/token" |
@@ -51,7 +86,9 @@ field() { python3 -c "import json,sys; print(json.load(sys.stdin)[\"$1\"])"; }
 jwk() { cat "$INTEROP/sample-$1-public.jwk"; }
 kid() { python3 -c "import json; print(json.load(open('$INTEROP/sample-$1-public.jwk'))['kid'])"; }
 
-cpu_ticks() { awk '{print $14 + $15}' "/proc/$SERVER_PID/stat"; }
+cpu_ticks() { # all nodes together
+  local t=0; for p in "${SERVER_PIDS[@]}"; do t=$((t + $(awk '{print $14 + $15}' "/proc/$p/stat"))); done; echo $t
+}
 TICKS=$(getconf CLK_TCK)
 
 # run_wrk NAME BODIES_FILE AUTH_HEADER
@@ -60,19 +97,26 @@ run_wrk() {
   for r in $(seq "$RUNS"); do
     [ -n "${REGEN:-}" ] && $REGEN
     local before; before=$(cpu_ticks)
-    BODIES=$bodies AUTH=$auth WRK_THREADS=$THREADS taskset -c "$LOAD_CPU" \
-      wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --latency -s "$ROOT/bench/wrk/bodies.lua" "$BASE/token" >"$WORK/wrk.$r" 2>&1
+    local part=0 wrk_pids=()
+    for b in "${BASES[@]}"; do
+      BODIES=$bodies AUTH=$auth WRK_THREADS=$THREADS PARTS=$NODES PART=$part taskset -c "$LOAD_CPU" \
+        wrk -t"$THREADS" -c"$((CONNECTIONS / NODES))" -d"${DURATION}s" --latency -s "$ROOT/bench/wrk/bodies.lua" "$b/token" >"$WORK/wrk.$r.$part" 2>&1 &
+      wrk_pids+=($!)
+      part=$((part + 1))
+    done
+    wait "${wrk_pids[@]}"
     local after; after=$(cpu_ticks)
     local rps p50 p99 non2xx reqs
-    rps=$(awk '/Requests\/sec/ {print $2}' "$WORK/wrk.$r")
-    p50=$(awk '/ 50%/ {print $2}' "$WORK/wrk.$r")
-    p99=$(awk '/ 99%/ {print $2}' "$WORK/wrk.$r")
-    non2xx=$(awk '/Non-2xx/ {print $5}' "$WORK/wrk.$r"); non2xx=${non2xx:-0}
-    reqs=$(awk '/requests in/ {print $1}' "$WORK/wrk.$r")
+    # Sums over the wrk processes; latency percentiles are the first node's.
+    rps=$(cat "$WORK"/wrk.$r.* | awk '/Requests\/sec/ {s += $2} END {printf "%.2f", s}')
+    p50=$(awk '/ 50%/ {print $2}' "$WORK/wrk.$r.0")
+    p99=$(awk '/ 99%/ {print $2}' "$WORK/wrk.$r.0")
+    non2xx=$(cat "$WORK"/wrk.$r.* | awk '/Non-2xx/ {s += $5} END {print s + 0}')
+    reqs=$(cat "$WORK"/wrk.$r.* | awk '/requests in/ {s += $1} END {print s + 0}')
     results+=("$rps $p50 $p99 $non2xx $(python3 -c "print(round(($after-$before)/$TICKS/max($reqs,1)*1e6, 1))")")
   done
   local median; median=$(printf '%s\n' "${results[@]}" | sort -n | sed -n "$(( (RUNS + 1) / 2 ))p")
-  local rss; rss=$(awk '/VmHWM/ {print $2}' "/proc/$SERVER_PID/status")
+  local rss; rss=$(awk '/VmHWM/ {print $2}' "/proc/$SERVER_PID/status")  # first node
   local m_rps m_p50 m_p99 m_non m_cpu
   read -r m_rps m_p50 m_p99 m_non m_cpu <<<"$median"
   printf '%-18s %10s %9s %9s %8s %10s %9s   runs: %s\n' "$name" "$m_rps" "$m_p50" "$m_p99" "$m_non" "$m_cpu" \
@@ -86,7 +130,7 @@ COUNT=$((DURATION * ${ASSERTIONS_PER_SECOND:-30000}))
 # RSA signing is slow on the client side too: this many must be signed within their 55 s lifetime.
 RSA_COUNT=$((DURATION * ${RSA_ASSERTIONS_PER_SECOND:-8000}))
 
-echo "keyward $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?'), token alg $TOKEN_ALG, server CPU $SERVER_CPU, wrk CPU $LOAD_CPU, $CONNECTIONS connections, $THREADS wrk threads, ${DURATION}s x $RUNS runs (median)"
+echo "keyward $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?'), $DATABASE x $NODES node(s), token alg $TOKEN_ALG, server CPU $SERVER_CPU, wrk CPU $LOAD_CPU, $CONNECTIONS connections, $THREADS wrk threads, ${DURATION}s x $RUNS runs (median)"
 printf '%-18s %10s %9s %9s %8s %10s %9s\n' scenario req/s p50 p99 non-2xx cpu-us/req peak-rss
 for s in $SCENARIOS; do
   REGEN=
@@ -99,7 +143,7 @@ for s in $SCENARIOS; do
       run_wrk post "$(static_body "grant_type=client_credentials&client_id=b-post&client_secret=$SECRET" post)" "" ;;
     hs256)
       SECRET=$(register '{"client_id":"b-hs","scope":"read","token_endpoint_auth_method":"client_secret_jwt"}' | field client_secret)
-      REGEN="$GEN assertions --client-id b-hs --aud $BASE --alg HS256 --secret $SECRET --count $COUNT --out $WORK/hs.bodies"
+      REGEN="$GEN assertions --client-id b-hs --aud $ISSUER --alg HS256 --secret $SECRET --count $COUNT --out $WORK/hs.bodies"
       run_wrk client_secret_jwt "$WORK/hs.bodies" "" ;;
     pkjwt-*)
       case $s in
@@ -108,7 +152,7 @@ for s in $SCENARIOS; do
         pkjwt-eddsa) key=ed25519; alg=EdDSA ;;
       esac
       register "{\"client_id\":\"b-$key\",\"scope\":\"read\",\"token_endpoint_auth_method\":\"private_key_jwt\",\"jwks\":{\"keys\":[$(jwk $key)]}}" >/dev/null
-      REGEN="$GEN assertions --client-id b-$key --aud $BASE --alg $alg --key $INTEROP/sample-$key-private.pem --kid $(kid $key) --count $([ $key = rsa2048 ] && echo $RSA_COUNT || echo $COUNT) --out $WORK/$key.bodies"
+      REGEN="$GEN assertions --client-id b-$key --aud $ISSUER --alg $alg --key $INTEROP/sample-$key-private.pem --kid $(kid $key) --count $([ $key = rsa2048 ] && echo $RSA_COUNT || echo $COUNT) --out $WORK/$key.bodies"
       run_wrk "$s" "$WORK/$key.bodies" "" ;;
     jwksuri-es256)
       mkdir -p "$WORK/jwks" && cp "$INTEROP/sample-jwks.json" "$WORK/jwks/jwks.json"
@@ -117,7 +161,7 @@ for s in $SCENARIOS; do
       JWKS_PID=$!
       sleep 0.5
       register "{\"client_id\":\"b-jwks\",\"scope\":\"read\",\"token_endpoint_auth_method\":\"private_key_jwt\",\"jwks_uri\":\"http://127.0.0.1:$JWKS_PORT/jwks.json\"}" >/dev/null
-      REGEN="$GEN assertions --client-id b-jwks --aud $BASE --alg ES256 --key $INTEROP/sample-ec256-private.pem --kid $(kid ec256) --count $COUNT --out $WORK/jwks.bodies"
+      REGEN="$GEN assertions --client-id b-jwks --aud $ISSUER --alg ES256 --key $INTEROP/sample-ec256-private.pem --kid $(kid ec256) --count $COUNT --out $WORK/jwks.bodies"
       run_wrk "$s" "$WORK/jwks.bodies" "" ;;
     *) echo "unknown scenario $s" >&2; exit 1 ;;
   esac

@@ -1,6 +1,8 @@
 -- Posts the next line of $BODIES as the request body, so that no two requests of a run carry
 -- the same client assertion (replay protection stays on). wrk threads take interleaved lines;
 -- $WRK_THREADS must equal wrk's -t. $AUTH, when set, is sent as the Authorization header.
+-- With several wrk processes (one per node), $PARTS is their number and $PART this one's index
+-- (from 0): each takes its own share of the lines.
 local next_tid = 0
 
 function setup(thread)
@@ -10,6 +12,10 @@ end
 
 function init(args)
   local threads = tonumber(os.getenv("WRK_THREADS") or "1")
+  local parts = tonumber(os.getenv("PARTS") or "1")
+  local part = tonumber(os.getenv("PART") or "0")
+  local slots = threads * parts
+  local slot = part * threads + tid
   wrk.method = "POST"
   wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"
   local auth = os.getenv("AUTH")
@@ -23,7 +29,7 @@ function init(args)
   -- A file of one body (secret-based scenarios) is shared by all threads.
   lines = {}
   for i, line in ipairs(all) do
-    if #all < threads or (i - 1) % threads == tid then
+    if #all < slots or (i - 1) % slots == slot then
       lines[#lines + 1] = line
     end
   end
