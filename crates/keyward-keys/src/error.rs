@@ -39,6 +39,8 @@ pub enum KeyError {
     KeyMismatch,
     #[error("unknown key type '{0}' (RSA-2048, RSA-3072, RSA-4096, EC-P256, EC-P384, Ed25519)")]
     UnknownKeyType(String),
+    #[error("unknown format '{0}' (pem, der, jwk, jwks, pkcs12, jks)")]
+    UnknownFormat(String),
     #[error("unknown keystore format '{0}' (pkcs12, jks)")]
     UnknownKeystoreFormat(String),
     #[error("{field} must be at least {min} characters")]
@@ -72,6 +74,7 @@ impl KeyError {
             KeyError::UnsupportedCurve(_) => "unsupported_curve",
             KeyError::KeyMismatch => "key_mismatch",
             KeyError::UnknownKeyType(_) => "unknown_key_type",
+            KeyError::UnknownFormat(_) => "unknown_format",
             KeyError::UnknownKeystoreFormat(_) => "unknown_keystore_format",
             KeyError::PasswordTooShort { .. } => "password_too_short",
             KeyError::InvalidRequest(_) => "invalid_request",

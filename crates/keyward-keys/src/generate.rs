@@ -8,11 +8,12 @@ use aws_lc_rs::{
     encoding::{AsDer, Pkcs8V1Der},
     rand::{SecureRandom, SystemRandom},
     rsa::{KeyPair as RsaKeyPair, KeySize},
-    signature::{EcdsaKeyPair, Ed25519KeyPair, ECDSA_P256_SHA256_ASN1_SIGNING, ECDSA_P384_SHA384_ASN1_SIGNING},
+    signature::{
+        EcdsaKeyPair, Ed25519KeyPair, ECDSA_P256_SHA256_ASN1_SIGNING, ECDSA_P384_SHA384_ASN1_SIGNING,
+    },
 };
 use rcgen::{
-    CertificateParams, DistinguishedName, DnType, KeyPair, KeyUsagePurpose, SerialNumber,
-    SignatureAlgorithm,
+    CertificateParams, DistinguishedName, DnType, KeyPair, KeyUsagePurpose, SerialNumber, SignatureAlgorithm,
 };
 use rustls_pki_types::PrivatePkcs8KeyDer;
 use time::{Duration, OffsetDateTime};
@@ -231,8 +232,9 @@ fn check(spec: &KeystoreSpec<'_>) -> Result<(), KeyError> {
 /// positive 128-bit serial, digital-signature key usage, valid from now for `validity_days`.
 fn self_signed(spec: &KeystoreSpec<'_>, pkcs8: &[u8]) -> Result<Vec<u8>, KeyError> {
     let failed = |e: rcgen::Error| KeyError::Generation(e.to_string());
-    let mut key_pair = KeyPair::from_pkcs8_der_and_sign_algo(&PrivatePkcs8KeyDer::from(pkcs8), spec.key_type.signature())
-        .map_err(failed)?;
+    let mut key_pair =
+        KeyPair::from_pkcs8_der_and_sign_algo(&PrivatePkcs8KeyDer::from(pkcs8), spec.key_type.signature())
+            .map_err(failed)?;
     let mut serial = [0u8; 16];
     SystemRandom::new()
         .fill(&mut serial)

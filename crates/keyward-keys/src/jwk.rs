@@ -38,7 +38,8 @@ fn not_a_set() -> KeyError {
 }
 
 fn parse(data: &[u8]) -> Result<Value, KeyError> {
-    serde_json::from_slice(data).map_err(|_| KeyError::Unrecognized("not JSON".into()))
+    serde_json::from_slice(data)
+        .map_err(|_| KeyError::Unrecognized("not JSON (a JWK or a JWK Set is a JSON object)".into()))
 }
 
 fn one(value: Value) -> Result<ImportedKey, KeyError> {

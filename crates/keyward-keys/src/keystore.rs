@@ -31,7 +31,10 @@ pub(crate) fn choose<K>(entries: Vec<StoreEntry<K>>, alias: Option<&str>) -> Res
     let keys = entries.iter().filter(|e| e.key.is_some()).count();
     match (keys, entries.len()) {
         (_, 0) => Err(KeyError::Empty),
-        (1, _) => entries.into_iter().find(|e| e.key.is_some()).ok_or(KeyError::Empty),
+        (1, _) => entries
+            .into_iter()
+            .find(|e| e.key.is_some())
+            .ok_or(KeyError::Empty),
         (0, 1) => entries.into_iter().next().ok_or(KeyError::Empty),
         _ => Err(KeyError::AliasRequired(available())),
     }

@@ -25,7 +25,9 @@ mod spki;
 use std::{fmt, str::FromStr};
 
 pub use error::KeyError;
-pub use generate::{generate, Generated, KeyType, KeystoreFormat, KeystoreSpec, MAX_VALIDITY_DAYS, MIN_PASSWORD_CHARS};
+pub use generate::{
+    generate, Generated, KeyType, KeystoreFormat, KeystoreSpec, MAX_VALIDITY_DAYS, MIN_PASSWORD_CHARS,
+};
 use keyward_jose::KeyCheckError;
 use keyward_types::{CertificateInfo, PublicJwk};
 pub use password::Password;
@@ -114,10 +116,7 @@ impl FromStr for Format {
             "jwks" => Ok(Format::Jwks),
             "pkcs12" | "p12" => Ok(Format::Pkcs12),
             "jks" => Ok(Format::Jks),
-            _ => Err(KeyError::InvalidRequest(format!(
-                "unknown format '{}' (pem, der, jwk, jwks, pkcs12, jks)",
-                s.chars().take(40).collect::<String>()
-            ))),
+            _ => Err(KeyError::UnknownFormat(s.chars().take(40).collect())),
         }
     }
 }
@@ -148,8 +147,12 @@ pub fn import(format: Format, data: &[u8], options: ImportOptions<'_>) -> Result
         Format::Der => pem::import_der(data).map(|k| vec![k]),
         Format::Jwk => jwk::import_jwk(data),
         Format::Jwks => jwk::import_jwks(data),
-        Format::Pkcs12 => pkcs12::import(data, options.password, options.key_password, options.alias).map(|k| vec![k]),
-        Format::Jks => jks::import(data, options.password, options.key_password, options.alias).map(|k| vec![k]),
+        Format::Pkcs12 => {
+            pkcs12::import(data, options.password, options.key_password, options.alias).map(|k| vec![k])
+        }
+        Format::Jks => {
+            jks::import(data, options.password, options.key_password, options.alias).map(|k| vec![k])
+        }
     }?;
     // The same size, curve and type rules for every format (keystores already ran them).
     for key in &keys {

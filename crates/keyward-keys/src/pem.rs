@@ -22,7 +22,9 @@ pub(crate) fn import(data: &[u8]) -> Result<ImportedKey, KeyError> {
         }
     };
     let result = match block.label.as_str() {
-        "CERTIFICATE" | "X509 CERTIFICATE" | "TRUSTED CERTIFICATE" => certificate::import_der(&block.contents),
+        "CERTIFICATE" | "X509 CERTIFICATE" | "TRUSTED CERTIFICATE" => {
+            certificate::import_der(&block.contents)
+        }
         "PUBLIC KEY" => spki::jwk_from_spki_der(&block.contents).map(ImportedKey::bare),
         "RSA PUBLIC KEY" => spki::jwk_from_pkcs1_der(&block.contents).map(ImportedKey::bare),
         l if l.ends_with("PRIVATE KEY") => Err(KeyError::PrivateKeyGiven),

@@ -5,7 +5,8 @@
 //! keyward holds the decrypted key only as long as it takes to check it against the certificate.
 
 use p12_keystore::{
-    error::Error as P12Error, Certificate, KeyStore, KeyStoreEntry, Pkcs12Archive, PrivateKey, PrivateKeyChain,
+    error::Error as P12Error, Certificate, KeyStore, KeyStoreEntry, Pkcs12Archive, PrivateKey,
+    PrivateKeyChain,
 };
 use zeroize::Zeroizing;
 
@@ -39,19 +40,24 @@ pub(crate) fn import(
                 _ => None,
             });
         entries.push(StoreEntry {
-            alias: bag.friendly_name.clone().unwrap_or_else(|| format!("key-{}", i + 1)),
+            alias: bag
+                .friendly_name
+                .clone()
+                .unwrap_or_else(|| format!("key-{}", i + 1)),
             cert: cert.map(|c| c.cert.as_der().to_vec()),
             key: Some(Zeroizing::new(bag.key.as_der().to_vec())),
         });
     }
-    let paired = |c: &p12_keystore::CertificateBag| {
-        entries.iter().any(|e| e.cert.as_deref() == Some(c.cert.as_der()))
-    };
+    let paired =
+        |c: &p12_keystore::CertificateBag| entries.iter().any(|e| e.cert.as_deref() == Some(c.cert.as_der()));
     let mut certs = Vec::new();
     for (i, c) in archive.certs.iter().enumerate() {
         if !paired(c) {
             certs.push(StoreEntry {
-                alias: c.friendly_name.clone().unwrap_or_else(|| format!("certificate-{}", i + 1)),
+                alias: c
+                    .friendly_name
+                    .clone()
+                    .unwrap_or_else(|| format!("certificate-{}", i + 1)),
                 cert: Some(c.cert.as_der().to_vec()),
                 key: None,
             });
@@ -70,9 +76,9 @@ fn map_error(e: P12Error) -> KeyError {
             KeyError::Broken("not a complete PKCS#12 file (truncated or damaged)".into())
         }
         P12Error::UnpadError | P12Error::Pkcs5Error(_) => KeyError::WrongKeyPassword,
-        P12Error::UnsupportedEncryptionScheme | P12Error::UnsupportedMacAlgorithm => {
-            KeyError::Broken("the PKCS#12 file uses an encryption or MAC algorithm keyward does not read".into())
-        }
+        P12Error::UnsupportedEncryptionScheme | P12Error::UnsupportedMacAlgorithm => KeyError::Broken(
+            "the PKCS#12 file uses an encryption or MAC algorithm keyward does not read".into(),
+        ),
         P12Error::InvalidParameters => {
             KeyError::Broken("the PKCS#12 file's encryption parameters are invalid or too costly".into())
         }
@@ -82,7 +88,12 @@ fn map_error(e: P12Error) -> KeyError {
 
 /// A PKCS#12 file with one key entry (PBES2 with AES-256-CBC, HMAC-SHA-256 MAC, as Java 17's
 /// keytool writes them), protected by `password`.
-pub(crate) fn write(alias: &str, pkcs8: &[u8], cert_der: &[u8], password: &Password) -> Result<Vec<u8>, KeyError> {
+pub(crate) fn write(
+    alias: &str,
+    pkcs8: &[u8],
+    cert_der: &[u8],
+    password: &Password,
+) -> Result<Vec<u8>, KeyError> {
     let key = PrivateKey::from_der(pkcs8).map_err(|e| KeyError::Generation(e.to_string()))?;
     let cert = Certificate::from_der(cert_der).map_err(|e| KeyError::Generation(e.to_string()))?;
     let local_key_id = sha1_of(cert_der);

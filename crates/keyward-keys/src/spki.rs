@@ -27,8 +27,8 @@ pub(crate) fn jwk_from_spki_der(der: &[u8]) -> Result<PublicJwk, KeyError> {
 
 /// A DER PKCS#1 `RSAPublicKey` (PEM `RSA PUBLIC KEY`).
 pub(crate) fn jwk_from_pkcs1_der(der: &[u8]) -> Result<PublicJwk, KeyError> {
-    let (rest, key) = RSAPublicKey::from_der(der)
-        .map_err(|_| KeyError::Broken("not a PKCS#1 RSA public key".into()))?;
+    let (rest, key) =
+        RSAPublicKey::from_der(der).map_err(|_| KeyError::Broken("not a PKCS#1 RSA public key".into()))?;
     if !rest.is_empty() {
         return Err(KeyError::Broken("trailing bytes after the public key".into()));
     }

@@ -204,7 +204,8 @@ impl Config {
                 "max_assertion_lifetime must be positive and assertion_signing_algs not empty".into(),
             ));
         }
-        let shared = self.database_url.starts_with("postgres://") || self.database_url.starts_with("postgresql://");
+        let shared =
+            self.database_url.starts_with("postgres://") || self.database_url.starts_with("postgresql://");
         if shared && (self.pepper.is_none() || self.key_encryption_key.is_none()) {
             // Key files in data_dir are per host: nodes that made their own would reject each
             // other's secrets and signing keys.

@@ -52,7 +52,13 @@ async fn apply(state: &AppState, change: Change) {
 
 async fn clear_jwks_of(state: &AppState, raw_id: &str) {
     let uri = match ClientId::parse(raw_id) {
-        Ok(id) => state.storage.load_client(&id).await.ok().flatten().and_then(|e| e.client.jwks_uri),
+        Ok(id) => state
+            .storage
+            .load_client(&id)
+            .await
+            .ok()
+            .flatten()
+            .and_then(|e| e.client.jwks_uri),
         Err(_) => None,
     };
     match uri {
@@ -70,7 +76,11 @@ async fn clear_jwks_of(state: &AppState, raw_id: &str) {
 /// failure here is the database being away, and the periodic reload is the backstop.
 async fn reload_keys(state: &AppState) {
     for attempt in 0..3u32 {
-        match state.keys.reload(&*state.storage, &state.keyring, state.clock.now()).await {
+        match state
+            .keys
+            .reload(&*state.storage, &state.keyring, state.clock.now())
+            .await
+        {
             Ok(()) => return,
             Err(e) => {
                 tracing::warn!(error = %e, attempt, "signing key reload after a change failed");

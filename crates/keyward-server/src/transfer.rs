@@ -9,7 +9,9 @@
 
 use base64::{engine::general_purpose::STANDARD, Engine};
 use keyward_storage::{AuditEvent, SigningKeyRecord, StorageError};
-use keyward_types::{Client, ClientEntry, ClientId, ClientSecret, Clock, Credential, SecretHash, StoredSecret};
+use keyward_types::{
+    Client, ClientEntry, ClientId, ClientSecret, Clock, Credential, SecretHash, StoredSecret,
+};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use time::OffsetDateTime;
@@ -149,7 +151,10 @@ pub async fn import(
     let doc: Document =
         serde_json::from_str(document).map_err(|e| bad(format!("not a keyward export document: {e}")))?;
     if doc.format != FORMAT || doc.version != VERSION {
-        return Err(bad(format!("unsupported export format {} version {}", doc.format, doc.version)));
+        return Err(bad(format!(
+            "unsupported export format {} version {}",
+            doc.format, doc.version
+        )));
     }
     let keyring = Keyring::load(config)?;
     if doc.pepper_check != pepper_check(&keyring) {
@@ -157,8 +162,16 @@ pub async fn import(
             "the export was made with a different pepper; configure the exporting node's pepper (see README: several nodes)",
         ));
     }
-    let entries = doc.clients.into_iter().map(decode_client).collect::<Result<Vec<_>, _>>()?;
-    let mut keys = doc.signing_keys.into_iter().map(decode_key).collect::<Result<Vec<_>, _>>()?;
+    let entries = doc
+        .clients
+        .into_iter()
+        .map(decode_client)
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut keys = doc
+        .signing_keys
+        .into_iter()
+        .map(decode_key)
+        .collect::<Result<Vec<_>, _>>()?;
     for k in &keys {
         keyring.open(&k.kid, &k.encrypted_key).map_err(|_| {
             bad(format!(
@@ -171,7 +184,10 @@ pub async fn import(
         for s in &e.secrets {
             if let Some(enc) = &s.encrypted {
                 keyring.open(&s.id, enc).map_err(|_| {
-                    bad(format!("a secret of client {} cannot be decrypted: different key_encryption_key", e.client.client_id))
+                    bad(format!(
+                        "a secret of client {} cannot be decrypted: different key_encryption_key",
+                        e.client.client_id
+                    ))
                 })?;
             }
         }
@@ -200,7 +216,11 @@ pub async fn import(
             Err(e) => return Err(e.into()),
         }
     }
-    let target_has_active = storage.signing_keys().await?.iter().any(|k| k.retire_at.is_none());
+    let target_has_active = storage
+        .signing_keys()
+        .await?
+        .iter()
+        .any(|k| k.retire_at.is_none());
     let publish_for = time::Duration::seconds(i64::from(config.max_access_token_lifetime));
     for key in &mut keys {
         if target_has_active && key.retire_at.is_none() {
@@ -229,7 +249,11 @@ fn decode_client(c: ExportedClient) -> Result<ClientEntry, StartError> {
             Ok(StoredSecret {
                 hash: SecretHash::from_bytes(&decode("secret hash", &s.hash)?)
                     .ok_or_else(|| bad("a secret hash is not 32 bytes"))?,
-                encrypted: s.encrypted.as_deref().map(|e| decode("encrypted secret", e)).transpose()?,
+                encrypted: s
+                    .encrypted
+                    .as_deref()
+                    .map(|e| decode("encrypted secret", e))
+                    .transpose()?,
                 id: s.id,
                 created_at: s.created_at,
                 expires_at: s.expires_at,

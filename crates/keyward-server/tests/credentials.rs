@@ -157,7 +157,8 @@ async fn rejects_credential_expiry_in_the_past() {
         )
         .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
-    assert_eq!(body["field"], "expires_at");
+    assert_eq!(body["error"], "invalid_key");
+    assert_eq!(body["reason"], "expires_at_in_past");
     assert_eq!(srv.snapshot().await, before);
 }
 

@@ -119,6 +119,10 @@ pub(crate) fn run(command: KeysCommand) -> anyhow::Result<()> {
                     alias: alias.as_deref(),
                 },
             )?;
+            // Every key must pass before anything is printed: no half output on a refusal.
+            for key in &keys {
+                keyward_jose::check_public_jwk(&key.jwk, None)?;
+            }
             if !json {
                 println!("format: {format}");
             }
@@ -171,14 +175,22 @@ fn print_key(key: &ImportedKey, as_json: bool) -> anyhow::Result<()> {
     let key_type = describe(key);
     let time = |t: OffsetDateTime| t.format(&Rfc3339).unwrap_or_default();
     if as_json {
-        let mut out = json!({"type": key_type, "kid": kid, "thumbprint": thumbprint, "alg": alg.to_string()});
+        let mut out = serde_json::Map::new();
+        out.insert("type".into(), json!(key_type));
+        out.insert("kid".into(), json!(kid));
+        out.insert("thumbprint".into(), json!(thumbprint));
+        out.insert("alg".into(), json!(alg.to_string()));
         if let Some(a) = &key.alias {
-            out["alias"] = json!(a);
+            out.insert("alias".into(), json!(a));
         }
         if let Some(c) = &key.certificate {
-            out["certificate"] = json!({"subject": c.subject, "issuer": c.issuer, "serial": c.serial,
-                "not_before": time(c.not_before), "not_after": time(c.not_after)});
+            out.insert(
+                "certificate".into(),
+                json!({"subject": c.subject, "issuer": c.issuer, "serial": c.serial,
+                    "not_before": time(c.not_before), "not_after": time(c.not_after)}),
+            );
         }
+        let out = serde_json::Value::Object(out);
         println!("{out}");
         return Ok(());
     }

@@ -7,8 +7,6 @@
 //!
 //! Not wiped: the internal block buffer of the `sha1` hasher, which `sha1` 0.10 cannot zeroize.
 
-
-
 use std::collections::HashSet;
 
 use sha1::{Digest, Sha1};

@@ -13,7 +13,7 @@ use axum::{
 };
 use base64::{engine::general_purpose::STANDARD, Engine};
 use keyward_keys::{
-    Format, ImportOptions, ImportedKey, KeyError, KeystoreFormat, KeystoreSpec, KeyType, Password,
+    Format, ImportOptions, ImportedKey, KeyError, KeyType, KeystoreFormat, KeystoreSpec, Password,
     MAX_INPUT_BYTES,
 };
 use keyward_storage::StorageError;
@@ -25,7 +25,7 @@ use utoipa::ToSchema;
 
 use super::{
     changes::{audit_failure, event, parse_id},
-    credentials::CredentialView,
+    credentials::{future_time, CredentialView},
     Admin,
 };
 use crate::{error::ApiError, state::AppState};
@@ -103,6 +103,11 @@ pub(crate) async fn import(
         let id = parse_id(&id)?;
         let req: ImportRequest = parse_body(&body)?;
         let entry = key_client(&app, &id).await?;
+        // Cheap refusal before any key derivation; the store checks again atomically.
+        let limit = app.config.max_credentials_per_client;
+        if entry.credentials.len() >= limit {
+            return Err(limit_reached(limit));
+        }
         let format: Format = req.format.parse().map_err(invalid_key)?;
         let data = decode_data(format, req.data)?;
         let options = (req.password, req.key_password, req.alias);
@@ -247,11 +252,24 @@ fn parse_body<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, ApiError
     serde_path_to_error::deserialize(&mut de).map_err(|e| {
         let path = e.path().to_string();
         let inner = e.inner().to_string();
-        match inner.strip_prefix("unknown field `").and_then(|r| r.split('`').next()) {
-            Some(f) => ApiError::InvalidRequest(format!("unknown field '{}'", f.chars().take(64).collect::<String>()).into()),
-            None if e.inner().is_syntax() || e.inner().is_eof() => ApiError::InvalidRequest("the body is not valid JSON".into()),
+        match inner
+            .strip_prefix("unknown field `")
+            .and_then(|r| r.split('`').next())
+        {
+            Some(f) => ApiError::InvalidRequest(
+                format!("unknown field '{}'", f.chars().take(64).collect::<String>()).into(),
+            ),
+            None if e.inner().is_syntax() || e.inner().is_eof() => {
+                ApiError::InvalidRequest("the body is not valid JSON".into())
+            }
             None if inner.starts_with("missing field") => ApiError::InvalidRequest(inner.into()),
-            None => ApiError::InvalidRequest(format!("field '{}' has the wrong type", path.chars().take(64).collect::<String>()).into()),
+            None => ApiError::InvalidRequest(
+                format!(
+                    "field '{}' has the wrong type",
+                    path.chars().take(64).collect::<String>()
+                )
+                .into(),
+            ),
         }
     })
 }
@@ -280,9 +298,17 @@ async fn key_client(app: &AppState, id: &ClientId) -> Result<ClientEntry, ApiErr
 }
 
 fn decode_data(format: Format, data: String) -> Result<Vec<u8>, ApiError> {
-    let too_large = || invalid_key(KeyError::TooLarge { limit: MAX_INPUT_BYTES });
+    let too_large = || {
+        invalid_key(KeyError::TooLarge {
+            limit: MAX_INPUT_BYTES,
+        })
+    };
     if !format.is_binary() {
-        return if data.len() > MAX_INPUT_BYTES { Err(too_large()) } else { Ok(data.into_bytes()) };
+        return if data.len() > MAX_INPUT_BYTES {
+            Err(too_large())
+        } else {
+            Ok(data.into_bytes())
+        };
     }
     if data.len() > MAX_INPUT_BYTES / 3 * 4 + 8 {
         return Err(too_large());
@@ -296,22 +322,14 @@ fn decode_data(format: Format, data: String) -> Result<Vec<u8>, ApiError> {
 
 fn parse_alg(alg: Option<&str>) -> Result<Option<SigningAlg>, ApiError> {
     alg.map(|a| {
-        a.parse::<SigningAlg>()
-            .map_err(|_| ApiError::field("alg", format!("unknown algorithm '{}'", a.chars().take(20).collect::<String>())))
+        a.parse::<SigningAlg>().map_err(|_| {
+            ApiError::field(
+                "alg",
+                format!("unknown algorithm '{}'", a.chars().take(20).collect::<String>()),
+            )
+        })
     })
     .transpose()
-}
-
-fn future_time(text: &str, now: OffsetDateTime) -> Result<OffsetDateTime, ApiError> {
-    let t = OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339)
-        .map_err(|e| ApiError::field("expires_at", format!("not an RFC 3339 time: {e}")))?;
-    if t <= now {
-        return Err(ApiError::InvalidKey {
-            reason: "expires_at_in_past",
-            message: "expires_at must be in the future".into(),
-        });
-    }
-    Ok(t)
 }
 
 /// An imported or generated key as a credential: the algorithm checked against the key and the
@@ -336,18 +354,17 @@ fn to_credential(
             });
         }
     }
-    let mut credential = keyward_jose::credential_from_jwk(
-        key.jwk,
-        alg.or(pinned),
-        |_| uuid::Uuid::new_v4().to_string(),
-        now,
-    )
-    .map_err(|e| invalid_key(KeyError::from(e)))?;
+    let mut credential =
+        keyward_jose::credential_from_jwk(key.jwk, alg.or(pinned), |_| uuid::Uuid::new_v4().to_string(), now)
+            .map_err(|e| invalid_key(KeyError::from(e)))?;
     if let Some(cert) = &key.certificate {
         if cert.not_after <= now {
             return Err(ApiError::InvalidKey {
                 reason: "certificate_expired",
-                message: format!("the certificate expired at {}", super::metadata::rfc3339(cert.not_after)),
+                message: format!(
+                    "the certificate expired at {}",
+                    super::metadata::rfc3339(cert.not_after)
+                ),
             });
         }
         if expires_at.is_some_and(|e| e > cert.not_after) {
@@ -377,7 +394,8 @@ async fn store(
             StorageError::LimitReached { limit } => limit_reached(limit),
             StorageError::Conflict(_) => ApiError::KeyConflict {
                 reason: "duplicate_key",
-                message: "this key (same thumbprint or kid) is already in the client's credential list".into(),
+                message: "this key (same thumbprint or kid) is already in the client's credential list"
+                    .into(),
             },
             StorageError::NotFound => ApiError::NotFound(format!("no client '{id}'")),
             other => other.into(),

@@ -135,12 +135,7 @@ pub(crate) async fn update(
             cred.enabled = enabled;
         }
         if let Some(exp) = patch.expires_at {
-            let t = OffsetDateTime::parse(&exp, &time::format_description::well_known::Rfc3339)
-                .map_err(|e| ApiError::field("expires_at", format!("not an RFC 3339 time: {e}")))?;
-            if t <= app.clock.now() {
-                return Err(ApiError::field("expires_at", "must be in the future"));
-            }
-            cred.expires_at = Some(t);
+            cred.expires_at = Some(future_time(&exp, app.clock.now())?);
         }
         let audit = event(
             &app,
@@ -198,6 +193,19 @@ pub(crate) async fn delete(
         Ok(()) => Ok(StatusCode::NO_CONTENT),
         Err(e) => Err(audit_failure(&app, &admin, "credential.delete", &id, e).await),
     }
+}
+
+/// An RFC 3339 `expires_at` that is still ahead (import and PATCH answer alike).
+pub(crate) fn future_time(text: &str, now: OffsetDateTime) -> Result<OffsetDateTime, ApiError> {
+    let t = OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339)
+        .map_err(|e| ApiError::field("expires_at", format!("not an RFC 3339 time: {e}")))?;
+    if t <= now {
+        return Err(ApiError::InvalidKey {
+            reason: "expires_at_in_past",
+            message: "expires_at must be in the future".into(),
+        });
+    }
+    Ok(t)
 }
 
 fn not_found(e: StorageError) -> ApiError {

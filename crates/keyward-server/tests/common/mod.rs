@@ -414,3 +414,105 @@ pub async fn verify_with_jwks(srv: &TestServer, token: &str) -> Value {
     key.verify(jws.signing_input.as_bytes(), &jws.signature).unwrap();
     jws.claims().unwrap()
 }
+
+// ---- client key credentials (import, generate, list) ----
+
+/// A `private_key_jwt` client with scope `read` and an empty credential list.
+pub async fn empty_key_client(srv: &TestServer, id: &str) -> String {
+    srv.create_client(
+        json!({"client_id": id, "token_endpoint_auth_method": "private_key_jwt", "scope": "read"}),
+    )
+    .await
+    .0
+}
+
+/// `POST /admin/clients/{id}/credentials` (import).
+pub async fn import(srv: &TestServer, id: &str, body: Value) -> (StatusCode, Value) {
+    srv.admin(
+        reqwest::Method::POST,
+        &format!("/admin/clients/{id}/credentials"),
+        Some(body),
+    )
+    .await
+}
+
+/// `POST /admin/clients/{id}/credentials/generate`, as the raw response (headers matter).
+pub async fn generate_raw(srv: &TestServer, id: &str, body: Value) -> reqwest::Response {
+    let token = srv.admin_token().await;
+    srv.http
+        .post(srv.url(&format!("/admin/clients/{id}/credentials/generate")))
+        .bearer_auth(token)
+        .json(&body)
+        .send()
+        .await
+        .unwrap()
+}
+
+/// The client's credential list (`GET .../credentials`), as the array.
+pub async fn credential_list(srv: &TestServer, id: &str) -> Value {
+    let (status, body) = srv
+        .admin(
+            reqwest::Method::GET,
+            &format!("/admin/clients/{id}/credentials"),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    body["credentials"].clone()
+}
+
+/// Every audit event, newest first (one page of 500), and the raw text of that page.
+pub async fn audit_log(srv: &TestServer) -> (Vec<Value>, String) {
+    let token = srv.admin_token().await;
+    let text = srv
+        .http
+        .get(srv.url("/admin/audit?limit=500"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let body: Value = serde_json::from_str(&text).unwrap();
+    (body["events"].as_array().unwrap().clone(), text)
+}
+
+/// The bytes of `shared/interop/NAME`.
+pub fn interop_bytes(name: &str) -> Vec<u8> {
+    std::fs::read(interop(name)).unwrap()
+}
+
+/// The text of `shared/interop/NAME`.
+pub fn interop_text(name: &str) -> String {
+    std::fs::read_to_string(interop(name)).unwrap()
+}
+
+/// Standard base64 of `shared/interop/NAME` (the import API's encoding for binary formats).
+pub fn interop_b64(name: &str) -> String {
+    STANDARD.encode(interop_bytes(name))
+}
+
+/// The RFC 7638 thumbprint of a public JWK, computed here from its required members.
+pub fn rfc7638(jwk: &Value) -> String {
+    let members: &[&str] = match jwk["kty"].as_str().unwrap() {
+        "RSA" => &["e", "kty", "n"],
+        "EC" => &["crv", "kty", "x", "y"],
+        _ => &["crv", "kty", "x"],
+    };
+    let canonical = members
+        .iter()
+        .map(|m| format!("\"{m}\":\"{}\"", jwk[*m].as_str().unwrap()))
+        .collect::<Vec<_>>()
+        .join(",");
+    let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, format!("{{{canonical}}}").as_bytes());
+    keyward_jose::b64_encode(digest.as_ref())
+}
+
+/// The server clock as RFC 3339 `seconds` from now, whole seconds.
+pub fn rfc3339_from_now(srv: &TestServer, seconds: i64) -> String {
+    OffsetDateTime::from_unix_timestamp(srv.clock_now() + seconds)
+        .unwrap()
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap()
+}
