@@ -72,7 +72,6 @@ pub(crate) async fn insert_credential(
     Ok(())
 }
 
-
 impl SqliteStorage {
     /// A client with all its secrets and credentials, and the audit event, in one transaction.
     async fn insert_full(
@@ -110,7 +109,8 @@ impl ClientStore for SqliteStorage {
         credentials: &[Credential],
         audit: &AuditEvent,
     ) -> Result<(), StorageError> {
-        self.insert_full(client, secret.into_iter(), credentials, audit).await
+        self.insert_full(client, secret.into_iter(), credentials, audit)
+            .await
     }
 
     async fn restore_client(&self, entry: &ClientEntry, audit: &AuditEvent) -> Result<(), StorageError> {

@@ -59,15 +59,20 @@ impl SigningKeyStore for SqliteStorage {
     }
 }
 
-async fn insert(tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>, key: &SigningKeyRecord) -> Result<(), StorageError> {
-    sqlx::query("INSERT INTO signing_keys (kid, alg, encrypted_key, created_at, retire_at) VALUES (?, ?, ?, ?, ?)")
-        .bind(&key.kid)
-        .bind(&key.alg)
-        .bind(&key.encrypted_key)
-        .bind(to_col(key.created_at))
-        .bind(key.retire_at.map(to_col))
-        .execute(&mut **tx)
-        .await
-        .map_err(db_err)?;
+async fn insert(
+    tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+    key: &SigningKeyRecord,
+) -> Result<(), StorageError> {
+    sqlx::query(
+        "INSERT INTO signing_keys (kid, alg, encrypted_key, created_at, retire_at) VALUES (?, ?, ?, ?, ?)",
+    )
+    .bind(&key.kid)
+    .bind(&key.alg)
+    .bind(&key.encrypted_key)
+    .bind(to_col(key.created_at))
+    .bind(key.retire_at.map(to_col))
+    .execute(&mut **tx)
+    .await
+    .map_err(db_err)?;
     Ok(())
 }

@@ -323,9 +323,12 @@ pub async fn adds_credentials_all_or_none_within_limit(s: &dyn Storage) -> Check
         .map_err(err)?;
     let id = &c.client_id;
     let add = |creds: Vec<Credential>| async move {
-        s.add_credentials(id, &creds, 3, &audit("credential.create", "adds")).await
+        s.add_credentials(id, &creds, 3, &audit("credential.create", "adds"))
+            .await
     };
-    add(vec![key_credential("a", 1), key_credential("b", 2)]).await.map_err(err)?;
+    add(vec![key_credential("a", 1), key_credential("b", 2)])
+        .await
+        .map_err(err)?;
     let r = add(vec![key_credential("c", 3), key_credential("d", 4)]).await;
     ensure(
         matches!(r, Err(StorageError::LimitReached { limit: 3 })),
@@ -334,22 +337,39 @@ pub async fn adds_credentials_all_or_none_within_limit(s: &dyn Storage) -> Check
     let mut same_key = key_credential("e", 1);
     same_key.kid = "fresh-kid".into();
     let r = add(vec![same_key]).await;
-    ensure(matches!(r, Err(StorageError::Conflict(_))), "same thumbprint is Conflict")?;
+    ensure(
+        matches!(r, Err(StorageError::Conflict(_))),
+        "same thumbprint is Conflict",
+    )?;
     let mut same_kid = key_credential("f", 5);
     same_kid.kid = "kid-1".into();
     let r = add(vec![same_kid]).await;
-    ensure(matches!(r, Err(StorageError::Conflict(_))), "same kid is Conflict")?;
+    ensure(
+        matches!(r, Err(StorageError::Conflict(_))),
+        "same kid is Conflict",
+    )?;
     let r = add(vec![key_credential("g", 6), key_credential("h", 2)]).await;
-    ensure(matches!(r, Err(StorageError::Conflict(_))), "one duplicate refuses the batch")?;
+    ensure(
+        matches!(r, Err(StorageError::Conflict(_))),
+        "one duplicate refuses the batch",
+    )?;
     let e = s.load_client(id).await.map_err(err)?.ok_or("missing")?;
     let ids: Vec<&str> = e.credentials.iter().map(|c| c.id.as_str()).collect();
     ensure(ids == ["a", "b"], "refused batches stored nothing")?;
     add(vec![key_credential("i", 7)]).await.map_err(err)?;
     let ghost = ClientId::parse("ghost").map_err(|e| e.to_string())?;
     let r = s
-        .add_credentials(&ghost, &[key_credential("j", 8)], 3, &audit("credential.create", "ghost"))
+        .add_credentials(
+            &ghost,
+            &[key_credential("j", 8)],
+            3,
+            &audit("credential.create", "ghost"),
+        )
         .await;
-    ensure(matches!(r, Err(StorageError::NotFound)), "unknown client is NotFound")
+    ensure(
+        matches!(r, Err(StorageError::NotFound)),
+        "unknown client is NotFound",
+    )
 }
 
 pub async fn restores_exported_client_and_signing_key(s: &dyn Storage) -> Check {
@@ -372,15 +392,28 @@ pub async fn restores_exported_client_and_signing_key(s: &dyn Storage) -> Check 
         let mut v: Vec<_> = e
             .secrets
             .iter()
-            .map(|x| (x.id.clone(), x.hash.as_bytes().to_vec(), x.expires_at, x.encrypted.clone()))
+            .map(|x| {
+                (
+                    x.id.clone(),
+                    x.hash.as_bytes().to_vec(),
+                    x.expires_at,
+                    x.encrypted.clone(),
+                )
+            })
             .collect();
         v.sort();
         v
     };
-    ensure(ids(&back) == ids(&entry), "both secrets with hashes and encrypted copies")?;
+    ensure(
+        ids(&back) == ids(&entry),
+        "both secrets with hashes and encrypted copies",
+    )?;
     ensure(back.credentials == entry.credentials, "credentials as exported")?;
     let r = s.restore_client(&entry, &audit("client.import", "moved")).await;
-    ensure(matches!(r, Err(StorageError::Conflict(_))), "second restore is Conflict")?;
+    ensure(
+        matches!(r, Err(StorageError::Conflict(_))),
+        "second restore is Conflict",
+    )?;
     let key = crate::SigningKeyRecord {
         kid: "imported".into(),
         alg: "RS256".into(),
@@ -392,5 +425,8 @@ pub async fn restores_exported_client_and_signing_key(s: &dyn Storage) -> Check 
     let keys = s.signing_keys().await.map_err(err)?;
     ensure(keys.contains(&key), "signing key as exported, retirement kept")?;
     let r = s.restore_signing_key(&key).await;
-    ensure(matches!(r, Err(StorageError::Conflict(_))), "same kid again is Conflict")
+    ensure(
+        matches!(r, Err(StorageError::Conflict(_))),
+        "same kid again is Conflict",
+    )
 }
