@@ -3,32 +3,16 @@ use keyward_storage::{AuditEvent, AuditRecord, AuditStore, StorageError};
 use sqlx::Row;
 
 use crate::{
-    time_col::{db_err, from_col, to_col},
-    write::Tx,
+    time_col::{db_err, from_col},
+    write::insert_audit,
     PostgresStorage,
 };
-
-pub(crate) async fn insert(tx: &mut Tx, e: &AuditEvent) -> Result<(), StorageError> {
-    sqlx::query(
-        "INSERT INTO audit_events (at, actor, action, target, outcome, detail) VALUES ($1, $2, $3, $4, $5, $6)",
-    )
-    .bind(to_col(e.at))
-    .bind(&e.actor)
-    .bind(&e.action)
-    .bind(&e.target)
-    .bind(&e.outcome)
-    .bind(e.detail.to_string())
-    .execute(&mut **tx)
-    .await
-    .map_err(db_err)?;
-    Ok(())
-}
 
 #[async_trait]
 impl AuditStore for PostgresStorage {
     async fn append_audit(&self, event: &AuditEvent) -> Result<(), StorageError> {
         let mut tx = self.pool.begin().await.map_err(db_err)?;
-        insert(&mut tx, event).await?;
+        insert_audit(&mut tx, event).await?;
         tx.commit().await.map_err(db_err)
     }
 

@@ -9,13 +9,10 @@ use tokio::sync::mpsc;
 
 use crate::{listener, time_col::db_err, PostgresStorage};
 
-/// The one channel every node listens on. Channels are per database, not per schema.
-pub(crate) const CHANNEL: &str = "keyward_changes";
-
 pub(crate) async fn notify<'e>(conn: impl PgExecutor<'e>, change: &Change) -> Result<(), StorageError> {
     let payload = serde_json::to_string(change).map_err(|e| StorageError::Corrupt(e.to_string()))?;
     sqlx::query("SELECT pg_notify($1, $2)")
-        .bind(CHANNEL)
+        .bind(listener::CHANNEL)
         .bind(payload)
         .execute(conn)
         .await

@@ -11,14 +11,15 @@ use keyward_storage::Change;
 use sqlx::postgres::{PgConnectOptions, PgListener, PgPool, PgPoolOptions};
 use tokio::sync::mpsc;
 
-use crate::changes::CHANNEL;
-
 /// Changes are small and the consumer only drops cache entries; a full buffer makes the task
 /// wait (PostgreSQL buffers meanwhile) rather than lose one.
 const BUFFER: usize = 1024;
 const FIRST_RETRY: Duration = Duration::from_millis(50);
 /// Retries back off to this, so a node notices a recovered database within about a second.
 const MAX_RETRY: Duration = Duration::from_secs(1);
+
+/// The one channel every node listens on. Channels are per database, not per schema.
+pub(crate) const CHANNEL: &str = "keyward_changes";
 
 pub(crate) async fn spawn(options: PgConnectOptions, connect_timeout: Duration) -> mpsc::Receiver<Change> {
     // Its own pool of one: a listener holds its connection for good, which would shrink the

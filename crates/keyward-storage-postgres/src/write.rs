@@ -6,7 +6,10 @@ use keyward_storage::{AuditEvent, Change, StorageError};
 use keyward_types::ClientId;
 use sqlx::{postgres::PgArguments, query::Query, PgPool, Postgres, Transaction};
 
-use crate::{audit, changes, time_col::db_err};
+use crate::{
+    changes,
+    time_col::{db_err, to_col},
+};
 
 pub(crate) type Tx = Transaction<'static, Postgres>;
 
@@ -22,7 +25,7 @@ pub(crate) async fn commit(
     change: &Change,
 ) -> Result<(), StorageError> {
     if let Some(event) = audit {
-        audit::insert(&mut tx, event).await?;
+        insert_audit(&mut tx, event).await?;
     }
     changes::notify(&mut *tx, change).await?;
     tx.commit().await.map_err(db_err)
@@ -60,4 +63,21 @@ pub(crate) fn client_changed(client_id: &ClientId) -> Change {
     Change::Client {
         client_id: client_id.to_string(),
     }
+}
+
+/// One audit record, inside the caller's transaction.
+pub(crate) async fn insert_audit(tx: &mut Tx, e: &AuditEvent) -> Result<(), StorageError> {
+    sqlx::query(
+        "INSERT INTO audit_events (at, actor, action, target, outcome, detail) VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(to_col(e.at))
+    .bind(&e.actor)
+    .bind(&e.action)
+    .bind(&e.target)
+    .bind(&e.outcome)
+    .bind(e.detail.to_string())
+    .execute(&mut **tx)
+    .await
+    .map_err(db_err)?;
+    Ok(())
 }
