@@ -1,5 +1,6 @@
-//! Adding keys to a client's credential list: import (PEM, DER, JWK, JWKS, PKCS#12, JKS) and
-//! server-side generation into a keystore returned once (DESIGN.md "Client keys").
+//! Adding keys to a client's credential list: import (PEM, DER, JWK, JWKS, PKCS#12, JKS), and
+//! what import and generation ([`super::credential_generate`]) share: the client check, the
+//! request parsing, the credential rules and the atomic store (DESIGN.md "Client keys").
 //!
 //! Parsing and key generation run on the blocking pool: PKCS#12 key derivation and RSA-4096
 //! generation take long enough to stall the token endpoint if they ran on its threads.
@@ -7,15 +8,11 @@
 use axum::{
     body::Bytes,
     extract::{Path, State},
-    http::{header, HeaderValue, StatusCode},
-    response::{IntoResponse, Response},
+    http::StatusCode,
     Json,
 };
 use base64::{engine::general_purpose::STANDARD, Engine};
-use keyward_keys::{
-    Format, ImportOptions, ImportedKey, KeyError, KeyType, KeystoreFormat, KeystoreSpec, Password,
-    MAX_INPUT_BYTES,
-};
+use keyward_keys::{Format, ImportOptions, ImportedKey, KeyError, Password, MAX_INPUT_BYTES};
 use keyward_storage::StorageError;
 use keyward_types::{AuthMethod, ClientEntry, ClientId, Credential, SigningAlg};
 use serde::{Deserialize, Serialize};
@@ -55,39 +52,9 @@ pub(crate) struct ImportRequest {
     expires_at: Option<String>,
 }
 
-/// `POST /admin/clients/{client_id}/credentials/generate`.
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct GenerateRequest {
-    /// RSA-2048, RSA-3072, RSA-4096, EC-P256, EC-P384 or Ed25519.
-    key_type: String,
-    /// `pkcs12` or `jks`.
-    format: String,
-    alias: String,
-    /// At least 8 characters.
-    #[schema(value_type = String)]
-    store_password: Password,
-    /// JKS only (PKCS#12 uses the store password); at least 8 characters.
-    #[schema(value_type = Option<String>)]
-    key_password: Option<Password>,
-    /// Default 365, at most 3650.
-    validity_days: Option<u32>,
-    name: Option<String>,
-    /// Default by key type; must fit the key.
-    alg: Option<String>,
-}
-
 #[derive(Serialize, ToSchema)]
 pub(crate) struct Imported {
     credentials: Vec<CredentialView>,
-}
-
-#[derive(Serialize, ToSchema)]
-pub(crate) struct GeneratedKeystore {
-    credential: CredentialView,
-    filename: String,
-    /// base64 of the keystore file; shown once, never stored.
-    keystore: String,
 }
 
 #[utoipa::path(post, path = "/admin/clients/{client_id}/credentials", request_body = ImportRequest,
@@ -169,85 +136,9 @@ pub(crate) async fn import(
     }
 }
 
-#[utoipa::path(post, path = "/admin/clients/{client_id}/credentials/generate", request_body = GenerateRequest,
-    responses((status = 201, body = GeneratedKeystore), (status = 400), (status = 404), (status = 409)),
-    security(("bearer" = [])))]
-pub(crate) async fn generate(
-    State(app): State<AppState>,
-    admin: Admin,
-    Path(id): Path<String>,
-    body: Bytes,
-) -> Result<Response, ApiError> {
-    let result = async {
-        let id = parse_id(&id)?;
-        let req: GenerateRequest = parse_body(&body)?;
-        let entry = key_client(&app, &id).await?;
-        let limit = app.config.max_credentials_per_client;
-        if entry.credentials.len() >= limit {
-            return Err(limit_reached(limit));
-        }
-        let key_type: KeyType = req.key_type.parse().map_err(invalid_key)?;
-        let format: KeystoreFormat = req.format.parse().map_err(invalid_key)?;
-        let alg = parse_alg(req.alg.as_deref())?;
-        let now = app.clock.now();
-        let common_name = id.as_str().to_owned();
-        let (alias, store_password, key_password) = (req.alias, req.store_password, req.key_password);
-        let validity_days = req.validity_days.unwrap_or(365);
-        let generated = tokio::task::spawn_blocking(move || {
-            keyward_keys::generate(&KeystoreSpec {
-                key_type,
-                format,
-                alias: &alias,
-                store_password: &store_password,
-                key_password: key_password.as_ref(),
-                common_name: &common_name,
-                validity_days,
-                now,
-            })
-        })
-        .await
-        .map_err(|e| ApiError::Internal(e.to_string()))?
-        .map_err(invalid_key)?;
-        let credential = to_credential(generated.key.clone(), &entry, alg, req.name, None, now)?;
-        let audit = event(
-            &app,
-            &admin,
-            "credential.create",
-            id.as_str(),
-            "success",
-            json!({
-                "source": "generate",
-                "key_type": key_type.as_str(),
-                "format": format.extension(),
-                "credentials": [{"credential_id": credential.id, "kid": credential.kid, "thumbprint": credential.thumbprint}],
-            }),
-        );
-        store(&app, &id, std::slice::from_ref(&credential), &audit).await?;
-        let filename = format!("{}.{}", id.as_str(), format.extension());
-        Ok::<_, ApiError>(GeneratedKeystore {
-            credential: CredentialView::from(&credential),
-            filename,
-            keystore: STANDARD.encode(&*generated.keystore),
-        })
-    }
-    .await;
-    match result {
-        Ok(body) => {
-            let mut resp = (StatusCode::CREATED, Json(body)).into_response();
-            // The keystore holds a private key: no cache may keep it.
-            resp.headers_mut()
-                .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-            resp.headers_mut()
-                .insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
-            Ok(resp)
-        }
-        Err(e) => Err(audit_failure(&app, &admin, "credential.create", &id, e).await),
-    }
-}
-
 /// Request JSON, with errors that never repeat a value: a password or key sent with the wrong
 /// JSON type would otherwise be echoed by serde's message.
-fn parse_body<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
+pub(super) fn parse_body<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
     let mut de = serde_json::Deserializer::from_slice(body);
     serde_path_to_error::deserialize(&mut de).map_err(|e| {
         let path = e.path().to_string();
@@ -275,7 +166,7 @@ fn parse_body<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, ApiError
 }
 
 /// The client, if it is one that holds keys.
-async fn key_client(app: &AppState, id: &ClientId) -> Result<ClientEntry, ApiError> {
+pub(super) async fn key_client(app: &AppState, id: &ClientId) -> Result<ClientEntry, ApiError> {
     let entry = app
         .storage
         .load_client(id)
@@ -320,7 +211,7 @@ fn decode_data(format: Format, data: String) -> Result<Vec<u8>, ApiError> {
     })
 }
 
-fn parse_alg(alg: Option<&str>) -> Result<Option<SigningAlg>, ApiError> {
+pub(super) fn parse_alg(alg: Option<&str>) -> Result<Option<SigningAlg>, ApiError> {
     alg.map(|a| {
         a.parse::<SigningAlg>().map_err(|_| {
             ApiError::field(
@@ -334,7 +225,7 @@ fn parse_alg(alg: Option<&str>) -> Result<Option<SigningAlg>, ApiError> {
 
 /// An imported or generated key as a credential: the algorithm checked against the key and the
 /// client's pinned algorithm, the certificate still valid, the expiry no later than it.
-fn to_credential(
+pub(super) fn to_credential(
     key: ImportedKey,
     entry: &ClientEntry,
     alg: Option<SigningAlg>,
@@ -380,7 +271,7 @@ fn to_credential(
     Ok(credential)
 }
 
-async fn store(
+pub(super) async fn store(
     app: &AppState,
     id: &ClientId,
     credentials: &[Credential],
@@ -404,7 +295,7 @@ async fn store(
     Ok(())
 }
 
-fn limit_reached(limit: usize) -> ApiError {
+pub(super) fn limit_reached(limit: usize) -> ApiError {
     ApiError::KeyConflict {
         reason: "credential_limit",
         message: format!(
@@ -413,7 +304,7 @@ fn limit_reached(limit: usize) -> ApiError {
     }
 }
 
-fn invalid_key(e: KeyError) -> ApiError {
+pub(super) fn invalid_key(e: KeyError) -> ApiError {
     ApiError::InvalidKey {
         reason: e.code(),
         message: e.to_string(),

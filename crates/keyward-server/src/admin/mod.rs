@@ -5,6 +5,7 @@ mod audit;
 mod auth;
 mod changes;
 mod clients;
+mod credential_generate;
 mod credential_keys;
 mod credentials;
 mod inline_jwks;
@@ -39,7 +40,7 @@ pub(crate) fn routes() -> Router<AppState> {
         )
         .route(
             "/admin/clients/{client_id}/credentials/generate",
-            post(credential_keys::generate),
+            post(credential_generate::generate),
         )
         .route(
             "/admin/clients/{client_id}/credentials/{credential_id}",

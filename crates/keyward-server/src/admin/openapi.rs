@@ -11,7 +11,7 @@ use super::Admin;
 #[openapi(
     info(title = "keyward admin API", description = "Bearer token with scope keyward:admin, from client_credentials."),
     paths(super::clients::create, super::clients::list, super::clients::read, super::clients::update,
-          super::clients::delete, super::secret::rotate, super::credentials::list, super::credential_keys::import, super::credential_keys::generate,
+          super::clients::delete, super::secret::rotate, super::credentials::list, super::credential_keys::import, super::credential_generate::generate,
           super::credentials::update, super::credentials::delete, super::keys_cache::clear, super::keys_cache::show, super::audit::list),
     modifiers(&BearerAuth)
 )]
