@@ -131,6 +131,9 @@ pub async fn start(config: Config, clock: Arc<dyn Clock>) -> Result<RunningServe
     )
     .await?;
     bootstrap::ensure_admin_client(&*storage, &keyring, &config, &*clock).await?;
+    // Listening before loading: a change another node commits from here on is either in what
+    // is loaded next or announced on the feed, never lost in between.
+    let changes = crate::sync::subscribe(&*storage).await;
     let keys = SigningKeys::load(&*storage, &keyring, now).await?;
 
     let listener = TcpListener::bind(&config.listen)
@@ -200,7 +203,7 @@ pub async fn start(config: Config, clock: Arc<dyn Clock>) -> Result<RunningServe
         spawn_metrics_upkeep(),
         spawn_replay_purge(state.clone()),
     ];
-    background.extend(crate::sync::spawn_listener(state.clone()).await);
+    background.extend(changes.map(|rx| crate::sync::spawn_listener(state.clone(), rx)));
     let (tx, rx) = oneshot::channel::<()>();
     let task = tokio::spawn(async move {
         let serve = axum::serve(listener, app).with_graceful_shutdown(async {

@@ -5,29 +5,33 @@
 
 use std::time::Duration;
 
-use keyward_storage::Change;
+use keyward_storage::{Change, Storage};
 use keyward_types::ClientId;
-use tokio::task::JoinHandle;
+use tokio::{sync::mpsc::Receiver, task::JoinHandle};
 
 use crate::state::AppState;
 
-/// Starts the listener, or returns `None` when the backend serves this node alone.
-pub(crate) async fn spawn_listener(state: AppState) -> Option<JoinHandle<()>> {
-    let mut changes = match state.storage.subscribe().await {
-        Ok(Some(rx)) => rx,
-        Ok(None) => return None,
+/// The storage's change feed, or `None` when the backend serves this node alone. Called before
+/// the node loads its keys, so nothing committed after that load can go unheard.
+pub(crate) async fn subscribe(storage: &dyn Storage) -> Option<Receiver<Change>> {
+    match storage.subscribe().await {
+        Ok(rx) => rx,
         Err(e) => {
             // The feed retries by itself; a node that starts without it still serves.
             tracing::warn!(error = %e, "change feed unavailable at start");
-            return None;
+            None
         }
-    };
-    Some(tokio::spawn(async move {
+    }
+}
+
+/// Applies every change from the feed until it closes.
+pub(crate) fn spawn_listener(state: AppState, mut changes: Receiver<Change>) -> JoinHandle<()> {
+    tokio::spawn(async move {
         while let Some(change) = changes.recv().await {
             apply(&state, change).await;
         }
         tracing::warn!("change feed closed");
-    }))
+    })
 }
 
 async fn apply(state: &AppState, change: Change) {
