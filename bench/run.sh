@@ -29,7 +29,8 @@ NODES=${NODES:-1}
 ADMIN_SECRET=bench-admin-secret-0123456789
 
 command -v wrk >/dev/null || { echo "wrk is required (apt-get install wrk)" >&2; exit 1; }
-(cd "$ROOT" && cargo build --release -q -p keyward -p keyward-bench)
+# The benchmark build adds POST /bench/baseline (feature bench-baseline) for the H scenario.
+(cd "$ROOT" && cargo build --release -q -p keyward -p keyward-bench --features keyward/bench-baseline)
 TARGET=${CARGO_TARGET_DIR:-$ROOT/target}
 KEYWARD=$TARGET/release/keyward
 GEN=$TARGET/release/keyward-bench
@@ -91,16 +92,16 @@ cpu_ticks() { # all nodes together
 }
 TICKS=$(getconf CLK_TCK)
 
-# run_wrk NAME BODIES_FILE AUTH_HEADER
+# run_wrk NAME BODIES_FILE AUTH_HEADER [PATH]
 run_wrk() {
-  local name=$1 bodies=$2 auth=$3 results=()
+  local name=$1 bodies=$2 auth=$3 path=${4:-/token} results=()
   for r in $(seq "$RUNS"); do
     [ -n "${REGEN:-}" ] && $REGEN
     local before; before=$(cpu_ticks)
     local part=0 wrk_pids=()
     for b in "${BASES[@]}"; do
       BODIES=$bodies AUTH=$auth WRK_THREADS=$THREADS PARTS=$NODES PART=$part taskset -c "$LOAD_CPU" \
-        wrk -t"$THREADS" -c"$((CONNECTIONS / NODES))" -d"${DURATION}s" --latency -s "$ROOT/bench/wrk/bodies.lua" "$b/token" >"$WORK/wrk.$r.$part" 2>&1 &
+        wrk -t"$THREADS" -c"$((CONNECTIONS / NODES))" -d"${DURATION}s" --latency -s "$ROOT/bench/wrk/bodies.lua" "$b$path" >"$WORK/wrk.$r.$part" 2>&1 &
       wrk_pids+=($!)
       part=$((part + 1))
     done
@@ -135,6 +136,8 @@ printf '%-18s %10s %9s %9s %8s %10s %9s\n' scenario req/s p50 p99 non-2xx cpu-us
 for s in $SCENARIOS; do
   REGEN=
   case $s in
+    baseline) # H: the same stack with no authentication, storage or crypto
+      run_wrk baseline "$(static_body grant_type=client_credentials baseline)" "" /bench/baseline ;;
     basic)
       SECRET=$(register '{"client_id":"b-basic","scope":"read"}' | field client_secret)
       run_wrk basic "$(static_body grant_type=client_credentials basic)" "Basic $(printf 'b-basic:%s' "$SECRET" | base64 -w0)" ;;

@@ -1,5 +1,7 @@
 //! Endpoints anyone may call: discovery, JWKS, token, health, metrics.
 
+#[cfg(feature = "bench-baseline")]
+mod baseline;
 mod discovery;
 mod form;
 mod health;
@@ -12,7 +14,10 @@ pub(crate) use discovery::discovery_document;
 use crate::state::AppState;
 
 pub(crate) fn routes() -> Router<AppState> {
-    Router::new()
+    let router = Router::new();
+    #[cfg(feature = "bench-baseline")]
+    let router = router.route("/bench/baseline", post(baseline::baseline));
+    router
         .route("/.well-known/openid-configuration", get(discovery::document))
         .route(
             "/.well-known/oauth-authorization-server",
