@@ -27,7 +27,7 @@ fn interop(name: &str) -> std::path::PathBuf {
         .join(name)
 }
 
-/// The interop EC P-256 public JWK (`/work/shared/interop/sample-ec256-public.jwk`).
+/// The interop EC P-256 public JWK (`shared/interop/sample-ec256-public.jwk` beside the repository).
 pub fn ec_jwk() -> Value {
     serde_json::from_str(&std::fs::read_to_string(interop("sample-ec256-public.jwk")).unwrap()).unwrap()
 }
