@@ -18,7 +18,7 @@ use utoipa::ToSchema;
 
 use super::{
     changes::{audit_failure, event, parse_id},
-    credential_keys::{invalid_key, key_client, limit_reached, parse_alg, parse_body, store, to_credential},
+    credential_keys::{audited, invalid_key, key_client, parse_alg, parse_body, store, to_credential},
     credentials::CredentialView,
     Admin,
 };
@@ -67,10 +67,6 @@ pub(crate) async fn generate(
         let id = parse_id(&id)?;
         let req: GenerateRequest = parse_body(&body)?;
         let entry = key_client(&app, &id).await?;
-        let limit = app.config.max_credentials_per_client;
-        if entry.credentials.len() >= limit {
-            return Err(limit_reached(limit));
-        }
         let key_type: KeyType = req.key_type.parse().map_err(invalid_key)?;
         let format: KeystoreFormat = req.format.parse().map_err(invalid_key)?;
         let alg = parse_alg(req.alg.as_deref())?;
@@ -104,7 +100,7 @@ pub(crate) async fn generate(
                 "source": "generate",
                 "key_type": key_type.as_str(),
                 "format": format.extension(),
-                "credentials": [{"credential_id": credential.id, "kid": credential.kid, "thumbprint": credential.thumbprint}],
+                "credentials": audited(std::slice::from_ref(&credential)),
             }),
         );
         store(&app, &id, std::slice::from_ref(&credential), &audit).await?;

@@ -70,11 +70,6 @@ pub(crate) async fn import(
         let id = parse_id(&id)?;
         let req: ImportRequest = parse_body(&body)?;
         let entry = key_client(&app, &id).await?;
-        // Cheap refusal before any key derivation; the store checks again atomically.
-        let limit = app.config.max_credentials_per_client;
-        if entry.credentials.len() >= limit {
-            return Err(limit_reached(limit));
-        }
         let format: Format = req.format.parse().map_err(invalid_key)?;
         let data = decode_data(format, req.data)?;
         let options = (req.password, req.key_password, req.alias);
@@ -97,7 +92,11 @@ pub(crate) async fn import(
             return Err(ApiError::field("kid", "kid can only be given for a single key"));
         }
         let now = app.clock.now();
-        let expires_at = req.expires_at.as_deref().map(|t| future_time(t, now)).transpose()?;
+        let expires_at = req
+            .expires_at
+            .as_deref()
+            .map(|t| future_time(t, now))
+            .transpose()?;
         let alg = parse_alg(req.alg.as_deref())?;
         let credentials = keys
             .into_iter()
@@ -118,7 +117,7 @@ pub(crate) async fn import(
             json!({
                 "source": "import",
                 "format": format.as_str(),
-                "credentials": credentials.iter().map(|c| json!({"credential_id": c.id, "kid": c.kid, "thumbprint": c.thumbprint})).collect::<Vec<_>>(),
+                "credentials": audited(&credentials),
             }),
         );
         store(&app, &id, &credentials, &audit).await?;
@@ -165,7 +164,9 @@ pub(super) fn parse_body<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<
     })
 }
 
-/// The client, if it is one that holds keys.
+/// The client, if it is one that holds keys and has room for one more. The room is checked
+/// here, before any key derivation or generation, as a cheap refusal; the store checks again
+/// atomically.
 pub(super) async fn key_client(app: &AppState, id: &ClientId) -> Result<ClientEntry, ApiError> {
     let entry = app
         .storage
@@ -184,6 +185,10 @@ pub(super) async fn key_client(app: &AppState, id: &ClientId) -> Result<ClientEn
             message: "the client publishes its keys at jwks_uri; a client has a jwks_uri or a credential list, not both"
                 .into(),
         });
+    }
+    let limit = app.config.max_credentials_per_client;
+    if entry.credentials.len() >= limit {
+        return Err(limit_reached(limit));
     }
     Ok(entry)
 }
@@ -295,7 +300,15 @@ pub(super) async fn store(
     Ok(())
 }
 
-pub(super) fn limit_reached(limit: usize) -> ApiError {
+/// What the audit log keeps of added credentials: ids, kids and thumbprints, nothing secret.
+pub(super) fn audited(credentials: &[Credential]) -> serde_json::Value {
+    credentials
+        .iter()
+        .map(|c| json!({"credential_id": c.id, "kid": c.kid, "thumbprint": c.thumbprint}))
+        .collect()
+}
+
+fn limit_reached(limit: usize) -> ApiError {
     ApiError::KeyConflict {
         reason: "credential_limit",
         message: format!(
