@@ -178,17 +178,10 @@ pub async fn rotation_keeps_at_most_two_secrets(s: &dyn Storage) -> Check {
 pub async fn stores_credentials_and_encrypted_secret_with_client(s: &dyn Storage) -> Check {
     let mut c = sample_client("jwt1")?;
     c.token_endpoint_auth_method = AuthMethod::PrivateKeyJwt;
-    let jwk = PublicJwk::ed25519(&[7u8; 32]);
     let cred = Credential {
-        id: "cred-1".into(),
         name: Some("laptop".into()),
         kid: "k1".into(),
-        alg: SigningAlg::EdDSA,
-        thumbprint: jwk.thumbprint(),
-        jwk,
-        created_at: T0,
         expires_at: Some(T0 + Duration::days(30)),
-        enabled: true,
         certificate: Some(keyward_types::CertificateInfo {
             subject: "CN=jwt1".into(),
             issuer: "CN=jwt1".into(),
@@ -196,6 +189,7 @@ pub async fn stores_credentials_and_encrypted_secret_with_client(s: &dyn Storage
             not_before: T0,
             not_after: T0 + Duration::days(30),
         }),
+        ..key_credential("cred-1", 7)
     };
     let mut sec = secret("enc", 9, None)?;
     sec.encrypted = Some(vec![1, 2, 3, 4]);
@@ -242,18 +236,9 @@ pub async fn stores_credentials_and_encrypted_secret_with_client(s: &dyn Storage
 
 pub async fn updates_and_deletes_credentials(s: &dyn Storage) -> Check {
     let c = sample_client("cred")?;
-    let jwk = PublicJwk::ed25519(&[3u8; 32]);
     let mut cred = Credential {
-        id: "c-1".into(),
-        name: None,
         kid: "k".into(),
-        alg: SigningAlg::EdDSA,
-        thumbprint: jwk.thumbprint(),
-        jwk,
-        created_at: T0,
-        expires_at: None,
-        enabled: true,
-        certificate: None,
+        ..key_credential("c-1", 3)
     };
     s.insert_client(
         &c,
@@ -300,6 +285,7 @@ pub async fn updates_and_deletes_credentials(s: &dyn Storage) -> Check {
     )
 }
 
+/// An enabled Ed25519 credential without expiry; `byte` makes the key (and its kid) unique.
 fn key_credential(id: &str, byte: u8) -> Credential {
     let jwk = PublicJwk::ed25519(&[byte; 32]);
     Credential {
