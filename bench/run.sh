@@ -9,6 +9,7 @@
 #   SCENARIOS="basic pkjwt-es256" bench/run.sh
 #   DURATION=10 RUNS=3 CONNECTIONS=32 TOKEN_ALG=ES256 bench/run.sh
 #   DATABASE=postgres NODES=2 SCENARIOS=pkjwt-es256 bench/run.sh   # nodes sharing PostgreSQL
+#   PERF=/tmp/prof SCENARIOS=hs256 bench/run.sh   # also `perf record` the server during run 1
 #
 # DATABASE=postgres creates a fresh database next to $KEYWARD_TEST_DATABASE_URL (default
 # postgres://postgres@127.0.0.1:5432/test) and drops it afterwards. With NODES=2 both nodes are
@@ -105,6 +106,10 @@ run_wrk() {
       wrk_pids+=($!)
       part=$((part + 1))
     done
+    if [ -n "${PERF:-}" ] && [ "$r" = 1 ]; then
+      mkdir -p "$PERF"
+      perf record -q -F 1999 -g -p "$SERVER_PID" -o "$PERF/$name.data" -- sleep "$((DURATION - 1))" >/dev/null 2>&1 || true
+    fi
     wait "${wrk_pids[@]}"
     local after; after=$(cpu_ticks)
     local rps p50 p99 non2xx reqs

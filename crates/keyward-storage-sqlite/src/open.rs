@@ -5,7 +5,6 @@ use keyward_storage::{Change, ChangeFeed, Storage, StorageError};
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
-use sqlx::ConnectOptions;
 use thiserror::Error;
 
 #[derive(Debug, Error)]
@@ -24,7 +23,7 @@ pub enum SqliteStorageError {
 #[derive(Debug, Clone)]
 pub struct SqliteStorage {
     pub(crate) pool: SqlitePool,
-    pub(crate) replay: crate::replay::ReplayWriter,
+    pub(crate) replay: crate::replay::Replay,
 }
 
 impl SqliteStorage {
@@ -63,14 +62,8 @@ impl SqliteStorage {
             .run(&pool)
             .await
             .map_err(|e| SqliteStorageError::Migrate(e.to_string()))?;
-        let writer = options
-            .connect()
-            .await
-            .map_err(|e| SqliteStorageError::Open(e.to_string()))?;
-        Ok(Self {
-            pool,
-            replay: crate::replay::ReplayWriter::spawn(writer),
-        })
+        let replay = crate::replay::Replay::start(Path::new(file)).map_err(SqliteStorageError::Open)?;
+        Ok(Self { pool, replay })
     }
 }
 

@@ -1,0 +1,109 @@
+//! The replay store on SQLite: an append-only table (`replay_log`) for durability and an
+//! in-memory index for the check.
+//!
+//! Why not one table keyed by `(client_id, jti)`: jtis are random, so every insert landed on a
+//! random leaf of that B-tree and each commit wrote one 4 KiB WAL page per assertion. That cost
+//! more CPU than verifying the assertion (BENCHMARKS.md, issue 8), and grew with the number of
+//! live entries. Appending in `seq` order dirties the last page or two per batch, whatever the
+//! table holds; the "seen before?" question goes to the index.
+//!
+//! The guarantees stay those of [`ReplayStore`]: an accepted pair is durable (WAL,
+//! `synchronous=FULL`) before `insert_once` returns, a restart reloads the index from the
+//! table, and two processes on one file never both accept a pair (the writer reads the other's
+//! rows under the write lock before deciding).
+
+mod index;
+mod writer;
+
+use std::{path::Path, sync::Arc};
+
+use async_trait::async_trait;
+use keyward_storage::{ReplayStore, StorageError};
+use keyward_types::ClientId;
+use sqlx::Row;
+use time::OffsetDateTime;
+use tokio::sync::{mpsc, oneshot};
+
+use crate::{
+    time_col::{db_err, to_col},
+    SqliteStorage,
+};
+use index::Index;
+use writer::{Claim, Job};
+
+#[derive(Clone)]
+pub(crate) struct Replay {
+    index: Arc<Index>,
+    jobs: mpsc::Sender<Job>,
+}
+
+impl std::fmt::Debug for Replay {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Replay")
+    }
+}
+
+impl Replay {
+    pub(crate) fn start(file: &Path) -> Result<Self, String> {
+        let index = Arc::new(Index::new());
+        let jobs = writer::start(file, index.clone())?;
+        Ok(Self { index, jobs })
+    }
+
+    async fn submit<T>(
+        &self,
+        job: Job,
+        answer: oneshot::Receiver<Result<T, StorageError>>,
+    ) -> Result<T, StorageError> {
+        let stopped = || StorageError::Unavailable("replay writer stopped".into());
+        self.jobs.send(job).await.map_err(|_| stopped())?;
+        answer.await.map_err(|_| stopped())?
+    }
+}
+
+#[async_trait]
+impl ReplayStore for SqliteStorage {
+    async fn insert_once(
+        &self,
+        client_id: &ClientId,
+        jti: &str,
+        expires_at: OffsetDateTime,
+        now: OffsetDateTime,
+    ) -> Result<bool, StorageError> {
+        let fp = self.replay.index.fingerprint(client_id.as_str(), jti);
+        let now = to_col(now);
+        // A live entry is final: entries are never removed before they expire, so a replay is
+        // refused here without a trip to the writer. Everything else the writer decides.
+        if self.replay.index.is_live(fp, now) {
+            return Ok(false);
+        }
+        let (reply, answer) = oneshot::channel();
+        let claim = Claim {
+            fp,
+            client_id: client_id.to_string(),
+            jti: jti.to_owned(),
+            expires_at: to_col(expires_at),
+            now,
+            reply,
+        };
+        self.replay.submit(Job::Claim(claim), answer).await
+    }
+
+    async fn purge_expired(&self, now: OffsetDateTime) -> Result<u64, StorageError> {
+        let (reply, answer) = oneshot::channel();
+        let job = Job::Purge {
+            now: to_col(now),
+            reply,
+        };
+        self.replay.submit(job, answer).await
+    }
+
+    async fn replay_entries(&self) -> Result<u64, StorageError> {
+        let row = sqlx::query("SELECT COUNT(*) AS n FROM replay_log")
+            .fetch_one(&self.pool)
+            .await
+            .map_err(db_err)?;
+        let n: i64 = row.try_get("n").map_err(db_err)?;
+        Ok(u64::try_from(n).unwrap_or(0))
+    }
+}
