@@ -42,6 +42,10 @@ enum Command {
         kid: Option<String>,
         #[arg(long, default_value_t = 100_000)]
         count: usize,
+        /// Spread the assertions over this many clients: `CLIENT_ID` and `CLIENT_ID-1` ..
+        /// `CLIENT_ID-(N-1)`, picked at random for each assertion.
+        #[arg(long, default_value_t = 1)]
+        clients: u32,
         /// Assertion lifetime in seconds (the server's max is 60 by default).
         #[arg(long, default_value_t = 55)]
         lifetime: i64,
@@ -93,6 +97,7 @@ fn assertions(
     secret: Option<&str>,
     kid: Option<&str>,
     count: usize,
+    clients: u32,
     lifetime: i64,
     out: &PathBuf,
 ) -> anyhow::Result<()> {
@@ -110,9 +115,15 @@ fn assertions(
     }
     let now = time::OffsetDateTime::now_utc().unix_timestamp();
     let one = || -> anyhow::Result<String> {
+        let jti = uuid::Uuid::new_v4();
+        let pick = (jti.as_u128() % u128::from(clients.max(1))) as u32;
+        let client_id = match pick {
+            0 => client_id.to_owned(),
+            k => format!("{client_id}-{k}"),
+        };
         let claims = json!({
             "iss": client_id, "sub": client_id, "aud": aud,
-            "iat": now, "exp": now + lifetime, "jti": uuid::Uuid::new_v4().simple().to_string(),
+            "iat": now, "exp": now + lifetime, "jti": jti.simple().to_string(),
         });
         let input = format!("{header}.{}", b64_encode(claims.to_string()));
         let sig = match (&signer, secret) {
@@ -176,6 +187,10 @@ async fn replay(count: usize, concurrency: usize, prefill: usize, db: Option<Pat
             now,
         )
         .await?;
+    }
+    if count == 0 {
+        println!("replay store: {} entries", store.replay_entries().await?);
+        return Ok(());
     }
     let before = (Instant::now(), cpu_seconds());
     let (total, fresh) = run_inserts(
@@ -249,6 +264,7 @@ async fn main() -> anyhow::Result<()> {
             secret,
             kid,
             count,
+            clients,
             lifetime,
             out,
         } => assertions(
@@ -259,6 +275,7 @@ async fn main() -> anyhow::Result<()> {
             secret.as_deref(),
             kid.as_deref(),
             count,
+            clients,
             lifetime,
             &out,
         ),
