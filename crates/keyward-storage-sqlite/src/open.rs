@@ -1,4 +1,4 @@
-use std::{path::Path, str::FromStr, time::Duration};
+use std::{str::FromStr, time::Duration};
 
 use async_trait::async_trait;
 use keyward_storage::{Change, ChangeFeed, Storage, StorageError};
@@ -34,16 +34,15 @@ impl SqliteStorage {
             url: url.to_owned(),
             reason,
         };
-        let path = url
-            .strip_prefix("sqlite://")
-            .or_else(|| url.strip_prefix("sqlite:"))
-            .ok_or_else(|| bad("expected sqlite://PATH".into()))?;
-        let file = path.split('?').next().unwrap_or(path);
-        if let Some(dir) = Path::new(file).parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(|e| SqliteStorageError::CreateDir {
-                dir: dir.display().to_string(),
-                reason: e.to_string(),
-            })?;
+        if !url.starts_with("sqlite:") {
+            return Err(bad("expected sqlite://PATH".into()));
+        }
+        // The replay writer opens the same file with a connection of its own, so the database
+        // must be a file: a private in-memory database would be a different, empty one.
+        if url.contains(":memory:") || url.contains("mode=memory") {
+            return Err(bad(
+                "keyward needs a database file; in-memory SQLite is not supported".into(),
+            ));
         }
         let options = SqliteConnectOptions::from_str(url)
             .map_err(|e| bad(e.to_string()))?
@@ -53,16 +52,25 @@ impl SqliteStorage {
             .synchronous(SqliteSynchronous::Full)
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(5));
+        // The path as sqlx decoded it from the URL, so the directory, the pool and the replay
+        // writer all name the same file.
+        let file = options.get_filename().to_path_buf();
+        if let Some(dir) = file.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|e| SqliteStorageError::CreateDir {
+                dir: dir.display().to_string(),
+                reason: e.to_string(),
+            })?;
+        }
         let pool = SqlitePoolOptions::new()
             .max_connections(4)
-            .connect_with(options.clone())
+            .connect_with(options)
             .await
             .map_err(|e| SqliteStorageError::Open(e.to_string()))?;
         sqlx::migrate!("./migrations")
             .run(&pool)
             .await
             .map_err(|e| SqliteStorageError::Migrate(e.to_string()))?;
-        let replay = crate::replay::Replay::start(Path::new(file)).map_err(SqliteStorageError::Open)?;
+        let replay = crate::replay::Replay::start(&file).map_err(SqliteStorageError::Open)?;
         Ok(Self { pool, replay })
     }
 }
