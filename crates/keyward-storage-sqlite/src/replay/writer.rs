@@ -55,18 +55,10 @@ pub(super) enum Job {
 /// Opens the writer's own connection to the (created and migrated) database file and starts
 /// its thread, which ends when every sender is dropped.
 pub(super) fn start(file: &Path, index: Arc<Index>) -> Result<mpsc::Sender<Job>, String> {
-    let conn = Connection::open_with_flags(
-        file,
-        OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-    )
-    .map_err(|e| e.to_string())?;
-    // WAL is a property of the file (set by the pool that created it); synchronous is per
-    // connection: FULL, so an acknowledged claim survives a power cut, not only a crash.
-    conn.pragma_update(None, "synchronous", "FULL")
-        .and_then(|()| conn.busy_timeout(Duration::from_secs(5)))
-        // Checkpoints are the checkpointer thread's job; this is only a backstop should it
-        // fall behind. A checkpoint on this thread would hold every waiting claim behind it.
-        .and_then(|()| conn.pragma_update(None, "wal_autocheckpoint", 20_000))
+    let conn = connect(file)?;
+    // Checkpoints are the checkpointer thread's job; this is only a backstop should it fall
+    // behind. A checkpoint on this thread would hold every waiting claim behind it.
+    conn.pragma_update(None, "wal_autocheckpoint", 20_000)
         .map_err(|e| e.to_string())?;
     let checkpointer = start_checkpointer(file)?;
     // Bounded queue: under overload callers wait here instead of memory growing.
@@ -94,14 +86,10 @@ struct Writer {
     _checkpointer: std::sync::mpsc::Sender<()>,
 }
 
-/// How often the WAL is copied back into the database file.
-const CHECKPOINT_EVERY: Duration = Duration::from_secs(1);
-
-/// A thread with its own connection that runs a PASSIVE checkpoint every second. PASSIVE does
-/// not take the write lock, so claims keep committing while it copies pages; when the writer
-/// checkpointed itself (SQLite's default, every 1,000 WAL pages), each checkpoint and its fsync
-/// stalled every claim queued behind it, which showed as a p99 of 10-30 x p50 (BENCHMARKS.md).
-fn start_checkpointer(file: &Path) -> Result<std::sync::mpsc::Sender<()>, String> {
+/// A connection of this module's own to the (created and migrated) database file. WAL is a
+/// property of the file (set by the pool that created it); synchronous is per connection: FULL,
+/// so an acknowledged claim survives a power cut, not only a crash.
+fn connect(file: &Path) -> Result<Connection, String> {
     let conn = Connection::open_with_flags(
         file,
         OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
@@ -110,6 +98,18 @@ fn start_checkpointer(file: &Path) -> Result<std::sync::mpsc::Sender<()>, String
     conn.pragma_update(None, "synchronous", "FULL")
         .and_then(|()| conn.busy_timeout(Duration::from_secs(5)))
         .map_err(|e| e.to_string())?;
+    Ok(conn)
+}
+
+/// How often the WAL is copied back into the database file.
+const CHECKPOINT_EVERY: Duration = Duration::from_secs(1);
+
+/// A thread with its own connection that runs a PASSIVE checkpoint every second. PASSIVE does
+/// not take the write lock, so claims keep committing while it copies pages; when the writer
+/// checkpointed itself (SQLite's default, every 1,000 WAL pages), each checkpoint and its fsync
+/// stalled every claim queued behind it, which showed as a p99 of 10-30 x p50 (BENCHMARKS.md).
+fn start_checkpointer(file: &Path) -> Result<std::sync::mpsc::Sender<()>, String> {
+    let conn = connect(file)?;
     let (stop, stopped) = std::sync::mpsc::channel::<()>();
     std::thread::Builder::new()
         .name("keyward-checkpoint".into())
