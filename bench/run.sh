@@ -194,7 +194,7 @@ for s in $SCENARIOS; do
       run_wrk post "$(static_body "grant_type=client_credentials&client_id=b-post&client_secret=$SECRET" post)" "" ;;
     hs256)
       SECRET=$(register '{"client_id":"b-hs","scope":"read","token_endpoint_auth_method":"client_secret_jwt"}' | field client_secret)
-      REGEN="$GEN assertions --client-id b-hs --aud $ISSUER --alg HS256 --secret $SECRET --count $COUNT --out $WORK/hs.bodies"
+      REGEN="$GEN assertions --client-id b-hs --aud $ISSUER --alg HS256 --secret=$SECRET --count $COUNT --out $WORK/hs.bodies"
       run_wrk client_secret_jwt "$WORK/hs.bodies" "" ;;
     pkjwt-*)
       case $s in

@@ -521,3 +521,44 @@ async fn a_percent_encoded_path_names_one_file_for_pool_and_writer() {
     );
     assert!(dir.path().join("my data/k.db").exists());
 }
+
+/// 1,000 claims started in one scheduler turn (more than one staged group, so a full group
+/// goes to the writer early while the rest wait for the flush), every pair twice: each pair is
+/// accepted exactly once, one row each is stored, and all survive a reopen.
+#[tokio::test]
+async fn claims_started_together_are_each_decided_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = open(dir.path()).await;
+    let exp = T0 + Duration::minutes(5);
+    let pairs: Vec<_> = (0..500)
+        .flat_map(|i| {
+            let pair = (format!("c{}", i % 7), format!("jti-{i}"), exp);
+            [pair.clone(), pair]
+        })
+        .collect();
+    // A claim left behind in the staging area would never be answered: fail, don't hang.
+    let answers = tokio::time::timeout(StdDuration::from_secs(30), claim_all(&s, pairs, T0))
+        .await
+        .expect("every claim answered");
+    for (i, twice) in answers.chunks(2).enumerate() {
+        assert_eq!(
+            twice.iter().filter(|a| **a).count(),
+            1,
+            "pair {i} must be accepted exactly once: {twice:?}"
+        );
+    }
+    assert_eq!(entries(&s).await, 500);
+    let s = reopen(s, dir.path()).await;
+    for i in [0, 257, 499] {
+        assert!(
+            !claim(
+                &s,
+                &format!("c{}", i % 7),
+                &format!("jti-{i}"),
+                Duration::minutes(5),
+                T0
+            )
+            .await
+        );
+    }
+}

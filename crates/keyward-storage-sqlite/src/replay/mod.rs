@@ -13,6 +13,7 @@
 //! rows under the write lock before deciding).
 
 mod index;
+mod staging;
 mod writer;
 
 use std::{path::Path, sync::Arc};
@@ -29,11 +30,13 @@ use crate::{
     SqliteStorage,
 };
 use index::Index;
+use staging::Staging;
 use writer::{Claim, Job};
 
 #[derive(Clone)]
 pub(crate) struct Replay {
     index: Arc<Index>,
+    staging: Arc<Staging>,
     jobs: mpsc::Sender<Job>,
 }
 
@@ -47,18 +50,22 @@ impl Replay {
     pub(crate) fn start(file: &Path) -> Result<Self, String> {
         let index = Arc::new(Index::new());
         let jobs = writer::start(file, index.clone())?;
-        Ok(Self { index, jobs })
+        Ok(Self {
+            index,
+            staging: Arc::default(),
+            jobs,
+        })
     }
 
-    async fn submit<T>(
-        &self,
-        job: Job,
-        answer: oneshot::Receiver<Result<T, StorageError>>,
-    ) -> Result<T, StorageError> {
-        let stopped = || StorageError::Unavailable("replay writer stopped".into());
-        self.jobs.send(job).await.map_err(|_| stopped())?;
+    /// Waits for the writer's answer to a job already handed over; a dropped reply means the
+    /// writer has stopped.
+    async fn answer<T>(answer: oneshot::Receiver<Result<T, StorageError>>) -> Result<T, StorageError> {
         answer.await.map_err(|_| stopped())?
     }
+}
+
+fn stopped() -> StorageError {
+    StorageError::Unavailable("replay writer stopped".into())
 }
 
 #[async_trait]
@@ -86,7 +93,8 @@ impl ReplayStore for SqliteStorage {
             now,
             reply,
         };
-        self.replay.submit(Job::Claim(claim), answer).await
+        self.replay.staging.push(claim, &self.replay.jobs).await;
+        Replay::answer(answer).await
     }
 
     async fn purge_expired(&self, now: OffsetDateTime) -> Result<u64, StorageError> {
@@ -95,7 +103,8 @@ impl ReplayStore for SqliteStorage {
             now: to_col(now),
             reply,
         };
-        self.replay.submit(job, answer).await
+        self.replay.jobs.send(job).await.map_err(|_| stopped())?;
+        Replay::answer(answer).await
     }
 
     async fn replay_entries(&self) -> Result<u64, StorageError> {

@@ -22,7 +22,8 @@ use tokio::sync::{mpsc, oneshot};
 
 use super::index::Index;
 
-/// Upper bound of one batch: bounds the time a transaction holds SQLite's write lock.
+/// No more jobs are taken into a batch once it holds this many claims: bounds the time a
+/// transaction holds SQLite's write lock (a batch may exceed it by one staged group).
 const MAX_BATCH: usize = 512;
 /// Expired rows deleted per statement by a purge, so token requests never wait long behind one.
 const PURGE_CHUNK: i64 = 2_000;
@@ -45,7 +46,8 @@ pub(super) struct Claim {
 }
 
 pub(super) enum Job {
-    Claim(Claim),
+    /// A group of claims gathered by the staging area.
+    Claims(Vec<Claim>),
     Purge {
         now: i64,
         reply: oneshot::Sender<Result<u64, StorageError>>,
@@ -61,8 +63,9 @@ pub(super) fn start(file: &Path, index: Arc<Index>) -> Result<mpsc::Sender<Job>,
     conn.pragma_update(None, "wal_autocheckpoint", 20_000)
         .map_err(|e| e.to_string())?;
     let checkpointer = start_checkpointer(file)?;
-    // Bounded queue: under overload callers wait here instead of memory growing.
-    let (tx, rx) = mpsc::channel(8 * MAX_BATCH);
+    // Bounded queue of groups: under overload the staging flushes wait here, and the callers
+    // behind them, instead of memory growing.
+    let (tx, rx) = mpsc::channel(64);
     let writer = Writer {
         conn,
         index,
@@ -153,7 +156,7 @@ impl Writer {
             };
             while let Some(job) = next {
                 match job {
-                    Job::Claim(c) => claims.push(c),
+                    Job::Claims(group) => claims.extend(group),
                     Job::Purge { now, reply } => {
                         let p = purging.get_or_insert_with(|| Purge {
                             now,
