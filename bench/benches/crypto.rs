@@ -14,8 +14,8 @@
 //!
 //! The parts: `secret_check` (client_secret_basic/post), `assertion_verify/*` (parse + verify
 //! with a prepared verifier), `assertion_verify_cold/*` (the verifier is built from the JWK on
-//! every request, as `PrivateKeyJwtMethod` does until verifiers are cached: the difference to
-//! `assertion_verify` is what caching saves), `token_sign/*` (one access token, as
+//! every request, as `PrivateKeyJwtMethod` did before it kept parsed keys: the difference to
+//! `assertion_verify` is what that cache saves on a hit), `token_sign/*` (one access token, as
 //! `keyward-server/src/access_token.rs` signs it). `per_request/*` uses the prepared verifier;
 //! `hs256_*` also opens the sealed client secret (AES-256-GCM), as the server does per request.
 //! Assertion checks other than the signature, the replay store, HTTP and form parsing are not

@@ -156,7 +156,7 @@ pub async fn start(config: Config, clock: Arc<dyn Clock>) -> Result<RunningServe
     let mut authenticator = Authenticator::default();
     authenticator.register(Arc::new(ClientSecretMethod));
     authenticator.register(Arc::new(ClientSecretJwtMethod));
-    authenticator.register(Arc::new(PrivateKeyJwtMethod));
+    authenticator.register(Arc::new(PrivateKeyJwtMethod::default()));
     let policy = AssertionPolicy {
         token_endpoint: format!("{issuer}/token"),
         issuer: issuer.clone(),

@@ -4,6 +4,7 @@
 pub(crate) mod rules;
 
 mod client_secret_jwt;
+mod prepared_keys;
 mod private_key_jwt;
 
 pub use client_secret_jwt::ClientSecretJwtMethod;

@@ -1,15 +1,16 @@
 use async_trait::async_trait;
-use keyward_jose::VerifyingKey;
 use keyward_types::{AuthMethod, ClientEntry, Credential, SigningAlg};
 use time::OffsetDateTime;
 
-use super::rules::before_signature;
+use super::{prepared_keys::PreparedKeys, rules::before_signature};
 use crate::{AuthContext, AuthFailure, ClientAuthenticator, Presented};
 
 /// `private_key_jwt` (RFC 7523 §2.2, OIDC Core §9): an assertion signed with one of the keys in
 /// the client's credential list.
 #[derive(Debug, Default)]
-pub struct PrivateKeyJwtMethod;
+pub struct PrivateKeyJwtMethod {
+    keys: PreparedKeys,
+}
 
 /// Without a `kid`, at most this many keys of the algorithm are tried.
 const MAX_KEYS_WITHOUT_KID: usize = 3;
@@ -41,7 +42,8 @@ impl ClientAuthenticator for PrivateKeyJwtMethod {
         };
         let keys = select_keys(credentials, a.header.kid.as_deref(), alg, ctx.now)?;
         let verified = keys.iter().any(|c| {
-            VerifyingKey::from_jwk(&c.jwk, alg)
+            self.keys
+                .get(c, alg)
                 .and_then(|k| k.verify(a.signing_input.as_bytes(), &a.signature))
                 .is_ok()
         });
