@@ -104,10 +104,13 @@ fn connect(file: &Path) -> Result<Connection, String> {
     Ok(conn)
 }
 
-/// How often the WAL is copied back into the database file.
-const CHECKPOINT_EVERY: Duration = Duration::from_secs(1);
+/// How often the WAL is copied back into the database file. Often, so each checkpoint is small:
+/// a commit's WAL sync waits for the disk to finish what the checkpoint wrote, and at one
+/// checkpoint per second that wait was the p99 (35-72 ms at p50 2.4-4.6 ms; at 100 ms, 4.9-7.3
+/// ms, BENCHMARKS.md).
+const CHECKPOINT_EVERY: Duration = Duration::from_millis(100);
 
-/// A thread with its own connection that runs a PASSIVE checkpoint every second. PASSIVE does
+/// A thread with its own connection that runs a PASSIVE checkpoint every [`CHECKPOINT_EVERY`]. PASSIVE does
 /// not take the write lock, so claims keep committing while it copies pages; when the writer
 /// checkpointed itself (SQLite's default, every 1,000 WAL pages), each checkpoint and its fsync
 /// stalled every claim queued behind it, which showed as a p99 of 10-30 x p50 (BENCHMARKS.md).
