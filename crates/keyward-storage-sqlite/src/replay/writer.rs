@@ -105,9 +105,9 @@ fn connect(file: &Path) -> Result<Connection, String> {
 }
 
 /// How often the WAL is copied back into the database file. Often, so each checkpoint is small:
-/// a commit's WAL sync waits for the disk to finish what the checkpoint wrote, and at one
-/// checkpoint per second that wait was the p99 (35-72 ms at p50 2.4-4.6 ms; at 100 ms, 4.9-7.3
-/// ms, BENCHMARKS.md).
+/// a commit's WAL sync may wait for the disk to finish what the checkpointer wrote. Whether that
+/// wait is the p99 tail of the assertion scenarios is not settled: one run at 100 ms had none,
+/// a later one had them again (BENCHMARKS.md, issue 8).
 const CHECKPOINT_EVERY: Duration = Duration::from_millis(100);
 
 /// A thread with its own connection that runs a PASSIVE checkpoint every [`CHECKPOINT_EVERY`]. PASSIVE does
