@@ -110,14 +110,27 @@ cpu_ticks() { # all nodes together
 }
 TICKS=$(getconf CLK_TCK)
 
+# Signs the scenario's assertions ($REGEN), if it has any. They live 55 s from signing, so a
+# signing time plus run that comes near that means expired assertions, which the server rightly
+# refuses (non-2xx): say so instead of leaving a reader to guess.
+regen() {
+  [ -n "${REGEN:-}" ] || return 0
+  local t0=$SECONDS
+  $REGEN
+  local took=$((SECONDS - t0))
+  if [ $((took + DURATION + 2)) -ge 55 ]; then
+    echo "warning: signing the assertions took ${took}s; with a ${DURATION}s run some expire before use (lower ASSERTIONS_PER_SECOND / RSA_ASSERTIONS_PER_SECOND)" >&2
+  fi
+}
+
 # run_wrk NAME BODIES_FILE AUTH_HEADER [PATH]
 run_wrk() {
   local name=$1 bodies=$2 auth=$3 path=${4:-/token} results=()
-  [ -n "${REGEN:-}" ] && $REGEN
+  regen
   BODIES=$bodies AUTH=$auth WRK_THREADS=$THREADS PARTS=1 PART=0 taskset -c "$LOAD_CPU" \
     wrk -t"$THREADS" -c"$PER_NODE" -d1s -s "$ROOT/bench/wrk/bodies.lua" "$BASE$path" >/dev/null 2>&1
   for r in $(seq "$RUNS"); do
-    [ -n "${REGEN:-}" ] && $REGEN
+    regen
     local before; before=$(cpu_ticks)
     local part=0 wrk_pids=()
     for b in "${BASES[@]}"; do
