@@ -340,16 +340,7 @@ async fn secrets_never_appear_in_logs() {
     let admin = admin_token(&base, ADMIN_SECRET).await;
     tokens.push(admin.clone());
 
-    let resp = http()
-        .post(format!("{base}/admin/clients"))
-        .bearer_auth(&admin)
-        .json(&json!({"scope": "read"}))
-        .send()
-        .await
-        .unwrap();
-    let status = resp.status();
-    let created: Value = resp.json().await.unwrap();
-    assert_eq!(status, 201, "{created}");
+    let created = create_client(&base, &admin, &json!({"scope": "read"})).await;
     let id = created["client_id"].as_str().unwrap().to_owned();
     let secret = created["client_secret"].as_str().unwrap().to_owned();
 

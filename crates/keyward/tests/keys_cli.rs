@@ -26,7 +26,7 @@ use base64::{
     engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD},
     Engine,
 };
-use common::{admin_token, http, keyward, serve, start, ADMIN_SECRET};
+use common::{admin_token, create_client, http, keyward, serve, start, ADMIN_SECRET};
 use keyward_jose::SigningKey;
 use keyward_types::SigningAlg;
 use serde_json::{json, Value};
@@ -1231,16 +1231,12 @@ async fn generated_private_key_signs_a_token_and_is_never_stored_or_logged() {
     let client = http();
     let admin = admin_token(&base, ADMIN_SECRET).await;
 
-    let resp = client
-        .post(format!("{base}/admin/clients"))
-        .bearer_auth(&admin)
-        .json(&json!({"client_id": "gen", "token_endpoint_auth_method": "private_key_jwt"}))
-        .send()
-        .await
-        .unwrap();
-    let status = resp.status();
-    let text = resp.text().await.unwrap();
-    assert_eq!(status, 201, "{text}");
+    create_client(
+        &base,
+        &admin,
+        &json!({"client_id": "gen", "token_endpoint_auth_method": "private_key_jwt"}),
+    )
+    .await;
 
     let store_password = "store-pass-1";
     let resp = client

@@ -141,17 +141,13 @@ async fn no_accepted_assertion_is_accepted_again_after_a_kill_9() {
     // --- A server, a client_secret_jwt client, the assertions --------------------------------
     let (mut first, base) = start(server(dir.path()));
     let admin = admin_token(&base, ADMIN_SECRET).await;
-    let resp = http()
-        .post(format!("{base}/admin/clients"))
-        .bearer_auth(&admin)
-        .json(&json!({"client_id": CLIENT_ID, "scope": "read",
-            "token_endpoint_auth_method": "client_secret_jwt"}))
-        .send()
-        .await
-        .unwrap();
-    let status = resp.status();
-    let created: Value = resp.json().await.unwrap();
-    assert_eq!(status, 201, "{created}");
+    let created = create_client(
+        &base,
+        &admin,
+        &json!({"client_id": CLIENT_ID, "scope": "read",
+            "token_endpoint_auth_method": "client_secret_jwt"}),
+    )
+    .await;
     let secret = created["client_secret"].as_str().unwrap().to_owned();
     let (assertions, exp) = assertions(&secret, ASSERTIONS);
     let assertions = Arc::new(assertions);

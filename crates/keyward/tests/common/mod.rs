@@ -319,6 +319,22 @@ pub async fn admin_token(base: &str, secret: &str) -> String {
     token(base, "keyward-admin", secret).await
 }
 
+/// `POST /admin/clients` with `metadata`; asserts 201 and returns the created client (with its
+/// `client_secret` for secret-based methods).
+pub async fn create_client(base: &str, admin: &str, metadata: &Value) -> Value {
+    let resp = http()
+        .post(format!("{base}/admin/clients"))
+        .bearer_auth(admin)
+        .json(metadata)
+        .send()
+        .await
+        .unwrap();
+    let status = resp.status();
+    let text = resp.text().await.unwrap();
+    assert_eq!(status, 201, "{text}");
+    serde_json::from_str(&text).unwrap()
+}
+
 pub async fn get_json(url: &str) -> Value {
     let resp = http().get(url).send().await.unwrap();
     assert_eq!(resp.status(), 200, "GET {url}");
