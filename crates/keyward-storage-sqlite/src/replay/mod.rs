@@ -52,7 +52,7 @@ impl Replay {
         let jobs = writer::start(file, index.clone())?;
         Ok(Self {
             index,
-            staging: Arc::default(),
+            staging: Arc::new(Staging::new(jobs.clone())),
             jobs,
         })
     }
@@ -93,7 +93,7 @@ impl ReplayStore for SqliteStorage {
             now,
             reply,
         };
-        self.replay.staging.push(claim, &self.replay.jobs).await;
+        self.replay.staging.push(claim).await;
         Replay::answer(answer).await
     }
 

@@ -21,15 +21,23 @@ use super::writer::{Claim, Job};
 /// A group this large goes to the writer at once rather than wait for the flush task.
 const FLUSH_AT: usize = 256;
 
-#[derive(Default)]
 pub(super) struct Staging {
     claims: Mutex<Vec<Claim>>,
+    /// The writer's queue.
+    jobs: mpsc::Sender<Job>,
 }
 
 impl Staging {
-    /// Adds `claim` to the group; the group reaches the writer through `jobs`. If the writer
-    /// has stopped, the claims are dropped, and their callers learn it from the closed reply.
-    pub(super) async fn push(self: &std::sync::Arc<Self>, claim: Claim, jobs: &mpsc::Sender<Job>) {
+    pub(super) fn new(jobs: mpsc::Sender<Job>) -> Self {
+        Self {
+            claims: Mutex::default(),
+            jobs,
+        }
+    }
+
+    /// Adds `claim` to the group. If the writer has stopped, the claims are dropped, and their
+    /// callers learn it from the closed reply.
+    pub(super) async fn push(self: &std::sync::Arc<Self>, claim: Claim) {
         let (first, full) = {
             let mut claims = self.claims.lock();
             claims.push(claim);
@@ -44,21 +52,20 @@ impl Staging {
             // became non-empty has not yet taken it. A full group taken below leaves that
             // task with nothing (it then sends nothing) and the next claim spawns a new one.
             let staging = self.clone();
-            let jobs = jobs.clone();
             tokio::spawn(async move {
                 tokio::task::yield_now().await;
-                staging.flush(&jobs).await;
+                staging.flush().await;
             });
         }
         if let Some(group) = full {
-            let _ = jobs.send(Job::Claims(group)).await;
+            let _ = self.jobs.send(Job::Claims(group)).await;
         }
     }
 
-    async fn flush(&self, jobs: &mpsc::Sender<Job>) {
+    async fn flush(&self) {
         let group = std::mem::take(&mut *self.claims.lock());
         if !group.is_empty() {
-            let _ = jobs.send(Job::Claims(group)).await;
+            let _ = self.jobs.send(Job::Claims(group)).await;
         }
     }
 }
