@@ -1,12 +1,12 @@
 use async_trait::async_trait;
 use keyward_storage::{AuditEvent, ClientStore, CredentialStore, SecretStore, StorageError};
-use keyward_types::{Client, ClientEntry, ClientId, Credential, SecretHash, StoredSecret};
+use keyward_types::{Client, ClientEntry, ClientId, Credential, StoredSecret};
 use sqlx::{Row, Sqlite, Transaction};
 use time::OffsetDateTime;
 
 use crate::{
     audit,
-    time_col::{db_err, from_col, to_col},
+    time_col::{db_err, to_col},
     SqliteStorage,
 };
 
@@ -119,55 +119,7 @@ impl ClientStore for SqliteStorage {
     }
 
     async fn load_client(&self, client_id: &ClientId) -> Result<Option<ClientEntry>, StorageError> {
-        let mut conn = self.pool.acquire().await.map_err(db_err)?;
-        let Some(row) = sqlx::query("SELECT metadata FROM clients WHERE client_id = ?")
-            .bind(client_id.as_str())
-            .fetch_optional(&mut *conn)
-            .await
-            .map_err(db_err)?
-        else {
-            return Ok(None);
-        };
-        let client = parse_client(row.try_get("metadata").map_err(db_err)?)?;
-        let rows = sqlx::query(
-            "SELECT id, hash, created_at, expires_at, encrypted FROM client_secrets WHERE client_id = ? ORDER BY created_at DESC",
-        )
-        .bind(client_id.as_str())
-        .fetch_all(&mut *conn)
-        .await
-        .map_err(db_err)?;
-        let secrets = rows
-            .into_iter()
-            .map(|r| {
-                let hash: Vec<u8> = r.try_get("hash").map_err(db_err)?;
-                let expires_at: Option<i64> = r.try_get("expires_at").map_err(db_err)?;
-                Ok(StoredSecret {
-                    id: r.try_get("id").map_err(db_err)?,
-                    hash: SecretHash::from_bytes(&hash)
-                        .ok_or_else(|| StorageError::Corrupt("secret hash length".into()))?,
-                    created_at: from_col(r.try_get("created_at").map_err(db_err)?)?,
-                    expires_at: expires_at.map(from_col).transpose()?,
-                    encrypted: r.try_get("encrypted").map_err(db_err)?,
-                })
-            })
-            .collect::<Result<Vec<_>, StorageError>>()?;
-        let rows = sqlx::query("SELECT data FROM credentials WHERE client_id = ? ORDER BY created_at, id")
-            .bind(client_id.as_str())
-            .fetch_all(&mut *conn)
-            .await
-            .map_err(db_err)?;
-        let credentials = rows
-            .iter()
-            .map(|r| {
-                let data: String = r.try_get("data").map_err(db_err)?;
-                serde_json::from_str(&data).map_err(|e| StorageError::Corrupt(format!("credential: {e}")))
-            })
-            .collect::<Result<Vec<Credential>, StorageError>>()?;
-        Ok(Some(ClientEntry {
-            client,
-            secrets,
-            credentials,
-        }))
+        crate::load_client::load(&self.pool, client_id).await
     }
 
     async fn list_clients(&self, after: Option<&ClientId>, limit: u32) -> Result<Vec<Client>, StorageError> {
