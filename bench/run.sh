@@ -12,6 +12,7 @@
 #   PERF=/tmp/prof SCENARIOS=hs256 bench/run.sh   # also `perf record` the server during run 1
 #   CLIENTS=100000 SCENARIOS=pkjwt-es256 bench/run.sh   # assertions spread over that many clients
 #   PREFILL_JTI=1000000 SCENARIOS=pkjwt-es256 bench/run.sh   # 1M live jtis stored before the start
+#   SCENARIOS="baseline baseline-spin-17" bench/run.sh   # H, and H with 17 us of CPU burnt per request
 #
 # Before run 1 of each scenario a 1 s warm-up (not counted) fills the caches. The header line
 # gives the server's RSS once it has started and before any request ("idle RSS").
@@ -199,6 +200,8 @@ for s in $SCENARIOS; do
   case $s in
     baseline) # H: the same stack with no authentication, storage or crypto
       run_wrk baseline "$(static_body grant_type=client_credentials baseline)" "" /bench/baseline ;;
+    baseline-spin-*) # H with the handler burning N us of CPU (baseline-spin-17 etc.): see BENCHMARKS.md
+      run_wrk "$s" "$(static_body "grant_type=client_credentials&spin_us=${s#baseline-spin-}" "$s")" "" /bench/baseline ;;
     basic)
       SECRET=$(register '{"client_id":"b-basic","scope":"read"}' | field client_secret)
       run_wrk basic "$(static_body grant_type=client_credentials basic)" "Basic $(printf 'b-basic:%s' "$SECRET" | base64 -w0)" ;;

@@ -2,6 +2,11 @@
 //! stack (router, metrics middleware, form parsing, a small JSON response with the token
 //! endpoint's headers) without authentication, storage or signing. Its rate is H, the server
 //! stack's own limit, from which BENCHMARKS.md derives each scenario's bound.
+//!
+//! A `spin_us` form field makes the handler burn that much CPU before it answers, standing in
+//! for a scenario's crypto with no other work around it. Its rate tells how much the stack
+//! itself costs per request at that scenario's request rate, which is not what it costs at H's
+//! (BENCHMARKS.md, "The stack's cost depends on the rate").
 
 use axum::{
     body::Body,
@@ -10,6 +15,7 @@ use axum::{
     Json,
 };
 use serde_json::json;
+use std::time::{Duration, Instant};
 
 use super::form::Form;
 use crate::error::ApiError;
@@ -19,6 +25,12 @@ pub(super) async fn baseline(headers: HeaderMap, body: Body) -> Result<Response,
     let grant = form
         .get("grant_type")
         .ok_or(ApiError::InvalidRequest("grant_type is missing".into()))?;
+    if let Some(us) = form.get("spin_us").and_then(|v| v.parse::<u64>().ok()) {
+        let until = Instant::now() + Duration::from_micros(us.min(10_000));
+        while Instant::now() < until {
+            std::hint::spin_loop();
+        }
+    }
     let mut resp = Json(json!({
         "access_token": "baseline", "token_type": "Bearer", "expires_in": 300, "grant_type": grant,
     }))
