@@ -40,6 +40,28 @@ fn parse_credential(r: &PgRow) -> Result<Credential, StorageError> {
     serde_json::from_str(data).map_err(|e| StorageError::Corrupt(format!("credential: {e}")))
 }
 
+/// The token path's read of one client, as one statement so that it sees one snapshot (a
+/// rotation or credential change committed meanwhile is seen whole or not at all) and costs one
+/// round trip. Rows of three kinds in the order the entry lists them: the client (0), its
+/// secrets newest first (1), its credentials oldest first (2); each kind fills its own columns,
+/// named as the parsers above read them.
+const LOAD: &str = "
+SELECT 0 AS kind, metadata, NULL::text AS id, NULL::bytea AS hash, NULL::bigint AS created_at,
+       NULL::bigint AS expires_at, NULL::bytea AS encrypted, NULL::text AS data,
+       0::bigint AS sort_at, ''::text AS sort_id
+  FROM clients WHERE client_id = $1
+UNION ALL
+SELECT 1, NULL, id, hash, created_at, expires_at, encrypted, NULL, -created_at, id
+  FROM client_secrets WHERE client_id = $1
+UNION ALL
+SELECT 2, NULL, NULL, NULL, NULL, NULL, NULL, data, created_at, id
+  FROM credentials WHERE client_id = $1
+ORDER BY kind, sort_at, sort_id";
+
+fn kind(row: &PgRow) -> Result<i32, StorageError> {
+    row.try_get("kind").map_err(db_err)
+}
+
 impl PostgresStorage {
     /// A client with all its secrets and credentials, its audit event and its announcement, in
     /// one transaction.
@@ -87,36 +109,28 @@ impl ClientStore for PostgresStorage {
     }
 
     async fn load_client(&self, client_id: &ClientId) -> Result<Option<ClientEntry>, StorageError> {
-        let mut conn = self.pool.acquire().await.map_err(db_err)?;
-        let Some(row) = sqlx::query("SELECT metadata FROM clients WHERE client_id = $1")
+        let rows = sqlx::query(LOAD)
             .bind(client_id.as_str())
-            .fetch_optional(&mut *conn)
+            .fetch_all(&self.pool)
             .await
-            .map_err(db_err)?
-        else {
+            .map_err(db_err)?;
+        let mut rows = rows.iter();
+        // Secrets and credentials cannot outlive their client (ON DELETE CASCADE).
+        let Some(first) = rows.next() else {
             return Ok(None);
         };
-        let client = parse_client(&row)?;
-        let secrets = sqlx::query(
-            "SELECT id, hash, created_at, expires_at, encrypted FROM client_secrets
-             WHERE client_id = $1 ORDER BY created_at DESC, id",
-        )
-        .bind(client_id.as_str())
-        .fetch_all(&mut *conn)
-        .await
-        .map_err(db_err)?
-        .iter()
-        .map(parse_secret)
-        .collect::<Result<Vec<_>, _>>()?;
-        let credentials =
-            sqlx::query("SELECT data FROM credentials WHERE client_id = $1 ORDER BY created_at, id")
-                .bind(client_id.as_str())
-                .fetch_all(&mut *conn)
-                .await
-                .map_err(db_err)?
-                .iter()
-                .map(parse_credential)
-                .collect::<Result<Vec<_>, _>>()?;
+        if kind(first)? != 0 {
+            return Ok(None);
+        }
+        let client = parse_client(first)?;
+        let (mut secrets, mut credentials) = (Vec::new(), Vec::new());
+        for row in rows {
+            match kind(row)? {
+                1 => secrets.push(parse_secret(row)?),
+                2 => credentials.push(parse_credential(row)?),
+                other => return Err(StorageError::Corrupt(format!("client row of kind {other}"))),
+            }
+        }
         Ok(Some(ClientEntry {
             client,
             secrets,
