@@ -1,5 +1,5 @@
 use async_trait::async_trait;
-use keyward_storage::{AuditEvent, ClientStore, StorageError};
+use keyward_storage::{client_entry_from_rows, AuditEvent, ClientRow, ClientStore, StorageError};
 use keyward_types::{Client, ClientEntry, ClientId, Credential, SecretHash, StoredSecret};
 use sqlx::{postgres::PgRow, Row};
 
@@ -42,9 +42,9 @@ fn parse_credential(r: &PgRow) -> Result<Credential, StorageError> {
 
 /// The token path's read of one client, as one statement so that it sees one snapshot (a
 /// rotation or credential change committed meanwhile is seen whole or not at all) and costs one
-/// round trip. Rows of three kinds in the order the entry lists them: the client (0), its
-/// secrets newest first (1), its credentials oldest first (2); each kind fills its own columns,
-/// named as the parsers above read them.
+/// round trip. Rows of the kinds of [`ClientRow`] (0 client, 1 secret, 2 credential) in the
+/// order `client_entry_from_rows` expects; each kind fills its own columns, named as the
+/// parsers above read them.
 const LOAD: &str = "
 SELECT 0 AS kind, metadata, NULL::text AS id, NULL::bytea AS hash, NULL::bigint AS created_at,
        NULL::bigint AS expires_at, NULL::bytea AS encrypted, NULL::text AS data,
@@ -58,8 +58,8 @@ SELECT 2, NULL, NULL, NULL, NULL, NULL, NULL, data, created_at, id
   FROM credentials WHERE client_id = $1
 ORDER BY kind, sort_at, sort_id";
 
-fn kind(row: &PgRow) -> Result<i32, StorageError> {
-    row.try_get("kind").map_err(db_err)
+fn kind(row: &PgRow) -> Result<i64, StorageError> {
+    row.try_get::<i32, _>("kind").map(i64::from).map_err(db_err)
 }
 
 impl PostgresStorage {
@@ -114,27 +114,11 @@ impl ClientStore for PostgresStorage {
             .fetch_all(&self.pool)
             .await
             .map_err(db_err)?;
-        let mut rows = rows.iter();
-        // Secrets and credentials cannot outlive their client (ON DELETE CASCADE).
-        let Some(first) = rows.next() else {
-            return Ok(None);
-        };
-        if kind(first)? != 0 {
-            return Ok(None);
-        }
-        let client = parse_client(first)?;
-        let (mut secrets, mut credentials) = (Vec::new(), Vec::new());
-        for row in rows {
-            match kind(row)? {
-                1 => secrets.push(parse_secret(row)?),
-                2 => credentials.push(parse_credential(row)?),
-                other => return Err(StorageError::Corrupt(format!("client row of kind {other}"))),
-            }
-        }
-        Ok(Some(ClientEntry {
-            client,
-            secrets,
-            credentials,
+        client_entry_from_rows(rows.iter().map(|row| match kind(row)? {
+            ClientRow::CLIENT => parse_client(row).map(ClientRow::Client),
+            ClientRow::SECRET => parse_secret(row).map(ClientRow::Secret),
+            ClientRow::CREDENTIAL => parse_credential(row).map(ClientRow::Credential),
+            other => Err(ClientRow::unknown_kind(other)),
         }))
     }
 

@@ -29,7 +29,7 @@ fn metadata(client: &Client) -> Result<String, StorageError> {
     serde_json::to_string(client).map_err(|e| StorageError::Corrupt(e.to_string()))
 }
 
-fn parse_client(json: &str) -> Result<Client, StorageError> {
+pub(crate) fn parse_client(json: &str) -> Result<Client, StorageError> {
     serde_json::from_str(json).map_err(|e| StorageError::Corrupt(format!("client metadata: {e}")))
 }
 

@@ -6,15 +6,17 @@
 //! separate reads outside a transaction could mix before and after). And each statement is a
 //! round trip to sqlx's connection thread, which on a cache miss cost more than the reads.
 
-use keyward_storage::StorageError;
+use keyward_storage::{client_entry_from_rows, ClientRow, StorageError};
 use keyward_types::{ClientEntry, ClientId, Credential, SecretHash, StoredSecret};
 use sqlx::{sqlite::SqliteRow, Row};
 
-use crate::time_col::{db_err, from_col};
+use crate::{
+    clients::parse_client,
+    time_col::{db_err, from_col},
+};
 
-/// Rows of three kinds, told apart by `kind`, in the order the entry lists them: the client
-/// (0), its secrets newest first (1), its credentials oldest first (2). Columns a kind does
-/// not use are NULL.
+/// Rows of the kinds of [`ClientRow`] (0 client, 1 secret, 2 credential) in the order
+/// `client_entry_from_rows` expects. Columns a kind does not use are NULL.
 const LOAD: &str = "
 SELECT 0 AS kind, metadata AS text, NULL AS hash, NULL AS created_at, NULL AS expires_at,
        NULL AS encrypted, 0 AS sort_at, '' AS sort_id
@@ -36,33 +38,11 @@ pub(crate) async fn load(
         .fetch_all(pool)
         .await
         .map_err(db_err)?;
-    let mut rows = rows.iter();
-    // Secrets and credentials cannot outlive their client (ON DELETE CASCADE), so no client
-    // row means no rows at all.
-    let Some(first) = rows.next() else {
-        return Ok(None);
-    };
-    if kind(first)? != 0 {
-        return Ok(None);
-    }
-    let client = serde_json::from_str(&text(first)?)
-        .map_err(|e| StorageError::Corrupt(format!("client metadata: {e}")))?;
-    let mut secrets = Vec::new();
-    let mut credentials = Vec::new();
-    for row in rows {
-        match kind(row)? {
-            1 => secrets.push(secret(row)?),
-            2 => credentials.push(
-                serde_json::from_str::<Credential>(&text(row)?)
-                    .map_err(|e| StorageError::Corrupt(format!("credential: {e}")))?,
-            ),
-            other => return Err(StorageError::Corrupt(format!("client row of kind {other}"))),
-        }
-    }
-    Ok(Some(ClientEntry {
-        client,
-        secrets,
-        credentials,
+    client_entry_from_rows(rows.iter().map(|row| match kind(row)? {
+        ClientRow::CLIENT => parse_client(&text(row)?).map(ClientRow::Client),
+        ClientRow::SECRET => secret(row).map(ClientRow::Secret),
+        ClientRow::CREDENTIAL => parse_credential(&text(row)?).map(ClientRow::Credential),
+        other => Err(ClientRow::unknown_kind(other)),
     }))
 }
 
@@ -72,6 +52,10 @@ fn kind(row: &SqliteRow) -> Result<i64, StorageError> {
 
 fn text(row: &SqliteRow) -> Result<String, StorageError> {
     row.try_get("text").map_err(db_err)
+}
+
+fn parse_credential(json: &str) -> Result<Credential, StorageError> {
+    serde_json::from_str(json).map_err(|e| StorageError::Corrupt(format!("credential: {e}")))
 }
 
 fn secret(row: &SqliteRow) -> Result<StoredSecret, StorageError> {

@@ -5,11 +5,13 @@
 //! transaction: an acknowledged change always has its audit record, and a failed one has neither.
 #![forbid(unsafe_code)]
 
+mod client_rows;
 pub mod conformance;
 mod error;
 mod records;
 mod traits;
 
+pub use client_rows::{client_entry_from_rows, ClientRow};
 pub use error::StorageError;
 pub use records::{AuditEvent, AuditRecord, Change, SigningKeyRecord};
 pub use traits::{
