@@ -8,6 +8,8 @@
 //! itself costs per request at that scenario's request rate, which is not what it costs at H's
 //! (BENCHMARKS.md, "The stack's cost depends on the rate").
 
+use std::time::{Duration, Instant};
+
 use axum::{
     body::Body,
     http::{header, HeaderMap, HeaderValue},
@@ -15,7 +17,6 @@ use axum::{
     Json,
 };
 use serde_json::json;
-use std::time::{Duration, Instant};
 
 use super::form::Form;
 use crate::error::ApiError;

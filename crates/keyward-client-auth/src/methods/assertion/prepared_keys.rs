@@ -19,8 +19,8 @@ use std::{
 use keyward_jose::{JoseError, VerifyingKey};
 use keyward_types::{Credential, PublicJwk, SigningAlg};
 
-/// Entries kept at most; a full cache starts over (as the client directory does). A parsed
-/// key takes about a kilobyte, so this bounds the cache to a few MiB.
+/// Entries kept at most; a full cache starts over. A parsed key takes about a kilobyte, so
+/// this bounds the cache to a few MiB.
 const CAPACITY: usize = 4_096;
 
 #[derive(Default)]
