@@ -12,6 +12,7 @@ mod grant;
 mod jwk;
 mod scope;
 mod secret;
+pub mod strict_json;
 
 pub use alg::SigningAlg;
 pub use auth_method::AuthMethod;
