@@ -11,6 +11,7 @@ mod directory;
 mod error;
 mod keyring;
 mod metrics;
+mod panic_guard;
 mod public;
 mod remote_keys;
 mod replay;
@@ -22,5 +23,6 @@ mod transfer;
 
 pub use config::{Config, ConfigError, LogFormat};
 pub use keyward_jwks_fetch::install_crypto_provider;
+pub use panic_guard::panic_message;
 pub use serve::{open_storage, rotate_signing_key, start, RunningServer};
 pub use transfer::{export, import, ImportSummary};

@@ -195,6 +195,7 @@ pub async fn start(config: Config, clock: Arc<dyn Clock>) -> Result<RunningServe
     let app = Router::new()
         .merge(public::routes())
         .merge(admin::routes())
+        .layer(crate::panic_guard::layer())
         .layer(middleware::from_fn(metrics::track))
         .with_state(state.clone());
 

@@ -78,6 +78,16 @@ fn init_logging(format: LogFormat) {
         LogFormat::Json => builder.json().init(),
         LogFormat::Text => builder.init(),
     }
+    // A panic (which the server answers with 500 and survives) is logged like every other
+    // event, in the configured format, instead of as raw text on stderr.
+    std::panic::set_hook(Box::new(|info| {
+        let location = info
+            .location()
+            .map(|l| format!("{}:{}", l.file(), l.line()))
+            .unwrap_or_default();
+        let message = keyward_server::panic_message(info.payload());
+        tracing::error!(panic = %message, %location, "panic");
+    }));
 }
 
 async fn shutdown_signal() {
