@@ -3,6 +3,8 @@
 //! - `assertions`: N different pre-signed client assertions (one form body per line), so that
 //!   every request of a run carries a fresh `jti` and replay protection stays on.
 //! - `replay`: the replay store's insert rate on a fresh SQLite file, with C concurrent callers.
+//! - `hostile-p12`: the most expensive PKCS#12 file the import limits let through, for the
+//!   upload-pressure run (`/token` latency while clients upload it).
 #![forbid(unsafe_code)]
 
 use std::{io::Write, path::PathBuf, sync::Arc, time::Instant};
@@ -65,6 +67,16 @@ enum Command {
         /// later runs skip the prefill.
         #[arg(long)]
         db: Option<PathBuf>,
+    },
+    /// Writes the worst PKCS#12 file the limits allow: every key derivation it declares runs
+    /// (the budget's worth, about half a second of one core), then the import is refused
+    /// (`unsupported_key_type`) and nothing is stored, so it can be uploaded again and again.
+    HostileP12 {
+        /// Store password to protect it with (send the same one with the upload).
+        #[arg(long, default_value = "storepass")]
+        password: String,
+        #[arg(long)]
+        out: PathBuf,
     },
 }
 
@@ -285,5 +297,9 @@ async fn main() -> anyhow::Result<()> {
             prefill,
             db,
         } => replay(count, concurrency, prefill, db).await,
+        Command::HostileP12 { password, out } => {
+            let file = keyward_keys::fixtures::pkcs12_worst_allowed(&password);
+            std::fs::write(&out, file).with_context(|| format!("write {}", out.display()))
+        }
     }
 }

@@ -138,6 +138,9 @@ impl Authenticator {
             return Err(AuthFailure::NoCredentials.into());
         }
         let claimed = presented.claimed_client_id().ok_or(AuthFailure::NoCredentials)?;
+        // A lookup, not a registration: an id outside the registration set was never
+        // registered under it, so it is simply not found (`client.unknown`), while a client
+        // stored before that set was enforced still authenticates.
         let client_id = ClientId::parse(claimed).map_err(|_| AuthFailure::UnknownClient)?;
         let entry = directory
             .find(&client_id)

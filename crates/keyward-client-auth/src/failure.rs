@@ -39,6 +39,8 @@ pub enum AuthFailure {
     AlgNotAllowed,
     #[error("assertion typ is not JWT or client-authentication+jwt")]
     TypInvalid,
+    #[error("assertion header has crit: keyward understands no JWS extension (RFC 7515 §4.1.11)")]
+    CritHeader,
     #[error("iss is not the client_id")]
     IssMismatch,
     #[error("sub is not the client_id")]
@@ -73,6 +75,10 @@ pub enum AuthFailure {
     NoKeyForAlg,
     #[error("signature does not verify")]
     SignatureInvalid,
+    #[error("the credential's key fails the key checks (weak or malformed key material)")]
+    KeyRefused,
+    #[error("the client's secret is shorter than the assertion's HMAC algorithm needs (RFC 7518 §3.2)")]
+    HmacKeyTooShort,
     #[error("the client has no usable secret")]
     NoUsableSecret,
     #[error("assertion already used")]
@@ -105,6 +111,7 @@ impl AuthFailure {
             AuthFailure::AlgNone => "assertion.alg_none",
             AuthFailure::AlgNotAllowed => "assertion.alg_not_allowed",
             AuthFailure::TypInvalid => "assertion.typ_invalid",
+            AuthFailure::CritHeader => "assertion.crit",
             AuthFailure::IssMismatch => "assertion.iss_mismatch",
             AuthFailure::SubMismatch => "assertion.sub_mismatch",
             AuthFailure::AudMissing => "assertion.aud_missing",
@@ -122,6 +129,8 @@ impl AuthFailure {
             AuthFailure::KeyAlgMismatch => "key.alg_mismatch",
             AuthFailure::NoKeyForAlg => "key.none_for_alg",
             AuthFailure::SignatureInvalid => "signature.invalid",
+            AuthFailure::KeyRefused => "key.refused",
+            AuthFailure::HmacKeyTooShort => "assertion.hmac_key_too_short",
             AuthFailure::NoUsableSecret => "secret.none_usable",
             AuthFailure::Replayed => "assertion.replayed",
             AuthFailure::JwksUnavailable => "key.jwks_unavailable",

@@ -8,6 +8,9 @@ mod authenticated;
 mod authenticator;
 mod basic;
 mod failure;
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzzing;
 mod methods;
 mod presented;
 

@@ -1,10 +1,11 @@
 //! Checks a public JWK a client registers: a supported type and size, no private or symmetric
-//! material, and an algorithm that fits the key.
+//! material, key material a cryptographer would accept (the rules of `key_rules.rs`), and an
+//! algorithm that fits the key.
 
 use keyward_types::{Credential, PublicJwk, SigningAlg};
 use thiserror::Error;
 
-use crate::{b64_decode, VerifyingKey};
+use crate::{b64_decode, key_rules, VerifyingKey};
 
 #[derive(Debug, Error, PartialEq, Eq)]
 #[non_exhaustive]
@@ -23,6 +24,22 @@ pub enum KeyCheckError {
     AlgMismatch { alg: String, kty: String },
     #[error("the key material is invalid")]
     Invalid,
+    #[error("an RSA integer has leading zero octets; RFC 7518 §6.3.1.1 encodes n and e minimally")]
+    LeadingZero,
+    #[error("the RSA modulus is even, so it is not the product of two primes")]
+    RsaModulusEven,
+    #[error("RSA public exponent 1 makes every signature trivial to forge; use 65537")]
+    RsaExponentOne,
+    #[error("the RSA public exponent is even, so no private key can exist for it; use 65537")]
+    RsaExponentEven,
+    #[error("RSA public exponent of {bits} bits is too large; at most 33 bits (use 65537)")]
+    RsaExponentTooLarge { bits: usize },
+    #[error("the Ed25519 key is a point of small order: anyone could forge signatures for it")]
+    Ed25519SmallOrder,
+    #[error("the Ed25519 key is not canonically encoded (RFC 8032 §5.1.3)")]
+    Ed25519NonCanonical,
+    #[error("the Ed25519 key is not in the prime-order subgroup, so no key generator made it")]
+    Ed25519MixedOrder,
 }
 
 /// A checked public JWK as a credential (enabled, no expiry): `kid` is the JWK's or else its
@@ -66,14 +83,12 @@ pub fn check_public_jwk(jwk: &PublicJwk, requested: Option<SigningAlg>) -> Resul
                 .as_deref()
                 .and_then(b64_decode)
                 .ok_or(KeyCheckError::Invalid)?;
-            let leading = n.iter().take_while(|b| **b == 0).count();
-            let bits = n.len().saturating_sub(leading) * 8;
-            if bits < 2048 {
-                return Err(KeyCheckError::KeyTooWeak { bits });
-            }
-            if bits > 8192 {
-                return Err(KeyCheckError::KeyTooLarge { bits });
-            }
+            let e = jwk
+                .e
+                .as_deref()
+                .and_then(b64_decode)
+                .ok_or(KeyCheckError::Invalid)?;
+            key_rules::check_rsa(&n, &e)?;
             SigningAlg::RS256
         }
         "EC" => match jwk.crv.as_deref() {
@@ -86,7 +101,15 @@ pub fn check_public_jwk(jwk: &PublicJwk, requested: Option<SigningAlg>) -> Resul
             }
         },
         "OKP" => match jwk.crv.as_deref() {
-            Some("Ed25519") => SigningAlg::EdDSA,
+            Some("Ed25519") => {
+                let x = jwk
+                    .x
+                    .as_deref()
+                    .and_then(b64_decode)
+                    .ok_or(KeyCheckError::Invalid)?;
+                key_rules::check_ed25519(&x)?;
+                SigningAlg::EdDSA
+            }
             other => {
                 return Err(KeyCheckError::UnsupportedCurve(
                     other.unwrap_or("(none)").to_owned(),
@@ -113,6 +136,7 @@ pub fn check_public_jwk(jwk: &PublicJwk, requested: Option<SigningAlg>) -> Resul
     // Building the verifier proves the material is a valid key of that type for that alg.
     VerifyingKey::from_jwk(jwk, alg).map_err(|e| match e {
         crate::JoseError::KeyAlgMismatch => mismatch(),
+        crate::JoseError::KeyRefused(refused) => refused,
         _ => KeyCheckError::Invalid,
     })?;
     Ok(alg)

@@ -9,7 +9,7 @@ use std::{
     },
 };
 
-use keyward_types::{Clock, Credential};
+use keyward_types::{Clock, Credential, Untrusted};
 use parking_lot::{Mutex, RwLock};
 use time::OffsetDateTime;
 
@@ -227,7 +227,7 @@ impl JwksCache {
                 // A failing URL is asked again once per cooldown, whatever asks: a refresh or an
                 // unknown kid.
                 *entry.last_kid_refetch.lock() = Some(now);
-                tracing::warn!(url, reason = e.reason(), error = %e, "JWKS fetch failed");
+                tracing::warn!(url = %Untrusted(url), reason = e.reason(), error = %e, "JWKS fetch failed");
                 metrics::counter!("keyward_jwks_fetches_total", "result" => e.reason()).increment(1);
                 // Keep what was good; ask again after the cooldown, not on every request.
                 CachedKeys {

@@ -4,53 +4,92 @@
 //! addresses: the address checked is the address connected to, so a DNS answer that changes
 //! between check and connect (rebinding) gains nothing.
 
-use std::net::{IpAddr, SocketAddr};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 
 use reqwest::dns::{Addrs, Name, Resolve, Resolving};
 
 use crate::{FetchConfig, FetchError};
 
 /// Whether an address is globally routable unicast: not loopback, private (RFC 1918, ULA),
-/// link-local (incl. 169.254.169.254 metadata), CGNAT, unspecified, multicast, documentation or
-/// benchmarking ranges, nor an IPv4-mapped form of one of those.
+/// link-local (incl. 169.254.169.254 metadata), site-local, CGNAT, unspecified, multicast,
+/// documentation or benchmarking ranges, nor a form of IPv6 that embeds or translates to an
+/// IPv4 address in one of those.
 pub(crate) fn is_public(ip: IpAddr) -> bool {
     match ip {
-        IpAddr::V4(v4) => {
-            let [a, b, c, _] = v4.octets();
-            !(v4.is_loopback()
-                || v4.is_private()
-                || v4.is_link_local()
-                || v4.is_unspecified()
-                || v4.is_broadcast()
-                || v4.is_multicast()
-                || v4.is_documentation()
-                || a == 0
-                || (a == 100 && (64..128).contains(&b))
-                || (a == 192 && b == 0 && c == 0)
-                || (a == 198 && (b == 18 || b == 19))
-                || a >= 240)
-        }
-        IpAddr::V6(v6) => {
-            if let Some(v4) = v6.to_ipv4_mapped() {
-                return is_public(IpAddr::V4(v4));
-            }
-            let seg = v6.segments();
-            let first = seg.first().copied().unwrap_or(0);
-            // IPv4-compatible (::a.b.c.d, deprecated) and NAT64 (64:ff9b::/96) embed an IPv4
-            // address that may be private: refused rather than decoded.
-            let embeds_v4 = seg.iter().take(6).all(|s| *s == 0)
-                || (seg.first() == Some(&0x64)
-                    && seg.get(1) == Some(&0xff9b)
-                    && seg.iter().skip(2).take(4).all(|s| *s == 0));
-            !(embeds_v4
-                || v6.is_loopback()
-                || v6.is_unspecified()
-                || v6.is_multicast()
-                || (first & 0xfe00) == 0xfc00
-                || (first & 0xffc0) == 0xfe80
-                || first == 0x2001 && v6.segments().get(1) == Some(&0x0db8))
-        }
+        IpAddr::V4(v4) => is_public_v4(v4),
+        IpAddr::V6(v6) => is_public_v6(v6),
     }
+}
+
+fn is_public_v4(v4: Ipv4Addr) -> bool {
+    let [a, b, c, _] = v4.octets();
+    !(v4.is_loopback()
+        || v4.is_private()
+        || v4.is_link_local()
+        || v4.is_unspecified()
+        || v4.is_broadcast()
+        || v4.is_multicast()
+        || v4.is_documentation()
+        || a == 0
+        || (a == 100 && (64..128).contains(&b))
+        || (a == 192 && b == 0 && c == 0)
+        || (a == 198 && (b == 18 || b == 19))
+        || a >= 240)
+}
+
+/// The IPv4 address in 32 bits of an IPv6 address, high segment first.
+fn v4_from(hi: u16, lo: u16) -> Ipv4Addr {
+    Ipv4Addr::from((u32::from(hi) << 16) | u32::from(lo))
+}
+
+fn is_public_v6(v6: Ipv6Addr) -> bool {
+    let [s0, s1, s2, s3, s4, s5, s6, s7] = v6.segments();
+    // IPv4-mapped ::ffff:a.b.c.d (RFC 4291 §2.5.5.2): the socket talks IPv4 to a.b.c.d.
+    if let Some(v4) = v6.to_ipv4_mapped() {
+        return is_public_v4(v4);
+    }
+    // Forms that a translator or relay delivers to an IPv4 address they carry: such an address
+    // is as public as the IPv4 address it reaches, so that one is checked (both, for Teredo,
+    // which carries two).
+    let via: Option<Vec<Ipv4Addr>> = if (s0, s1, s2, s3, s4, s5) == (0, 0, 0, 0, 0xffff, 0) {
+        // SIIT IPv4-translated ::ffff:0:a.b.c.d (RFC 2765 §2.1, RFC 6145).
+        Some(vec![v4_from(s6, s7)])
+    } else if (s0, s1, s2, s3, s4, s5) == (0x64, 0xff9b, 0, 0, 0, 0) {
+        // NAT64 well-known prefix 64:ff9b::/96 (RFC 6052 §2.1).
+        Some(vec![v4_from(s6, s7)])
+    } else if s0 == 0x2002 {
+        // 6to4 2002:V4ADDR::/48 (RFC 3056 §2): the relay sends to the IPv4 in bits 16..48.
+        Some(vec![v4_from(s1, s2)])
+    } else if (s0, s1) == (0x2001, 0) {
+        // Teredo 2001:0::/32 (RFC 4380 §4): the server's IPv4 in bits 32..64, the client's
+        // in the last 32 bits, inverted.
+        Some(vec![v4_from(s2, s3), v4_from(!s6, !s7)])
+    } else {
+        None
+    };
+    if let Some(addresses) = via {
+        return addresses.into_iter().all(is_public_v4);
+    }
+    !(
+        // IPv4-compatible ::a.b.c.d (deprecated, RFC 4291 §2.5.5.1), with :: and ::1.
+        (s0, s1, s2, s3, s4, s5) == (0, 0, 0, 0, 0, 0)
+        // Local-use NAT64 64:ff9b:1::/48 (RFC 8215): translated to whatever the operator chose.
+        || (s0, s1, s2) == (0x64, 0xff9b, 1)
+        // Discard-only 100::/64 (RFC 6666).
+        || (s0, s1, s2, s3) == (0x100, 0, 0, 0)
+        || v6.is_multicast()
+        // Unique local fc00::/7 (RFC 4193).
+        || (s0 & 0xfe00) == 0xfc00
+        // Link-local fe80::/10.
+        || (s0 & 0xffc0) == 0xfe80
+        // Site-local fec0::/10 (deprecated by RFC 3879, still routed inside some sites).
+        || (s0 & 0xffc0) == 0xfec0
+        // Benchmarking 2001:2::/48 (RFC 5180).
+        || (s0, s1, s2) == (0x2001, 2, 0)
+        // Documentation 2001:db8::/32 (RFC 3849) and 3fff::/20 (RFC 9637).
+        || (s0, s1) == (0x2001, 0x0db8)
+        || (s0 == 0x3fff && s1 < 0x1000)
+    )
 }
 
 /// Checks a `jwks_uri` as far as it can be checked without DNS: an absolute URL, https unless
@@ -150,6 +189,99 @@ mod tests {
                 ),
                 "{public}"
             );
+        }
+    }
+
+    fn public(addr: &str) -> bool {
+        is_public(addr.parse().unwrap_or_else(|e| panic!("{addr}: {e}")))
+    }
+
+    #[test]
+    fn refuses_site_local() {
+        for a in ["fec0::1", "fec0:0:0:1::1", "feff:ffff::1"] {
+            assert!(!public(a), "{a}");
+        }
+    }
+
+    #[test]
+    fn refuses_local_use_nat64() {
+        // 64:ff9b:1::/48 translates to whatever the operator chose, public embedding or not.
+        for a in ["64:ff9b:1::a00:1", "64:ff9b:1::808:808", "64:ff9b:1:ffff::1"] {
+            assert!(!public(a), "{a}");
+        }
+    }
+
+    #[test]
+    fn checks_the_ipv4_in_6to4() {
+        // 2002:V4ADDR::/48; 2002:a00:1:: is 10.0.0.1, 2002:a9fe:a9fe:: is 169.254.169.254.
+        for a in [
+            "2002:a00:1::",
+            "2002:a9fe:a9fe::1",
+            "2002:7f00:1::",
+            "2002:c0a8:101:1::1",
+        ] {
+            assert!(!public(a), "{a}");
+        }
+        assert!(public("2002:808:808::1"), "6to4 of 8.8.8.8");
+    }
+
+    #[test]
+    fn checks_both_ipv4_addresses_in_teredo() {
+        // RFC 4380 §4's example: server 65.54.227.120, client !0x3ffffdd2 = 192.0.2.45
+        // (documentation), so refused for the client.
+        assert!(!public("2001:0:4136:e378:8000:63bf:3fff:fdd2"));
+        // Public server 65.54.227.120, client 10.0.0.1 (!0xf5fffffe).
+        assert!(!public("2001:0:4136:e378::f5ff:fffe"));
+        // Server 127.0.0.1, client 8.8.8.8 (!0xf7f7f7f7).
+        assert!(!public("2001:0:7f00:1::f7f7:f7f7"));
+        // Server 65.54.227.120, client 8.8.8.8: both public.
+        assert!(public("2001:0:4136:e378::f7f7:f7f7"));
+    }
+
+    #[test]
+    fn checks_the_ipv4_in_nat64() {
+        for a in [
+            "64:ff9b::a00:1",
+            "64:ff9b::7f00:1",
+            "64:ff9b::a9fe:a9fe",
+            "64:ff9b::",
+        ] {
+            assert!(!public(a), "{a}");
+        }
+        assert!(public("64:ff9b::808:808"), "NAT64 of 8.8.8.8");
+    }
+
+    #[test]
+    fn checks_the_ipv4_in_siit_translated() {
+        // ::ffff:0:a.b.c.d (RFC 2765), besides IPv4-mapped ::ffff:a.b.c.d.
+        for a in [
+            "::ffff:0:7f00:1",
+            "::ffff:0:a00:1",
+            "::ffff:0:a9fe:a9fe",
+            "::ffff:0:0:0",
+        ] {
+            assert!(!public(a), "{a}");
+        }
+        assert!(public("::ffff:0:808:808"), "SIIT of 8.8.8.8");
+        assert!(!public("::ffff:a9fe:a9fe"), "IPv4-mapped metadata address");
+        assert!(public("::ffff:8.8.8.8"), "IPv4-mapped 8.8.8.8");
+    }
+
+    #[test]
+    fn refuses_other_special_ipv6_ranges() {
+        for a in [
+            "100::1",
+            "2001:2::1",
+            "2001:db8::1",
+            "3fff::1",
+            "3fff:fff::1",
+            "::a00:1",
+            "ff02::1",
+        ] {
+            assert!(!public(a), "{a}");
+        }
+        for a in ["3fff:1000::1", "2001:4860:4860::8888", "2a00:1450:4001:80b::200e"] {
+            assert!(public(a), "{a}");
         }
     }
 

@@ -91,7 +91,7 @@ pub(crate) async fn get(
 
 /// `max-age=N` from a Cache-Control value; `no-store`/`no-cache` count as 0 (then clamped to
 /// the minimum TTL: a client cannot make us fetch on every request).
-fn parse_max_age(value: &str) -> Option<i64> {
+pub(crate) fn parse_max_age(value: &str) -> Option<i64> {
     let mut age = None;
     for directive in value.split(',').map(str::trim) {
         let lower = directive.to_ascii_lowercase();

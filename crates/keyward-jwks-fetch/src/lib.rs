@@ -13,6 +13,9 @@ mod cache;
 mod config;
 mod document;
 mod error;
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzzing;
 mod guard;
 mod http;
 

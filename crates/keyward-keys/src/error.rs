@@ -13,6 +13,17 @@ pub enum KeyError {
     Unrecognized(String),
     #[error("the file is broken: {0}")]
     Broken(String),
+    /// The keystore declares more key-derivation work, entries or certificates than one import
+    /// may cost (see [`crate::WorkBudget`]); refused before the expensive work starts.
+    #[error("the keystore asks for more work than one import may cost ({what}: at most {limit}); export it again with fewer entries or the tool's default iteration count")]
+    TooExpensive { what: &'static str, limit: u64 },
+    /// An encryption or key-derivation scheme keyward refuses to run, such as scrypt, which no
+    /// keytool or OpenSSL PKCS#12 export writes.
+    #[error("the keystore is protected with {0}, which keyward does not read; export it again with keytool or OpenSSL (PBES2 with PBKDF2 and AES, or the legacy PKCS#12 algorithms)")]
+    UnsupportedProtection(String),
+    /// Whoever asked for the import went away (closed connection) before it finished.
+    #[error("the import was abandoned before it finished")]
+    Cancelled,
     #[error("{0} is required for this format")]
     PasswordRequired(&'static str),
     #[error("the store password is wrong, or the keystore was altered after it was written (integrity check failed)")]
@@ -61,6 +72,9 @@ impl KeyError {
             KeyError::TooLarge { .. } => "too_large",
             KeyError::Unrecognized(_) => "unrecognized_format",
             KeyError::Broken(_) => "broken_file",
+            KeyError::TooExpensive { .. } => "too_expensive",
+            KeyError::UnsupportedProtection(_) => "unsupported_protection",
+            KeyError::Cancelled => "cancelled",
             KeyError::PasswordRequired(_) => "password_required",
             KeyError::WrongPassword => "wrong_password",
             KeyError::WrongKeyPassword => "wrong_key_password",
@@ -84,6 +98,7 @@ impl KeyError {
                 KeyCheckError::UnsupportedType(_) => "unsupported_key_type",
                 KeyCheckError::UnsupportedCurve(_) => "unsupported_curve",
                 KeyCheckError::KeyTooWeak { .. } => "weak_key",
+                KeyCheckError::RsaExponentOne | KeyCheckError::Ed25519SmallOrder => "weak_key",
                 KeyCheckError::KeyTooLarge { .. } => "key_too_large",
                 KeyCheckError::AlgMismatch { .. } => "alg_mismatch",
                 _ => "invalid_key",

@@ -7,11 +7,16 @@
 //! keystore to hand out once.
 //!
 //! Every importer reads untrusted uploads: it must return an error, never panic, on any input
-//! (property-tested), and never allocate from a length it has not checked.
+//! (property-tested), and never allocate from a length it has not checked. Keystores also have
+//! a work bound ([`WorkBudget`]): key-derivation work, entries and certificates are capped and
+//! charged before the expensive part runs.
 #![forbid(unsafe_code)]
 
+mod budget;
 mod certificate;
 mod error;
+#[cfg(feature = "fixtures")]
+pub mod fixtures;
 mod generate;
 mod jks;
 mod jwk;
@@ -24,6 +29,9 @@ mod spki;
 
 use std::{fmt, str::FromStr};
 
+pub use budget::{
+    WorkBudget, MAX_CERTIFICATES, MAX_CHAIN_LENGTH, MAX_KDF_ITERATIONS, MAX_KDF_WORK, MAX_KEY_ENTRIES,
+};
 pub use error::KeyError;
 pub use generate::{
     generate, Generated, KeyType, KeystoreFormat, KeystoreSpec, MAX_VALIDITY_DAYS, MIN_PASSWORD_CHARS,
@@ -135,8 +143,20 @@ pub struct ImportOptions<'a> {
     pub alias: Option<&'a str>,
 }
 
-/// The public keys in `data`: one, except for a JWK Set (all its keys, or an error).
+/// The public keys in `data`: one, except for a JWK Set (all its keys, or an error). Keystores
+/// get the standard [`WorkBudget`].
 pub fn import(format: Format, data: &[u8], options: ImportOptions<'_>) -> Result<Vec<ImportedKey>, KeyError> {
+    import_within(format, data, options, &WorkBudget::new())
+}
+
+/// [`import`] under `work`: the caller keeps a clone of the budget to cancel the import (an
+/// abandoned upload), which then stops before its next key derivation.
+pub fn import_within(
+    format: Format,
+    data: &[u8],
+    options: ImportOptions<'_>,
+    work: &WorkBudget,
+) -> Result<Vec<ImportedKey>, KeyError> {
     if data.len() > MAX_INPUT_BYTES {
         return Err(KeyError::TooLarge {
             limit: MAX_INPUT_BYTES,
@@ -148,7 +168,7 @@ pub fn import(format: Format, data: &[u8], options: ImportOptions<'_>) -> Result
         Format::Jwk => jwk::import_jwk(data),
         Format::Jwks => jwk::import_jwks(data),
         Format::Pkcs12 => {
-            pkcs12::import(data, options.password, options.key_password, options.alias).map(|k| vec![k])
+            pkcs12::import(data, options.password, options.key_password, options.alias, work).map(|k| vec![k])
         }
         Format::Jks => {
             jks::import(data, options.password, options.key_password, options.alias).map(|k| vec![k])

@@ -24,7 +24,9 @@ pub struct Config {
     pub database_acquire_timeout_ms: u64,
     /// Directory for key files created on first start (pepper, key-encryption key).
     pub data_dir: String,
-    /// Secret of the bootstrap admin client, used when it is first created.
+    /// Secret of the bootstrap admin client: used when it is first created, and at every start
+    /// made its current secret if it is not (a changed value rotates it; the previous one stops
+    /// working at once). Unset: generated on first start and printed once.
     pub admin_secret: Option<String>,
     /// HMAC key for client secret hashes (base64url of 32 bytes); else `data_dir/pepper.key`.
     pub pepper: Option<String>,
@@ -146,9 +148,51 @@ pub(crate) fn redact_url_password(url: &str) -> String {
     }
 }
 
+/// Why the configuration cannot be used. Every message names the key at fault.
 #[derive(Debug, Error)]
-#[error("configuration: {0}")]
-pub struct ConfigError(String);
+#[non_exhaustive]
+pub enum ConfigError {
+    #[error("configuration: config file {0} not found")]
+    FileNotFound(String),
+    /// The file or the environment could not be read into the settings (syntax, type, unknown key).
+    #[error("configuration: {0}")]
+    Load(#[source] Box<figment::Error>),
+    /// A number outside what keyward accepts: beyond the maximum, time arithmetic overflows or
+    /// a resource grows without bound; below the minimum, the setting means nothing.
+    #[error(
+        "configuration: {key} is {value} {unit}; it must be between {min} and {max} {unit} \
+         (set in keyward.toml or as KEYWARD_{env})",
+        env = .key.to_ascii_uppercase()
+    )]
+    OutOfRange {
+        key: &'static str,
+        value: u64,
+        min: u64,
+        max: u64,
+        unit: &'static str,
+    },
+    #[error("configuration: {0}")]
+    Invalid(String),
+}
+
+/// One numeric setting and the range keyward accepts for it.
+struct Bounded {
+    key: &'static str,
+    value: u64,
+    min: u64,
+    max: u64,
+    unit: &'static str,
+}
+
+fn bounded(key: &'static str, value: impl TryInto<u64>, min: u64, max: u64, unit: &'static str) -> Bounded {
+    Bounded {
+        key,
+        value: value.try_into().unwrap_or(u64::MAX),
+        min,
+        max,
+        unit,
+    }
+}
 
 impl Config {
     /// Loads defaults ← file ← environment.
@@ -160,14 +204,150 @@ impl Config {
         let mut fig = Figment::from(Serialized::defaults(Config::default()));
         if let Some(path) = file {
             if !path.exists() {
-                return Err(ConfigError(format!("config file {} not found", path.display())));
+                return Err(ConfigError::FileNotFound(path.display().to_string()));
             }
             fig = fig.merge(Toml::file(path));
         }
         // Only our own keys: KEYWARD_TEST_DATABASE_URL and friends are not configuration.
         let env = Env::prefixed("KEYWARD_")
             .filter(move |k| known.iter().any(|n| k.as_str().eq_ignore_ascii_case(n)));
-        fig.merge(env).extract().map_err(|e| ConfigError(e.to_string()))
+        let config: Config = fig
+            .merge(env)
+            .extract()
+            .map_err(|e| ConfigError::Load(Box::new(e)))?;
+        // Refused here, not at first use: `keyward serve` and the admin commands alike stop
+        // with one line naming the key instead of failing later in time arithmetic.
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// Every numeric setting with its range. The maxima keep each sum of a setting and a
+    /// timestamp (grace periods, lifetimes, TTLs, skew) far inside what the time types hold,
+    /// and every pool, cache and buffer to what a host can give; the minima refuse values
+    /// that mean nothing (a zero timeout, an empty cache).
+    fn numeric_settings(&self) -> [Bounded; 20] {
+        const DAY: u64 = 86_400;
+        [
+            bounded(
+                "database_max_connections",
+                self.database_max_connections,
+                1,
+                1_000,
+                "connections",
+            ),
+            bounded(
+                "database_acquire_timeout_ms",
+                self.database_acquire_timeout_ms,
+                1,
+                600_000,
+                "ms",
+            ),
+            bounded(
+                "max_secret_grace_period",
+                self.max_secret_grace_period,
+                0,
+                365 * DAY,
+                "seconds",
+            ),
+            bounded(
+                "default_access_token_lifetime",
+                self.default_access_token_lifetime,
+                1,
+                DAY,
+                "seconds",
+            ),
+            bounded(
+                "max_access_token_lifetime",
+                self.max_access_token_lifetime,
+                1,
+                DAY,
+                "seconds",
+            ),
+            bounded(
+                "client_cache_capacity",
+                self.client_cache_capacity,
+                1,
+                10_000_000,
+                "clients",
+            ),
+            bounded(
+                "signing_key_reload_seconds",
+                self.signing_key_reload_seconds,
+                1,
+                DAY,
+                "seconds",
+            ),
+            bounded(
+                "max_assertion_lifetime",
+                self.max_assertion_lifetime,
+                1,
+                3_600,
+                "seconds",
+            ),
+            bounded("clock_skew", self.clock_skew, 0, 300, "seconds"),
+            bounded(
+                "max_credentials_per_client",
+                self.max_credentials_per_client,
+                1,
+                100,
+                "credentials",
+            ),
+            bounded(
+                "replay_purge_seconds",
+                self.replay_purge_seconds,
+                1,
+                DAY,
+                "seconds",
+            ),
+            bounded(
+                "jwks_connect_timeout_ms",
+                self.jwks_connect_timeout_ms,
+                1,
+                60_000,
+                "ms",
+            ),
+            bounded("jwks_timeout_ms", self.jwks_timeout_ms, 1, 300_000, "ms"),
+            bounded(
+                "jwks_max_bytes",
+                self.jwks_max_bytes,
+                1,
+                16 * 1024 * 1024,
+                "bytes",
+            ),
+            bounded("jwks_max_keys", self.jwks_max_keys, 1, 1_000, "keys"),
+            bounded("jwks_min_ttl", self.jwks_min_ttl, 0, 7 * DAY, "seconds"),
+            bounded("jwks_max_ttl", self.jwks_max_ttl, 0, 7 * DAY, "seconds"),
+            bounded("jwks_default_ttl", self.jwks_default_ttl, 0, 7 * DAY, "seconds"),
+            bounded(
+                "jwks_refetch_cooldown",
+                self.jwks_refetch_cooldown,
+                0,
+                3_600,
+                "seconds",
+            ),
+            bounded(
+                "jwks_max_staleness",
+                self.jwks_max_staleness,
+                0,
+                30 * DAY,
+                "seconds",
+            ),
+        ]
+    }
+
+    fn check_ranges(&self) -> Result<(), ConfigError> {
+        for b in self.numeric_settings() {
+            if !(b.min..=b.max).contains(&b.value) {
+                return Err(ConfigError::OutOfRange {
+                    key: b.key,
+                    value: b.value,
+                    min: b.min,
+                    max: b.max,
+                    unit: b.unit,
+                });
+            }
+        }
+        Ok(())
     }
 
     pub(crate) fn fetch_config(&self) -> keyward_jwks_fetch::FetchConfig {
@@ -188,21 +368,22 @@ impl Config {
     }
 
     pub(crate) fn validate(&self) -> Result<(), ConfigError> {
+        self.check_ranges()?;
         if self.default_access_token_lifetime == 0
             || self.default_access_token_lifetime > self.max_access_token_lifetime
         {
-            return Err(ConfigError(
+            return Err(ConfigError::Invalid(
                 "default_access_token_lifetime must be between 1 and max_access_token_lifetime".into(),
             ));
         }
         if !keyward_jose::SigningKey::SUPPORTED.contains(&self.token_signing_alg) {
-            return Err(ConfigError(format!(
+            return Err(ConfigError::Invalid(format!(
                 "token_signing_alg {} is not supported; use RS256, PS256, ES256 or EdDSA",
                 self.token_signing_alg
             )));
         }
         if self.max_assertion_lifetime == 0 || self.assertion_signing_algs.is_empty() {
-            return Err(ConfigError(
+            return Err(ConfigError::Invalid(
                 "max_assertion_lifetime must be positive and assertion_signing_algs not empty".into(),
             ));
         }
@@ -211,14 +392,75 @@ impl Config {
         if shared && (self.pepper.is_none() || self.key_encryption_key.is_none()) {
             // Key files in data_dir are per host: nodes that made their own would reject each
             // other's secrets and signing keys.
-            return Err(ConfigError(
+            return Err(ConfigError::Invalid(
                 "with PostgreSQL, set pepper and key_encryption_key (KEYWARD_PEPPER, KEYWARD_KEY_ENCRYPTION_KEY), the same on every node"
                     .into(),
             ));
         }
         if self.admin_secret.as_ref().is_some_and(|s| s.len() < 16) {
-            return Err(ConfigError("admin_secret must be at least 16 characters".into()));
+            return Err(ConfigError::Invalid(
+                "admin_secret must be at least 16 characters".into(),
+            ));
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_within_every_range() {
+        assert!(Config::default().validate().is_ok());
+    }
+
+    #[test]
+    fn every_bounded_setting_is_a_config_key() {
+        let keys = serde_json::to_value(Config::default()).unwrap();
+        for b in Config::default().numeric_settings() {
+            assert!(keys.get(b.key).is_some(), "{}", b.key);
+        }
+    }
+
+    #[test]
+    fn out_of_range_names_the_key_its_maximum_and_variable() {
+        let config = Config {
+            max_secret_grace_period: u64::MAX,
+            ..Config::default()
+        };
+        let message = config.validate().unwrap_err().to_string();
+        assert_eq!(
+            message,
+            "configuration: max_secret_grace_period is 18446744073709551615 seconds; it must be \
+             between 0 and 31536000 seconds (set in keyward.toml or as KEYWARD_MAX_SECRET_GRACE_PERIOD)"
+        );
+        assert!(!message.contains('\n'));
+    }
+
+    #[test]
+    fn each_bound_is_enforced_at_both_ends() {
+        let over = Config {
+            jwks_max_staleness: u32::MAX,
+            ..Config::default()
+        };
+        assert!(matches!(
+            over.validate(),
+            Err(ConfigError::OutOfRange {
+                key: "jwks_max_staleness",
+                ..
+            })
+        ));
+        let zero = Config {
+            jwks_timeout_ms: 0,
+            ..Config::default()
+        };
+        assert!(matches!(
+            zero.validate(),
+            Err(ConfigError::OutOfRange {
+                key: "jwks_timeout_ms",
+                ..
+            })
+        ));
     }
 }

@@ -55,6 +55,10 @@ pub(crate) enum ApiError {
     /// Admin API: missing, malformed, expired or foreign bearer token.
     #[error("invalid_token: {0}")]
     InvalidToken(&'static str),
+    /// Admin API: the bearer request itself is malformed (RFC 6750 §3.1 `invalid_request`,
+    /// e.g. two `Authorization` headers).
+    #[error("invalid_request: {0}")]
+    InvalidBearerRequest(&'static str),
     #[error("insufficient_scope")]
     InsufficientScope,
     #[error("invalid_client_metadata: {field}: {message}")]
@@ -74,6 +78,12 @@ pub(crate) enum ApiError {
     Conflict(String),
     #[error("temporarily unavailable: {0}")]
     Unavailable(String),
+    /// Admin API: every slot for keystore imports and key generation stayed taken.
+    #[error("busy: {message}")]
+    Busy {
+        retry_after_secs: u64,
+        message: &'static str,
+    },
     #[error("internal error: {0}")]
     Internal(String),
 }
@@ -157,6 +167,14 @@ impl IntoResponse for ApiError {
                 );
                 r
             }
+            ApiError::InvalidBearerRequest(m) => {
+                let mut r = oauth(StatusCode::BAD_REQUEST, "invalid_request", *m);
+                r.headers_mut().insert(
+                    header::WWW_AUTHENTICATE,
+                    HeaderValue::from_static("Bearer realm=\"keyward\", error=\"invalid_request\""),
+                );
+                r
+            }
             ApiError::InsufficientScope => {
                 let mut r = oauth(
                     StatusCode::FORBIDDEN,
@@ -194,6 +212,15 @@ impl IntoResponse for ApiError {
                     "temporarily_unavailable",
                     "storage is unavailable; retry",
                 )
+            }
+            ApiError::Busy {
+                retry_after_secs,
+                message,
+            } => {
+                let mut r = oauth(StatusCode::SERVICE_UNAVAILABLE, "temporarily_unavailable", *message);
+                r.headers_mut()
+                    .insert(header::RETRY_AFTER, HeaderValue::from(*retry_after_secs));
+                r
             }
             ApiError::Internal(m) => {
                 tracing::error!(error = %m, "internal error");

@@ -9,6 +9,9 @@ mod bootstrap;
 mod config;
 mod directory;
 mod error;
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzzing;
 mod keyring;
 mod metrics;
 mod panic_guard;

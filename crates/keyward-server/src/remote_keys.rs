@@ -5,7 +5,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use keyward_client_auth::RemoteKeys;
 use keyward_jwks_fetch::JwksCache;
-use keyward_types::Credential;
+use keyward_types::{Credential, Untrusted};
 
 pub(crate) struct CachedRemoteKeys(pub(crate) Arc<JwksCache>);
 
@@ -15,7 +15,7 @@ impl RemoteKeys for CachedRemoteKeys {
         match self.0.keys(jwks_uri, kid).await {
             Ok(cached) => Ok(cached.keys.clone()),
             Err(e) => {
-                tracing::info!(jwks_uri, reason = e.reason(), "no usable keys at jwks_uri");
+                tracing::info!(jwks_uri = %Untrusted(jwks_uri), reason = e.reason(), "no usable keys at jwks_uri");
                 Err(())
             }
         }

@@ -189,6 +189,7 @@ pub async fn start(config: Config, clock: Arc<dyn Clock>) -> Result<RunningServe
         remote_keys,
         policy,
         discovery_body,
+        key_work: Default::default(),
         config,
     }));
 

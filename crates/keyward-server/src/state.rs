@@ -23,6 +23,8 @@ pub(crate) struct Inner {
     pub(crate) replay: crate::replay::StorageReplay,
     pub(crate) remote_keys: crate::remote_keys::CachedRemoteKeys,
     pub(crate) discovery_body: bytes::Bytes,
+    /// Slots for keystore imports and key generation (admin::key_work).
+    pub(crate) key_work: crate::admin::key_work::KeyWork,
 }
 
 impl std::ops::Deref for AppState {

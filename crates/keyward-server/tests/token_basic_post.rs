@@ -65,9 +65,10 @@ async fn post_client_gets_token() {
 async fn basic_credentials_are_form_urlencoded_before_base64() {
     let srv = TestServer::start().await;
     let (id, secret) = srv
-        .create_client(json!({"client_id": "svc:with+odd%chars", "scope": "read"}))
+        .create_client(json!({"client_id": "svc.with~odd_chars", "scope": "read"}))
         .await;
-    // basic_header escapes both halves; ':' in the id must not split it.
+    // basic_header escapes both halves ('~' becomes %7E), which the server must undo. An id
+    // with ':' (only possible for clients stored before the id rule) is in hostile_requests.rs.
     let resp = srv
         .token_basic(&id, &secret, &[("grant_type", "client_credentials")])
         .await;

@@ -5,16 +5,42 @@ use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
 use subtle::ConstantTimeEq;
 use zeroize::Zeroizing;
 
+use crate::AuthMethod;
+
 /// A client secret in clear text. It exists only while a request is checked or right after the
 /// server generated it to show it once: no `Display`, no `Serialize`, a `Debug` that prints
 /// nothing of it, and its memory is wiped on drop.
 #[derive(Clone)]
 pub struct ClientSecret(Zeroizing<String>);
 
+/// Random bytes in a generated secret that is only ever compared (`client_secret_basic`,
+/// `client_secret_post`, the bootstrap admin client): 256 bits, beyond any guessing.
+const SECRET_BYTES: usize = 32;
+
+/// Random bytes in a generated `client_secret_jwt` secret. The secret's text is the HMAC key
+/// (OIDC Core §10.1), and RFC 7518 §3.2 wants a key at least as long as the hash output: 64
+/// bytes for HS512. 64 random bytes are 86 base64url characters, so every HS algorithm fits
+/// and the key holds 512 bits of entropy, what HS512 promises.
+const JWT_SECRET_BYTES: usize = 64;
+
 impl ClientSecret {
     /// 32 bytes from the OS CSPRNG, base64url without padding (43 characters).
     pub fn generate() -> Result<Self, aws_lc_rs::error::Unspecified> {
-        let mut bytes = Zeroizing::new([0u8; 32]);
+        Self::generate_bytes::<SECRET_BYTES>()
+    }
+
+    /// A fresh secret for a client of `method`: [`JWT_SECRET_BYTES`] for a method whose secret
+    /// is an HMAC key (`client_secret_jwt`, 86 characters), else [`SECRET_BYTES`].
+    pub fn generate_for(method: AuthMethod) -> Result<Self, aws_lc_rs::error::Unspecified> {
+        if method.needs_clear_secret() {
+            Self::generate_bytes::<JWT_SECRET_BYTES>()
+        } else {
+            Self::generate()
+        }
+    }
+
+    fn generate_bytes<const N: usize>() -> Result<Self, aws_lc_rs::error::Unspecified> {
+        let mut bytes = Zeroizing::new([0u8; N]);
         aws_lc_rs::rand::SystemRandom::new().fill(bytes.as_mut())?;
         Ok(Self(Zeroizing::new(URL_SAFE_NO_PAD.encode(bytes.as_ref()))))
     }
@@ -87,6 +113,23 @@ mod tests {
         let b = ClientSecret::generate().ok();
         assert_eq!(a.as_ref().map(|s| s.expose().len()), Some(43));
         assert_ne!(a.map(|s| s.expose().to_owned()), b.map(|s| s.expose().to_owned()));
+    }
+
+    #[test]
+    fn client_secret_jwt_secrets_are_512_bit() {
+        let jwt = ClientSecret::generate_for(AuthMethod::ClientSecretJwt).ok();
+        let jwt2 = ClientSecret::generate_for(AuthMethod::ClientSecretJwt).ok();
+        let basic = ClientSecret::generate_for(AuthMethod::ClientSecretBasic).ok();
+        let post = ClientSecret::generate_for(AuthMethod::ClientSecretPost).ok();
+        assert_eq!(jwt.as_ref().map(|s| s.expose().len()), Some(86));
+        let decoded = jwt.as_ref().and_then(|s| URL_SAFE_NO_PAD.decode(s.expose()).ok());
+        assert_eq!(decoded.map(|d| d.len()), Some(JWT_SECRET_BYTES));
+        assert_ne!(
+            jwt.map(|s| s.expose().to_owned()),
+            jwt2.map(|s| s.expose().to_owned())
+        );
+        assert_eq!(basic.map(|s| s.expose().len()), Some(43));
+        assert_eq!(post.map(|s| s.expose().len()), Some(43));
     }
 
     #[test]

@@ -110,15 +110,17 @@ pub(crate) fn run(command: KeysCommand) -> anyhow::Result<()> {
             } else {
                 (None, None)
             };
-            let keys = keyward_keys::import(
-                format,
-                &data,
-                ImportOptions {
-                    password: password.as_ref(),
-                    key_password: key_password.as_ref(),
-                    alias: alias.as_deref(),
-                },
-            )?;
+            let keys = isolated(&file, || {
+                keyward_keys::import(
+                    format,
+                    &data,
+                    ImportOptions {
+                        password: password.as_ref(),
+                        key_password: key_password.as_ref(),
+                        alias: alias.as_deref(),
+                    },
+                )
+            })??;
             // Every key must pass before anything is printed: no half output on a refusal.
             for key in &keys {
                 keyward_jose::check_public_jwk(&key.jwk, None)?;
@@ -132,6 +134,24 @@ pub(crate) fn run(command: KeysCommand) -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+/// Runs a reader over an untrusted file so that a panic in a dependency (the kind a crafted
+/// keystore once caused) ends this command with one line naming the file, not a crash report.
+/// The default hook would print the panic over several lines first, so it is silenced for the
+/// call; the message goes into the error instead.
+fn isolated<T>(file: &Path, read: impl FnOnce() -> T) -> anyhow::Result<T> {
+    let previous = std::panic::take_hook();
+    std::panic::set_hook(Box::new(|_| {}));
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(read));
+    std::panic::set_hook(previous);
+    result.map_err(|payload| {
+        anyhow::anyhow!(
+            "cannot read {}: the file is broken (the reader failed: {})",
+            file.display(),
+            keyward_server::panic_message(payload.as_ref())
+        )
+    })
 }
 
 /// From `env`, else a prompt on the terminal (twice when `confirm`, for new passwords).

@@ -4,6 +4,8 @@ mod assertion;
 mod client_secret;
 
 pub(crate) use assertion::rules::Checked;
+#[cfg(feature = "fuzzing")]
+pub(crate) use assertion::rules::before_signature;
 pub use assertion::{ClientSecretJwtMethod, PrivateKeyJwtMethod};
 pub use client_secret::ClientSecretMethod;
 

@@ -4,13 +4,17 @@
 //! untrusted length prefixes ask for (a crafted upload aborts the process) and never zeroizes key
 //! material. Every length below is checked against the bytes that remain before anything is
 //! allocated, and every buffer that holds a plaintext key or a password is wiped on drop.
+//! JKS key protection is cheap, but a 1 MiB file could hold tens of thousands of entries: the
+//! entry, key, certificate and chain counts are capped (crate::budget) as for PKCS#12.
 //!
-//! Not wiped: the internal block buffer of the `sha1` hasher, which `sha1` 0.10 cannot zeroize.
+//! Not wiped: the internal block buffer of the `sha1` hasher, which `sha1` does not zeroize.
 
 use std::collections::HashSet;
 
 use sha1::{Digest, Sha1};
 use zeroize::Zeroizing;
+
+use crate::budget::{MAX_CERTIFICATES, MAX_CHAIN_LENGTH, MAX_KEY_ENTRIES};
 
 const MAGIC: u32 = 0xFEED_FEED;
 const TAG_PRIVATE_KEY: usize = 1;
@@ -39,6 +43,9 @@ pub enum JksError {
     WrongKeyPassword,
     #[error("unsupported key protection algorithm")]
     UnsupportedProtection,
+    /// More entries, key entries, certificates or chain links than one import reads.
+    #[error("the keystore holds more {what} than keyward reads (at most {limit})")]
+    TooMany { what: &'static str, limit: usize },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -85,10 +92,23 @@ pub fn read(data: &[u8], store_password: &str) -> Result<Vec<JksEntry>, JksError
     if count > cur.0.len() / MIN_ENTRY_LEN {
         return Err(JksError::Malformed("entry count exceeds the file size"));
     }
+    // Every entry is a key or a certificate, so the sum of both caps bounds the count before
+    // any entry is read; the loop then holds each kind to its own cap.
+    within(count, MAX_KEY_ENTRIES + MAX_CERTIFICATES, "entries")?;
     let mut entries = Vec::new();
     let mut seen = HashSet::new();
+    let (mut keys, mut certs) = (0usize, 0usize);
     for _ in 0..count {
         let entry = read_entry(&mut cur, version)?;
+        match &entry.kind {
+            JksEntryKind::PrivateKey { chain, .. } => {
+                keys += 1;
+                certs = certs.saturating_add(chain.len());
+            }
+            JksEntryKind::TrustedCert { .. } => certs += 1,
+        }
+        within(keys, MAX_KEY_ENTRIES, "key entries")?;
+        within(certs, MAX_CERTIFICATES, "certificates")?;
         // Java looks aliases up case-insensitively; two that collide would make an import by
         // alias ambiguous.
         if !seen.insert(entry.alias.to_lowercase()) {
@@ -126,6 +146,7 @@ fn read_entry(cur: &mut Cursor<'_>, version: usize) -> Result<JksEntry, JksError
             if n > cur.0.len() / MIN_CERT_LEN {
                 return Err(JksError::Malformed("certificate count exceeds the file size"));
             }
+            within(n, MAX_CHAIN_LENGTH, "certificates in one chain")?;
             let chain = (0..n)
                 .map(|_| read_cert(cur, version))
                 .collect::<Result<_, _>>()?;
@@ -218,6 +239,27 @@ pub fn write(entry: &NewKeyEntry<'_>, store_password: &str, key_password: &str, 
     put_blob(&mut out, 4, &info);
     put_num(&mut out, 4, entry.chain.len());
     for cert in entry.chain {
+        put_blob(&mut out, 2, CERT_TYPE);
+        put_blob(&mut out, 4, cert);
+    }
+    let digest = sha1_of(&[&password_bytes(store_password), WHITENER, &out]);
+    out.extend_from_slice(&digest);
+    out
+}
+
+/// A version 2 keystore of `count` trusted-certificate entries (`cert-1`, `cert-2`, …), each
+/// holding `cert` unparsed, sealed with `store_password`: for tests of the entry caps.
+#[cfg(feature = "fixtures")]
+pub(crate) fn trusted_certificates(count: usize, cert: &[u8], store_password: &str) -> Vec<u8> {
+    let mut out = Vec::new();
+    for n in [MAGIC, 2] {
+        out.extend_from_slice(&n.to_be_bytes());
+    }
+    put_num(&mut out, 4, count);
+    for i in 1..=count {
+        put_num(&mut out, 4, TAG_TRUSTED_CERT);
+        put_blob(&mut out, 2, &encode_java_utf(&format!("cert-{i}")));
+        out.extend_from_slice(&0u64.to_be_bytes());
         put_blob(&mut out, 2, CERT_TYPE);
         put_blob(&mut out, 4, cert);
     }
@@ -362,6 +404,13 @@ fn der_take<'a>(input: &mut &'a [u8], tag: u8) -> Result<&'a [u8], JksError> {
     Ok(content)
 }
 
+fn within(count: usize, limit: usize, what: &'static str) -> Result<(), JksError> {
+    if count > limit {
+        return Err(JksError::TooMany { what, limit });
+    }
+    Ok(())
+}
+
 /// A read position in untrusted input: every read is bounds-checked and fails as malformed.
 struct Cursor<'a>(&'a [u8]);
 
@@ -436,6 +485,10 @@ impl From<JksError> for crate::KeyError {
             JksError::UnsupportedProtection => {
                 KeyError::Broken("the JKS key uses a protection algorithm keyward does not read".into())
             }
+            JksError::TooMany { what, limit } => KeyError::TooExpensive {
+                what,
+                limit: u64::try_from(limit).unwrap_or(u64::MAX),
+            },
         }
     }
 }

@@ -15,9 +15,16 @@ impl FromRequestParts<AppState> for Admin {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, app: &AppState) -> Result<Self, ApiError> {
-        let value = parts
-            .headers
-            .get(header::AUTHORIZATION)
+        // Two headers would leave "which one counts" to whoever reads them, and a proxy may
+        // pick another than this server does: RFC 6750 §3.1 `invalid_request`, never first-wins.
+        let mut headers = parts.headers.get_all(header::AUTHORIZATION).iter();
+        let first = headers.next();
+        if headers.next().is_some() {
+            return Err(ApiError::InvalidBearerRequest(
+                "more than one Authorization header",
+            ));
+        }
+        let value = first
             .and_then(|v| v.to_str().ok())
             .ok_or(ApiError::InvalidToken("missing bearer token"))?;
         let token = value

@@ -6,6 +6,7 @@ use axum::{
     Json,
 };
 use keyward_types::ClientId;
+use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use utoipa::{IntoParams, ToSchema};
@@ -101,7 +102,7 @@ pub(crate) async fn create(
         client_secret: secret.map(|s| s.0.expose().to_owned()),
         client_secret_expires_at: has_secret.then_some(0),
     };
-    let location = format!("/admin/clients/{}", client.client_id);
+    let location = client_location(&client.client_id);
     Ok((
         StatusCode::CREATED,
         [
@@ -111,6 +112,23 @@ pub(crate) async fn create(
         Json(body),
     )
         .into_response())
+}
+
+/// Characters left as they are in a path segment: RFC 3986 §2.3 unreserved.
+const PATH_SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+
+/// `/admin/clients/{client_id}` with the id percent-encoded as one path segment (RFC 3986
+/// §3.3). Registered ids need no encoding, but the header is built so that no id, whatever
+/// rule admitted it, can add a segment, a query or a header line.
+fn client_location(id: &ClientId) -> String {
+    format!(
+        "/admin/clients/{}",
+        utf8_percent_encode(id.as_str(), PATH_SEGMENT)
+    )
 }
 
 /// List clients in `client_id` order, a page at a time.
@@ -255,5 +273,22 @@ pub(crate) async fn delete(
     match result.await {
         Ok(()) => Ok(StatusCode::NO_CONTENT),
         Err(e) => Err(audit_failure(&app, &admin, "client.delete", &id, e).await),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn location_encodes_every_reserved_character() {
+        let safe = ClientId::new_registration("svc-A.b_c~1").unwrap();
+        assert_eq!(client_location(&safe), "/admin/clients/svc-A.b_c~1");
+        // Ids stored before the registration rule may hold anything visible.
+        let legacy = ClientId::parse("../a/b?c#d:e%f").unwrap();
+        assert_eq!(
+            client_location(&legacy),
+            "/admin/clients/..%2Fa%2Fb%3Fc%23d%3Ae%25f"
+        );
     }
 }

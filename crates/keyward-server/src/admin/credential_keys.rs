@@ -2,8 +2,8 @@
 //! what import and generation ([`super::credential_generate`]) share: the client check, the
 //! request parsing, the credential rules and the atomic store (DESIGN.md "Client keys").
 //!
-//! Parsing and key generation run on the blocking pool: PKCS#12 key derivation and RSA-4096
-//! generation take long enough to stall the token endpoint if they ran on its threads.
+//! Parsing and key generation run through [`super::key_work`]: on the blocking pool, a few at a
+//! time, cancelled when the client goes away, and with a dependency's panic caught there.
 
 use axum::{
     body::Bytes,
@@ -23,6 +23,7 @@ use utoipa::ToSchema;
 use super::{
     changes::{audit_failure, event, parse_id},
     credentials::{future_time, CredentialView},
+    key_work::Stopped,
     Admin,
 };
 use crate::{error::ApiError, state::AppState};
@@ -58,7 +59,8 @@ pub(crate) struct Imported {
 }
 
 #[utoipa::path(post, path = "/admin/clients/{client_id}/credentials", request_body = ImportRequest,
-    responses((status = 201, body = Imported), (status = 400), (status = 404), (status = 409)),
+    responses((status = 201, body = Imported), (status = 400), (status = 404), (status = 409),
+        (status = 503)),
     security(("bearer" = [])))]
 pub(crate) async fn import(
     State(app): State<AppState>,
@@ -73,21 +75,24 @@ pub(crate) async fn import(
         let format: Format = req.format.parse().map_err(invalid_key)?;
         let data = decode_data(format, req.data)?;
         let options = (req.password, req.key_password, req.alias);
-        let keys = tokio::task::spawn_blocking(move || {
-            let (password, key_password, alias) = &options;
-            keyward_keys::import(
-                format,
-                &data,
-                ImportOptions {
-                    password: password.as_ref(),
-                    key_password: key_password.as_ref(),
-                    alias: alias.as_deref(),
-                },
-            )
-        })
-        .await
-        .map_err(|e| ApiError::Internal(e.to_string()))?
-        .map_err(invalid_key)?;
+        let keys = app
+            .key_work
+            .run("import", move |work| {
+                let (password, key_password, alias) = &options;
+                keyward_keys::import_within(
+                    format,
+                    &data,
+                    ImportOptions {
+                        password: password.as_ref(),
+                        key_password: key_password.as_ref(),
+                        alias: alias.as_deref(),
+                    },
+                    work,
+                )
+            })
+            .await
+            .map_err(Stopped::for_import)?
+            .map_err(invalid_key)?;
         if req.kid.is_some() && keys.len() != 1 {
             return Err(ApiError::field("kid", "kid can only be given for a single key"));
         }
@@ -138,6 +143,7 @@ pub(crate) async fn import(
 /// Request JSON, with errors that never repeat a value: a password or key sent with the wrong
 /// JSON type would otherwise be echoed by serde's message.
 pub(super) fn parse_body<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
+    super::json_body::refuse_duplicate_members(body)?;
     let mut de = serde_json::Deserializer::from_slice(body);
     serde_path_to_error::deserialize(&mut de).map_err(|e| {
         let path = e.path().to_string();

@@ -1,11 +1,12 @@
 //! Client metadata in and out of the admin API: RFC 7591 names, every field validated at the
 //! edge with an error that names it.
 
-use keyward_types::{AuthMethod, Client, ClientId, Credential, GrantType, Scope, SigningAlg};
+use keyward_types::{AuthMethod, Client, ClientId, Credential, GrantType, Scope, SigningAlg, Untrusted};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use utoipa::ToSchema;
 
+use super::json_body::refuse_duplicate_members;
 use crate::{error::ApiError, Config};
 
 /// Client metadata as sent to `POST /admin/clients` (and merged into the stored client by
@@ -145,8 +146,10 @@ impl From<&Client> for ClientMetadata {
 }
 
 /// A JSON body, or an error that names the offending field: the path serde was at for a wrong
-/// type or value, the member's own name for an unknown member, else `body`.
+/// type or value, the member's own name for an unknown member, else `body`. A member sent
+/// twice is refused first, the same way on every admin endpoint.
 pub(crate) fn parse_json<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    refuse_duplicate_members(bytes)?;
     let mut de = serde_json::Deserializer::from_slice(bytes);
     serde_path_to_error::deserialize(&mut de).map_err(|e| {
         let path = e.path().to_string();
@@ -154,11 +157,11 @@ pub(crate) fn parse_json<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result
         let unknown = message
             .strip_prefix("unknown field `")
             .and_then(|rest| rest.split('`').next())
-            .map(|f| f.chars().take(64).collect::<String>());
+            .map(|f| Untrusted(f).shown());
         let field = match unknown {
             Some(f) => f,
             None if path.starts_with(|c: char| c.is_ascii_alphanumeric() || c == '_') => {
-                path.chars().take(64).collect()
+                Untrusted(&path).shown()
             }
             None => "body".to_owned(),
         };
@@ -182,8 +185,6 @@ fn absolute_uri(field: &'static str, value: &str) -> Result<String, ApiError> {
     Ok(value.to_owned())
 }
 
-impl ClientMetadata {}
-
 impl ClientMetadata {
     /// Validates every field and builds the client; `existing` keeps id and creation time.
     pub(crate) fn into_client(
@@ -197,10 +198,12 @@ impl ClientMetadata {
                 return Err(ApiError::field("client_id", "client_id cannot be changed"))
             }
             (Some(e), _) => e.client_id.clone(),
+            // A new client is the one place an id is born: it must be safe in a URL path, a
+            // file name and a header (see `ClientId::new_registration`).
             (None, Some(id)) => {
-                ClientId::parse(id).map_err(|e| ApiError::field("client_id", e.to_string()))?
+                ClientId::new_registration(id).map_err(|e| ApiError::field("client_id", e.to_string()))?
             }
-            (None, None) => ClientId::parse(uuid::Uuid::new_v4().to_string())
+            (None, None) => ClientId::new_registration(uuid::Uuid::new_v4().to_string())
                 .map_err(|e| ApiError::Internal(e.to_string()))?,
         };
         let method = match self.token_endpoint_auth_method {

@@ -9,6 +9,8 @@ mod credential_generate;
 mod credential_keys;
 mod credentials;
 mod inline_jwks;
+pub(crate) mod key_work;
+mod json_body;
 mod keys_cache;
 mod metadata;
 mod openapi;

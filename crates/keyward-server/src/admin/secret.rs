@@ -26,7 +26,7 @@ pub(crate) fn new_secret(
     client_id: &ClientId,
     method: AuthMethod,
 ) -> Result<(ClientSecret, StoredSecret), ApiError> {
-    let secret = ClientSecret::generate().map_err(|_| ApiError::Internal("RNG failure".into()))?;
+    let secret = ClientSecret::generate_for(method).map_err(|_| ApiError::Internal("RNG failure".into()))?;
     let id = format!("{}-{}", client_id, uuid::Uuid::new_v4().simple());
     let encrypted = if method.needs_clear_secret() {
         Some(

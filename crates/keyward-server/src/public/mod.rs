@@ -3,7 +3,7 @@
 #[cfg(feature = "bench-baseline")]
 mod baseline;
 mod discovery;
-mod form;
+pub(crate) mod form;
 mod health;
 mod token;
 

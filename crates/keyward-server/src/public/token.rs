@@ -6,8 +6,8 @@ use axum::{
     http::{header, HeaderMap},
     response::Response,
 };
-use keyward_client_auth::{AuthContext, AuthError, AuthenticatedClient, Presented, TokenRequestCredentials};
-use keyward_types::{GrantType, Scope};
+use keyward_client_auth::{AuthContext, AuthError, AuthenticatedClient, Presented};
+use keyward_types::{GrantType, Scope, Untrusted};
 
 use super::form::Form;
 use crate::{access_token, error::ApiError, metrics, state::AppState};
@@ -39,14 +39,23 @@ async fn authenticate(
     headers: &HeaderMap,
     form: &Form,
 ) -> Result<AuthenticatedClient, ApiError> {
-    let header = headers.get(header::AUTHORIZATION);
+    // RFC 6749 §3.2 forbids repeating a parameter; a second `Authorization` header is the same
+    // ambiguity one layer down (which credentials count?), so it is refused, never first-wins.
+    let mut all = headers.get_all(header::AUTHORIZATION).iter();
+    let header = all.next();
+    if all.next().is_some() {
+        return Err(ApiError::InvalidRequest(
+            "more than one Authorization header".into(),
+        ));
+    }
     let used_basic = header.is_some();
     let fail = |e: AuthError, claimed: Option<&str>| -> ApiError {
         match e {
             AuthError::Failed(f) => {
+                // The claimed id is unverified (an assertion's `sub` can be 60 KiB): bounded.
                 tracing::info!(
                     reason = f.code(),
-                    client_id = claimed.unwrap_or("-"),
+                    client_id = %Untrusted(claimed.unwrap_or("-")),
                     "client authentication failed"
                 );
                 metrics::auth_failure(f.code());
@@ -62,13 +71,7 @@ async fn authenticate(
         Some(Ok(v)) => Some(v),
         None => None,
     };
-    let creds = TokenRequestCredentials {
-        authorization,
-        client_id: form.get("client_id"),
-        client_secret: form.get("client_secret"),
-        client_assertion_type: form.get("client_assertion_type"),
-        client_assertion: form.get("client_assertion"),
-    };
+    let creds = form.credentials(authorization);
     let presented = Presented::extract(&creds).map_err(|e| fail(e, creds.client_id))?;
     let ctx = AuthContext {
         now: app.clock.now(),

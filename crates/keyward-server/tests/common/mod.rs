@@ -209,6 +209,22 @@ impl TestServer {
             .await
     }
 
+    /// After a hostile request: the process still answers `/healthz` and still issues a token
+    /// to a freshly registered client (so storage, signing and the runtime are all intact). Call
+    /// it after comparing snapshots: it registers a client.
+    pub async fn assert_still_serving(&self) {
+        let health = self.http.get(self.url("/healthz")).send().await.unwrap();
+        assert_eq!(health.status(), StatusCode::OK, "/healthz after the hostile request");
+        let id = format!("alive-{}", uuid::Uuid::new_v4().simple());
+        let (id, secret) = self
+            .create_client(json!({"client_id": id, "scope": "read"}))
+            .await;
+        let resp = self
+            .token_basic(&id, &secret, &[("grant_type", "client_credentials")])
+            .await;
+        assert_eq!(resp.status(), StatusCode::OK, "a token after the hostile request");
+    }
+
     /// The metrics text.
     pub async fn metrics(&self) -> String {
         self.http
@@ -515,4 +531,17 @@ pub fn rfc3339_from_now(srv: &TestServer, seconds: i64) -> String {
         .unwrap()
         .format(&time::format_description::well_known::Rfc3339)
         .unwrap()
+}
+
+impl TestServer {
+    /// `keyward_client_auth_failures_total{reason}`, 0 before the first such failure. The
+    /// counter is process-global and tests run in parallel: compare before and after with `>`.
+    pub async fn auth_failures(&self, reason: &str) -> u64 {
+        let prefix = format!("keyward_client_auth_failures_total{{reason=\"{reason}\"}} ");
+        self.metrics()
+            .await
+            .lines()
+            .find_map(|l| l.strip_prefix(&prefix).map(|v| v.trim().parse::<u64>().unwrap()))
+            .unwrap_or(0)
+    }
 }

@@ -1,12 +1,19 @@
 use async_trait::async_trait;
-use keyward_jose::verify_hmac;
+use keyward_jose::{hmac_min_key_len, verify_hmac};
 use keyward_types::{AuthMethod, ClientEntry};
 
 use super::rules::before_signature;
 use crate::{AuthContext, AuthFailure, ClientAuthenticator, Presented};
 
 /// `client_secret_jwt` (RFC 7523 §2.2, OIDC Core §9): an assertion MACed with the client's
-/// secret. During a rotation's grace period both secrets verify.
+/// secret (the octets of its UTF-8 text, OIDC Core §10.1). During a rotation's grace period
+/// both secrets verify.
+///
+/// A secret verifies only algorithms whose hash is no longer than the secret (RFC 7518 §3.2):
+/// secrets generated today are 86 bytes and fit HS256, HS384 and HS512; a 43-byte secret made
+/// before secrets grew keeps working for HS256 only. When no usable secret is long enough for
+/// the assertion's algorithm the reason is `assertion.hmac_key_too_short`, so an operator can
+/// tell the client to rotate its secret or sign with HS256.
 #[derive(Debug, Default)]
 pub struct ClientSecretJwtMethod;
 
@@ -23,7 +30,9 @@ impl ClientAuthenticator for ClientSecretJwtMethod {
         ctx: &AuthContext<'_>,
     ) -> Result<(), AuthFailure> {
         let (a, alg, checked) = before_signature(presented, &entry.client, AuthMethod::ClientSecretJwt, ctx)?;
+        let min_len = hmac_min_key_len(alg).ok_or(AuthFailure::AlgNotAllowed)?;
         let mut usable = false;
+        let mut long_enough = false;
         let mut verified = false;
         for s in entry.secrets.iter().filter(|s| s.is_valid_at(ctx.now)) {
             let Some(secret) = s
@@ -34,10 +43,17 @@ impl ClientAuthenticator for ClientSecretJwtMethod {
                 continue;
             };
             usable = true;
+            if secret.len() < min_len {
+                continue;
+            }
+            long_enough = true;
             verified |= verify_hmac(alg, &secret, a.signing_input.as_bytes(), &a.signature).is_ok();
         }
         if !usable {
             return Err(AuthFailure::NoUsableSecret);
+        }
+        if !long_enough {
+            return Err(AuthFailure::HmacKeyTooShort);
         }
         if !verified {
             return Err(AuthFailure::SignatureInvalid);

@@ -41,14 +41,23 @@ impl ClientAuthenticator for PrivateKeyJwtMethod {
             None => &entry.credentials,
         };
         let keys = select_keys(credentials, a.header.kid.as_deref(), alg, ctx.now)?;
-        let verified = keys.iter().any(|c| {
-            self.keys
-                .get(c, alg)
-                .and_then(|k| k.verify(a.signing_input.as_bytes(), &a.signature))
-                .is_ok()
+        // A key that fails today's key checks (stored before a check existed: an Ed25519 point
+        // of small order, an RSA key with e = 1) never verifies; when every candidate is such a
+        // key the reason says so, rather than blaming the signature.
+        let mut refused = 0;
+        let verified = keys.iter().any(|c| match self.keys.get(c, alg) {
+            Ok(k) => k.verify(a.signing_input.as_bytes(), &a.signature).is_ok(),
+            Err(_) => {
+                refused += 1;
+                false
+            }
         });
         if !verified {
-            return Err(AuthFailure::SignatureInvalid);
+            return Err(if refused == keys.len() {
+                AuthFailure::KeyRefused
+            } else {
+                AuthFailure::SignatureInvalid
+            });
         }
         ctx.first_use(&entry.client, checked).await
     }

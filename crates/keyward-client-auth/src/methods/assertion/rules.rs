@@ -24,16 +24,21 @@ pub(crate) fn before_signature<'a>(
     Ok((a, alg, checked))
 }
 
-/// Header: `alg` allowed for this client and method, never `none`; HMAC algorithms only for
-/// `client_secret_jwt` and never for `private_key_jwt` (so a public key can never be used as an
-/// HMAC secret); `typ` absent, `JWT` or `client-authentication+jwt`. `jku`, `jwk`, `x5u` are not
-/// read at all.
+/// Header: no `crit` (RFC 7515 §4.1.11: a JWS naming an extension the verifier does not
+/// understand must be refused, and keyward understands none, `b64` included); `alg` allowed for
+/// this client and method, never `none`; HMAC algorithms only for `client_secret_jwt` and never
+/// for `private_key_jwt` (so a public key can never be used as an HMAC secret); `typ` absent,
+/// `JWT` or `client-authentication+jwt`. `jku`, `jwk`, `x5u` are not read at all. Duplicate
+/// member names never get here: the JWS parser refuses them in the header and the claims.
 fn check_header(
     header: &JwsHeader,
     client: &Client,
     method: AuthMethod,
     policy: &AssertionPolicy,
 ) -> Result<SigningAlg, AuthFailure> {
+    if header.has_crit() {
+        return Err(AuthFailure::CritHeader);
+    }
     if header.alg.eq_ignore_ascii_case("none") {
         return Err(AuthFailure::AlgNone);
     }

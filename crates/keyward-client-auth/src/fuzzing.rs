@@ -1,0 +1,107 @@
+//! Entry points for the coverage-guided fuzz targets (`fuzz/`, through the `keyward-fuzz`
+//! crate): the crate-private parsers of untrusted input, callable without a server. Not an API;
+//! hidden from the documentation.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use aws_lc_rs::hmac;
+use keyward_types::{AuthMethod, Client, ClientId, Credential, GrantType, Scope, SigningAlg};
+use time::OffsetDateTime;
+use zeroize::Zeroizing;
+
+use crate::{
+    methods::before_signature, AssertionPolicy, AuthContext, AuthFailure, DirectoryError, Presented,
+    RemoteKeys, ReplayGuard, SecretVault,
+};
+
+/// The `Authorization: Basic` decoder the token endpoint uses.
+pub fn decode_basic(header: &str) -> Result<(String, Zeroizing<String>), AuthFailure> {
+    crate::basic::decode_basic(header)
+}
+
+/// The issuer the fixed policy of [`assertion_rules`] expects as `aud`.
+pub const ISSUER: &str = "https://keyward.example";
+/// The fixed policy's largest `exp − (iat or now)`, in seconds.
+pub const MAX_LIFETIME_SECS: i64 = 60;
+/// The fixed policy's clock skew, in seconds.
+pub const SKEW_SECS: i64 = 15;
+
+/// Every assertion rule that runs before the signature (header, then claims), for a client
+/// whose id is the assertion's `sub`, registered with `method` and pinned to no algorithm.
+/// `None` when `presented` is not an assertion or its `sub` is not a valid client id (the
+/// server stops there too: no such client can exist).
+pub fn assertion_rules(
+    presented: &Presented,
+    method: AuthMethod,
+    now: OffsetDateTime,
+) -> Option<Result<SigningAlg, AuthFailure>> {
+    let Presented::Assertion(a) = presented else {
+        return None;
+    };
+    let client_id = ClientId::parse(a.sub.as_str()).ok()?;
+    let client = Client {
+        client_id,
+        client_name: None,
+        client_uri: None,
+        token_endpoint_auth_method: method,
+        token_endpoint_auth_signing_alg: None,
+        legacy_token_endpoint_audience: true,
+        jwks_uri: None,
+        grant_types: vec![GrantType::ClientCredentials],
+        scope: Scope::default(),
+        default_audience: None,
+        allowed_audiences: Vec::new(),
+        access_token_lifetime: 300,
+        enabled: true,
+        created_at: now,
+        updated_at: now,
+    };
+    let policy = AssertionPolicy {
+        issuer: ISSUER.to_owned(),
+        token_endpoint: format!("{ISSUER}/token"),
+        max_lifetime_secs: MAX_LIFETIME_SECS,
+        skew_secs: SKEW_SECS,
+        allowed_algs: SigningAlg::ALL.to_vec(),
+    };
+    let pepper = hmac::Key::new(hmac::HMAC_SHA256, &[0; 32]);
+    let ctx = AuthContext {
+        now,
+        pepper: &pepper,
+        policy: &policy,
+        replay: &NotConsulted,
+        vault: &NotConsulted,
+        remote_keys: &NotConsulted,
+    };
+    Some(before_signature(presented, &client, method, &ctx).map(|(_, alg, _)| alg))
+}
+
+/// The rules before the signature read only the policy and the time; the stores they never
+/// consult refuse, so a rule that started consulting one would show as a failure.
+struct NotConsulted;
+
+#[async_trait]
+impl ReplayGuard for NotConsulted {
+    async fn first_use(
+        &self,
+        _: &ClientId,
+        _: &str,
+        _: OffsetDateTime,
+        _: OffsetDateTime,
+    ) -> Result<bool, DirectoryError> {
+        Err(DirectoryError("no replay store while fuzzing".into()))
+    }
+}
+
+impl SecretVault for NotConsulted {
+    fn open(&self, _: &str, _: &[u8]) -> Option<Zeroizing<Vec<u8>>> {
+        None
+    }
+}
+
+#[async_trait]
+impl RemoteKeys for NotConsulted {
+    async fn keys(&self, _: &str, _: Option<&str>) -> Result<Arc<Vec<Credential>>, ()> {
+        Err(())
+    }
+}
