@@ -5,8 +5,8 @@ use zeroize::Zeroizing;
 
 use crate::{certificate, pkcs8, ImportedKey, KeyError};
 
-/// One entry of a keystore, reduced to what an import needs. `K` is the entry's private key in
-/// whatever form the format holds it (decrypted for PKCS#12, still protected for JKS).
+/// One entry of a keystore, reduced to what an import needs. `K` is the entry's private key as
+/// the format holds it, still protected: only the chosen entry's key is ever decrypted.
 pub(crate) struct StoreEntry<K> {
     pub alias: String,
     /// The entry's certificate (the leaf of a key entry's chain).

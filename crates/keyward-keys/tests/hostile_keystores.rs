@@ -193,7 +193,12 @@ fn interop_keystores_cost_what_their_parameters_declare() {
             )
         };
         assert!(within(price).is_ok(), "{file} at {price}");
-        assert_eq!(within(price - 1).unwrap_err().code(), "too_expensive", "{file} at {}", price - 1);
+        assert_eq!(
+            within(price - 1).unwrap_err().code(),
+            "too_expensive",
+            "{file} at {}",
+            price - 1
+        );
     }
 }
 

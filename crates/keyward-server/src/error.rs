@@ -217,7 +217,11 @@ impl IntoResponse for ApiError {
                 retry_after_secs,
                 message,
             } => {
-                let mut r = oauth(StatusCode::SERVICE_UNAVAILABLE, "temporarily_unavailable", *message);
+                let mut r = oauth(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "temporarily_unavailable",
+                    *message,
+                );
                 r.headers_mut()
                     .insert(header::RETRY_AFTER, HeaderValue::from(*retry_after_secs));
                 r

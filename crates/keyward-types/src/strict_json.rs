@@ -174,7 +174,10 @@ mod tests {
     #[test]
     fn rejects_deep_nesting_and_bad_syntax() {
         let deep = format!("{}{}", "[".repeat(MAX_DEPTH + 2), "]".repeat(MAX_DEPTH + 2));
-        assert_eq!(ensure_unique_members(deep.as_bytes()), Err(StrictJsonError::TooDeep));
+        assert_eq!(
+            ensure_unique_members(deep.as_bytes()),
+            Err(StrictJsonError::TooDeep)
+        );
         assert_eq!(ensure_unique_members(b"{\"a\":1"), Err(StrictJsonError::Syntax));
         assert_eq!(ensure_unique_members(b"{} {}"), Err(StrictJsonError::Syntax));
     }

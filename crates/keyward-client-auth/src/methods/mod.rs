@@ -3,9 +3,9 @@
 mod assertion;
 mod client_secret;
 
-pub(crate) use assertion::rules::Checked;
 #[cfg(feature = "fuzzing")]
 pub(crate) use assertion::rules::before_signature;
+pub(crate) use assertion::rules::Checked;
 pub use assertion::{ClientSecretJwtMethod, PrivateKeyJwtMethod};
 pub use client_secret::ClientSecretMethod;
 

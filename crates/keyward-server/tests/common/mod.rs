@@ -214,7 +214,11 @@ impl TestServer {
     /// it after comparing snapshots: it registers a client.
     pub async fn assert_still_serving(&self) {
         let health = self.http.get(self.url("/healthz")).send().await.unwrap();
-        assert_eq!(health.status(), StatusCode::OK, "/healthz after the hostile request");
+        assert_eq!(
+            health.status(),
+            StatusCode::OK,
+            "/healthz after the hostile request"
+        );
         let id = format!("alive-{}", uuid::Uuid::new_v4().simple());
         let (id, secret) = self
             .create_client(json!({"client_id": id, "scope": "read"}))
