@@ -13,6 +13,8 @@ use std::{collections::HashSet, fmt};
 use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 use thiserror::Error;
 
+use crate::Untrusted;
+
 /// Deepest nesting accepted. serde_json stops at 128 on its own; keyward's documents are flat,
 /// so a lower bound keeps the recursion here small and the refusal clear.
 pub const MAX_DEPTH: usize = 32;
@@ -21,8 +23,8 @@ pub const MAX_DEPTH: usize = 32;
 #[derive(Debug, Error, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum StrictJsonError {
-    /// The member name is kept (truncated) so the caller can say which; it is not a secret
-    /// (values are never kept).
+    /// The member name is kept (cut and escaped as [`Untrusted`]) so the caller can say which;
+    /// it is not a secret (values are never kept).
     #[error("duplicate member \"{0}\" in a JSON object")]
     DuplicateMember(String),
     #[error("JSON nested deeper than {MAX_DEPTH} levels")]
@@ -120,7 +122,7 @@ impl<'de> Visitor<'de> for Unique<'_> {
         let mut seen = HashSet::new();
         while let Some(name) = map.next_key::<String>()? {
             if !seen.insert(name.clone()) {
-                let shown: String = name.chars().take(64).collect();
+                let shown = Untrusted(&name).shown();
                 return Err(self.fail(StrictJsonError::DuplicateMember(shown)));
             }
             let child = match self.child() {

@@ -14,7 +14,7 @@ use axum::{
 use base64::{engine::general_purpose::STANDARD, Engine};
 use keyward_keys::{Format, ImportOptions, ImportedKey, KeyError, Password, MAX_INPUT_BYTES};
 use keyward_storage::StorageError;
-use keyward_types::{AuthMethod, ClientEntry, ClientId, Credential, SigningAlg};
+use keyward_types::{AuthMethod, ClientEntry, ClientId, Credential, SigningAlg, Untrusted};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use time::OffsetDateTime;
@@ -152,20 +152,14 @@ pub(super) fn parse_body<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<
             .strip_prefix("unknown field `")
             .and_then(|r| r.split('`').next())
         {
-            Some(f) => ApiError::InvalidRequest(
-                format!("unknown field '{}'", f.chars().take(64).collect::<String>()).into(),
-            ),
+            Some(f) => ApiError::InvalidRequest(format!("unknown field '{}'", Untrusted(f)).into()),
             None if e.inner().is_syntax() || e.inner().is_eof() => {
                 ApiError::InvalidRequest("the body is not valid JSON".into())
             }
             None if inner.starts_with("missing field") => ApiError::InvalidRequest(inner.into()),
-            None => ApiError::InvalidRequest(
-                format!(
-                    "field '{}' has the wrong type",
-                    path.chars().take(64).collect::<String>()
-                )
-                .into(),
-            ),
+            None => {
+                ApiError::InvalidRequest(format!("field '{}' has the wrong type", Untrusted(&path)).into())
+            }
         }
     })
 }
