@@ -21,7 +21,7 @@ impl AuthenticatedClient {
     }
 
     /// The method the client proved itself with.
-    pub fn method(&self) -> AuthMethod {
-        self.method
+    pub fn method(&self) -> &AuthMethod {
+        &self.method
     }
 }

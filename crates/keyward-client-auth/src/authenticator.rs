@@ -1,23 +1,14 @@
 use std::{collections::HashMap, sync::Arc};
 
-use async_trait::async_trait;
 use aws_lc_rs::hmac;
-use keyward_types::{AuthMethod, Client, ClientEntry, ClientId, Credential, SigningAlg};
+use keyward_types::{AuthMethod, ClientId, SigningAlg};
 use thiserror::Error;
 use time::OffsetDateTime;
-use zeroize::Zeroizing;
 
-use crate::{methods::Checked, AuthError, AuthFailure, AuthenticatedClient, Presented};
-
-/// Where authenticators find clients; the server implements it with its cache over storage.
-#[async_trait]
-pub trait ClientDirectory: Send + Sync {
-    async fn find(&self, client_id: &ClientId) -> Result<Option<Arc<ClientEntry>>, DirectoryError>;
-}
-
-#[derive(Debug, Error)]
-#[error("{0}")]
-pub struct DirectoryError(pub String);
+use crate::{
+    AuthError, AuthFailure, AuthenticatedClient, ClientAuthenticator, ClientDirectory, Presented, RemoteKeys,
+    ReplayGuard, RequestParts, SecretVault,
+};
 
 /// Server-wide rules for client assertions.
 #[derive(Debug, Clone)]
@@ -32,34 +23,7 @@ pub struct AssertionPolicy {
     pub allowed_algs: Vec<SigningAlg>,
 }
 
-/// Records a used assertion; see `keyward_storage::ReplayStore`.
-#[async_trait]
-pub trait ReplayGuard: Send + Sync {
-    /// `Ok(true)` the first time, `Ok(false)` for a replay; kept until `expires_at`.
-    async fn first_use(
-        &self,
-        client_id: &ClientId,
-        jti: &str,
-        expires_at: OffsetDateTime,
-        now: OffsetDateTime,
-    ) -> Result<bool, DirectoryError>;
-}
-
-/// Keys a client publishes at its `jwks_uri`, fetched and cached by the server.
-#[async_trait]
-pub trait RemoteKeys: Send + Sync {
-    /// The keys at `jwks_uri` for an assertion naming `kid`; an unknown `kid` may trigger a
-    /// refetch. `Err` when no usable set is available (the fetch reason is logged there).
-    async fn keys(&self, jwks_uri: &str, kid: Option<&str>) -> Result<Arc<Vec<Credential>>, ()>;
-}
-
-/// Decrypts a stored secret that the server must know in clear (`client_secret_jwt`).
-pub trait SecretVault: Send + Sync {
-    /// `aad` is the secret's id, to which its ciphertext is bound.
-    fn open(&self, aad: &str, sealed: &[u8]) -> Option<Zeroizing<Vec<u8>>>;
-}
-
-/// What an authenticator may need besides the request.
+/// What a method may need besides the request.
 pub struct AuthContext<'a> {
     pub now: OffsetDateTime,
     /// HMAC key for stored secret hashes.
@@ -70,101 +34,181 @@ pub struct AuthContext<'a> {
     pub remote_keys: &'a dyn RemoteKeys,
 }
 
-impl AuthContext<'_> {
-    /// The last assertion rule: one atomic insert of `(client_id, jti)`, kept until
-    /// `exp + skew` so that a clock a little behind cannot make an old assertion valid again.
-    pub(crate) async fn first_use(&self, client: &Client, checked: Checked) -> Result<(), AuthFailure> {
-        let keep_until =
-            OffsetDateTime::from_unix_timestamp(checked.exp.saturating_add(self.policy.skew_secs))
-                .map_err(|_| AuthFailure::ExpMissing)?;
-        match self
-            .replay
-            .first_use(&client.client_id, &checked.jti, keep_until, self.now)
-            .await
-        {
-            Ok(true) => Ok(()),
-            Ok(false) => Err(AuthFailure::Replayed),
-            // Fail closed: without a replay check there is no token.
-            Err(_) => Err(AuthFailure::ReplayStoreUnavailable),
-        }
-    }
-}
+/// A method name that two registered authenticators both claim.
+#[derive(Debug, Error)]
+#[error("token_endpoint_auth_method '{0}' is registered twice")]
+pub struct DuplicateMethod(pub AuthMethod);
 
-/// One client authentication method. Implement it to add a method: register it with
-/// [`Authenticator::register`], and requests from clients registered with that method reach it.
-#[async_trait]
-pub trait ClientAuthenticator: Send + Sync {
-    fn methods(&self) -> &[AuthMethod];
-
-    /// Verifies `presented` for `entry`, whose registered method is one of [`Self::methods`]
-    /// and already matched the presented one.
-    async fn verify(
-        &self,
-        presented: &Presented,
-        entry: &ClientEntry,
-        ctx: &AuthContext<'_>,
-    ) -> Result<(), AuthFailure>;
-}
-
-/// Dispatches a presented credential to the authenticator of the client's registered method.
+/// The registry of methods, and the one place a request is routed to one of them.
 #[derive(Default)]
 pub struct Authenticator {
-    by_method: HashMap<AuthMethod, Arc<dyn ClientAuthenticator>>,
+    authenticators: Vec<Arc<dyn ClientAuthenticator>>,
+    /// Each method's authenticator, as an index into `authenticators`.
+    by_method: HashMap<AuthMethod, usize>,
+    /// Every registered method, sorted by name (discovery's order).
+    methods: Vec<AuthMethod>,
 }
 
 impl Authenticator {
-    pub fn register(&mut self, auth: Arc<dyn ClientAuthenticator>) {
-        for m in auth.methods() {
-            self.by_method.insert(*m, auth.clone());
+    /// Adds a method; refuses one whose name is already taken, so that no registration silently
+    /// replaces another.
+    pub fn register(&mut self, auth: Arc<dyn ClientAuthenticator>) -> Result<(), DuplicateMethod> {
+        let methods = auth.methods();
+        if let Some(taken) = methods.iter().find(|m| self.by_method.contains_key(*m)) {
+            return Err(DuplicateMethod(taken.clone()));
         }
+        let index = self.authenticators.len();
+        self.authenticators.push(auth);
+        for m in methods {
+            self.by_method.insert(m.clone(), index);
+            self.methods.push(m);
+        }
+        self.methods.sort_by(|a, b| a.as_str().cmp(b.as_str()));
+        Ok(())
     }
 
-    /// The methods that have an authenticator, for discovery.
-    pub fn methods(&self) -> Vec<AuthMethod> {
-        let mut v: Vec<_> = self.by_method.keys().copied().collect();
-        v.sort_by_key(|m| m.as_str());
-        v
+    /// The registered methods, for discovery.
+    pub fn methods(&self) -> &[AuthMethod] {
+        &self.methods
     }
 
-    /// Steps 3 and 4 of the token request: find the client, match the presented mechanism to
-    /// its registered method (basic and post are not interchangeable), and verify.
+    /// Whether a client may be registered with `method`.
+    pub fn supports(&self, method: &AuthMethod) -> bool {
+        self.by_method.contains_key(method)
+    }
+
+    /// The methods whose authenticator read `presented`.
+    pub fn methods_of(&self, presented: &Presented) -> Vec<AuthMethod> {
+        self.authenticators
+            .get(presented.by)
+            .map(|a| a.methods())
+            .unwrap_or_default()
+    }
+
+    /// Step 2 of the token request: the one mechanism the request carries, read by the method
+    /// that owns it. Two at once (a header and `client_secret`, a secret and an assertion) is
+    /// `invalid_request`; none is `request.no_credentials`.
+    pub fn extract(&self, request: &RequestParts<'_>) -> Result<Presented, AuthError> {
+        let mut presenting = self
+            .authenticators
+            .iter()
+            .enumerate()
+            .filter(|(_, a)| a.presents(request));
+        let Some((by, auth)) = presenting.next() else {
+            return Err(AuthFailure::NoCredentials.into());
+        };
+        if presenting.next().is_some() {
+            return Err(AuthError::InvalidRequest(
+                "more than one client authentication mechanism in the request",
+            ));
+        }
+        auth.extract_presented(request, by)
+    }
+
+    /// Steps 3 and 4: find the client, route to its registered method's authenticator (which
+    /// must be the one that read the request: basic and post are not interchangeable), and
+    /// verify.
     pub async fn authenticate(
         &self,
         presented: &Presented,
         directory: &dyn ClientDirectory,
         ctx: &AuthContext<'_>,
     ) -> Result<AuthenticatedClient, AuthError> {
-        if matches!(presented, Presented::None { .. }) {
-            return Err(AuthFailure::NoCredentials.into());
-        }
-        let claimed = presented.claimed_client_id().ok_or(AuthFailure::NoCredentials)?;
-        // A lookup, not a registration: an id outside the registration set was never
-        // registered under it, so it is simply not found (`client.unknown`), while a client
-        // stored before that set was enforced still authenticates.
-        let client_id = ClientId::parse(claimed).map_err(|_| AuthFailure::UnknownClient)?;
+        // A lookup, not a registration: any id `ClientId::parse` accepts is looked up, so a
+        // stored client whose id lies outside the narrower registration set still
+        // authenticates, and an id never registered is simply not found (`client.unknown`).
+        let client_id =
+            ClientId::parse(presented.client_id.as_str()).map_err(|_| AuthFailure::UnknownClient)?;
         let entry = directory
             .find(&client_id)
-            .await
-            .map_err(|e| AuthError::Unavailable(e.0))?
+            .await?
             .ok_or(AuthFailure::UnknownClient)?;
         if !entry.client.enabled {
             return Err(AuthFailure::ClientDisabled.into());
         }
-        let method = entry.client.token_endpoint_auth_method;
-        if !presented.fits(method) {
-            return Err(AuthFailure::MethodMismatch.into());
+        let method = &entry.client.token_endpoint_auth_method;
+        let auth = match self.by_method.get(method) {
+            Some(&by) if by == presented.by => self.authenticators.get(by),
+            Some(_) => return Err(AuthFailure::MethodMismatch.into()),
+            None => None,
         }
-        let auth = self
-            .by_method
-            .get(&method)
-            .ok_or(AuthFailure::MethodUnavailable)?;
-        match auth.verify(presented, &entry, ctx).await {
-            Ok(()) => Ok(AuthenticatedClient::new(entry, method)),
-            // Not the client's fault: 503, and never a token without the replay check.
-            Err(AuthFailure::ReplayStoreUnavailable) => {
-                Err(AuthError::Unavailable("replay store unavailable".into()))
-            }
-            Err(f) => Err(f.into()),
+        .ok_or(AuthFailure::MethodUnavailable)?;
+        auth.verify_presented(presented, method, &entry, ctx).await?;
+        let method = method.clone();
+        Ok(AuthenticatedClient::new(entry, method))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use http::{header::AUTHORIZATION, HeaderMap, HeaderValue};
+
+    use super::*;
+    use crate::{built_in_methods, ClientSecretPostMethod, FormParams};
+
+    fn built_ins() -> Authenticator {
+        let mut auth = Authenticator::default();
+        for m in built_in_methods() {
+            auth.register(m).unwrap();
         }
+        auth
+    }
+
+    #[test]
+    fn lists_every_registered_method_by_name() {
+        let auth = built_ins();
+        let names: Vec<_> = auth.methods().iter().map(AuthMethod::as_str).collect();
+        assert_eq!(
+            names,
+            [
+                "client_secret_basic",
+                "client_secret_jwt",
+                "client_secret_post",
+                "private_key_jwt"
+            ]
+        );
+        assert!(auth.supports(&AuthMethod::PrivateKeyJwt));
+        assert!(!auth.supports(&AuthMethod::custom("x-unregistered").unwrap()));
+    }
+
+    #[test]
+    fn refuses_a_method_registered_twice() {
+        let mut auth = built_ins();
+        let err = auth.register(Arc::new(ClientSecretPostMethod)).err();
+        assert_eq!(err.map(|e| e.0), Some(AuthMethod::ClientSecretPost));
+    }
+
+    #[test]
+    fn two_mechanisms_in_one_request_are_invalid_request() {
+        let auth = built_ins();
+        let mut headers = HeaderMap::new();
+        headers.insert(AUTHORIZATION, HeaderValue::from_static("Basic YTpi"));
+        let form = FormParams::from_pairs([("client_id", "a"), ("client_secret", "b")]).unwrap();
+        let request = RequestParts {
+            headers: &headers,
+            form: &form,
+            peer: None,
+            tls: None,
+        };
+        assert!(matches!(
+            auth.extract(&request),
+            Err(AuthError::InvalidRequest(_))
+        ));
+    }
+
+    #[test]
+    fn the_method_that_read_the_request_is_recorded() {
+        let auth = built_ins();
+        let headers = HeaderMap::new();
+        let form = FormParams::from_pairs([("client_id", "a"), ("client_secret", "b")]).unwrap();
+        let request = RequestParts {
+            headers: &headers,
+            form: &form,
+            peer: None,
+            tls: None,
+        };
+        let presented = auth.extract(&request).unwrap();
+        assert_eq!(presented.claimed_client_id(), "a");
+        assert_eq!(auth.methods_of(&presented), [AuthMethod::ClientSecretPost]);
     }
 }

@@ -1,5 +1,7 @@
 use thiserror::Error;
 
+use crate::{DirectoryError, ReplayError};
+
 /// Why a client failed to authenticate. The response never says which (it is always
 /// `invalid_client`); the code goes to the log and to a metric label.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Error)]
@@ -85,9 +87,10 @@ pub enum AuthFailure {
     Replayed,
     #[error("the client's jwks_uri has no usable keys")]
     JwksUnavailable,
-    /// Not a client fault: answered with 503, never with a token.
-    #[error("replay store unavailable")]
-    ReplayStoreUnavailable,
+    /// A refusal by a method from outside keyward, under that method's own stable code
+    /// (e.g. `shared_header.proof_mismatch`), which it keeps to `[a-z0-9_.]`.
+    #[error("refused by the client's method: {0}")]
+    Method(&'static str),
 }
 
 impl AuthFailure {
@@ -134,7 +137,7 @@ impl AuthFailure {
             AuthFailure::NoUsableSecret => "secret.none_usable",
             AuthFailure::Replayed => "assertion.replayed",
             AuthFailure::JwksUnavailable => "key.jwks_unavailable",
-            AuthFailure::ReplayStoreUnavailable => "replay.unavailable",
+            AuthFailure::Method(code) => code,
         }
     }
 }
@@ -150,8 +153,11 @@ pub enum AuthError {
     #[error("{0}")]
     InvalidRequest(&'static str),
     /// `503`: the client could not be looked up; never treated as a failure or a success.
-    #[error("client directory unavailable: {0}")]
-    Unavailable(String),
+    #[error(transparent)]
+    Directory(#[from] DirectoryError),
+    /// `503`: the assertion could not be recorded, so it cannot be accepted.
+    #[error(transparent)]
+    Replay(#[from] ReplayError),
 }
 
 impl From<AuthFailure> for AuthError {

@@ -11,8 +11,9 @@ use time::OffsetDateTime;
 use zeroize::Zeroizing;
 
 use crate::{
-    methods::before_signature, AssertionPolicy, AuthContext, AuthFailure, DirectoryError, Presented,
-    RemoteKeys, ReplayGuard, SecretVault,
+    methods::{before_signature, read_assertion},
+    Assertion, AssertionPolicy, AuthContext, AuthFailure, RemoteKeys, RemoteKeysError, ReplayError,
+    ReplayGuard, SecretVault, VaultError, JWT_BEARER,
 };
 
 /// The `Authorization: Basic` decoder the token endpoint uses.
@@ -27,24 +28,30 @@ pub const MAX_LIFETIME_SECS: i64 = 60;
 /// The fixed policy's clock skew, in seconds.
 pub const SKEW_SECS: i64 = 15;
 
+/// A `client_assertion` read as the token endpoint reads it (type `jwt-bearer`, no `client_id`
+/// parameter): the decoded assertion, or `None` where the endpoint refuses it.
+pub fn read_jwt_bearer(token: &str) -> Option<Assertion> {
+    read_assertion(Some(JWT_BEARER), Some(token), None)
+        .ok()
+        .map(|p| p.credentials)
+}
+
 /// Every assertion rule that runs before the signature (header, then claims), for a client
 /// whose id is the assertion's `sub`, registered with `method` and pinned to no algorithm.
-/// `None` when `presented` is not an assertion or its `sub` is not a valid client id (the
-/// server stops there too: no such client can exist).
+/// `None` when the `sub` is not a valid client id (the server stops there too: no such client
+/// can exist).
 pub fn assertion_rules(
-    presented: &Presented,
-    method: AuthMethod,
+    a: &Assertion,
+    method: &AuthMethod,
     now: OffsetDateTime,
 ) -> Option<Result<SigningAlg, AuthFailure>> {
-    let Presented::Assertion(a) = presented else {
-        return None;
-    };
-    let client_id = ClientId::parse(a.sub.as_str()).ok()?;
+    let sub = a.claims.get("sub").and_then(serde_json::Value::as_str)?;
+    let client_id = ClientId::parse(sub).ok()?;
     let client = Client {
         client_id,
         client_name: None,
         client_uri: None,
-        token_endpoint_auth_method: method,
+        token_endpoint_auth_method: method.clone(),
         token_endpoint_auth_signing_alg: None,
         legacy_token_endpoint_audience: true,
         jwks_uri: None,
@@ -73,7 +80,7 @@ pub fn assertion_rules(
         vault: &NotConsulted,
         remote_keys: &NotConsulted,
     };
-    Some(before_signature(presented, &client, method, &ctx).map(|(_, alg, _)| alg))
+    Some(before_signature(a, &client, method, &ctx).map(|(alg, _)| alg))
 }
 
 /// The rules before the signature read only the policy and the time; the stores they never
@@ -88,20 +95,20 @@ impl ReplayGuard for NotConsulted {
         _: &str,
         _: OffsetDateTime,
         _: OffsetDateTime,
-    ) -> Result<bool, DirectoryError> {
-        Err(DirectoryError("no replay store while fuzzing".into()))
+    ) -> Result<bool, ReplayError> {
+        Err(ReplayError("no replay store while fuzzing".into()))
     }
 }
 
 impl SecretVault for NotConsulted {
-    fn open(&self, _: &str, _: &[u8]) -> Option<Zeroizing<Vec<u8>>> {
-        None
+    fn open(&self, _: &str, _: &[u8]) -> Result<Zeroizing<Vec<u8>>, VaultError> {
+        Err(VaultError("no vault while fuzzing".into()))
     }
 }
 
 #[async_trait]
 impl RemoteKeys for NotConsulted {
-    async fn keys(&self, _: &str, _: Option<&str>) -> Result<Arc<Vec<Credential>>, ()> {
-        Err(())
+    async fn keys(&self, _: &str, _: Option<&str>) -> Result<Arc<Vec<Credential>>, RemoteKeysError> {
+        Err(RemoteKeysError("no key fetches while fuzzing".into()))
     }
 }

@@ -5,6 +5,7 @@
 
 use keyward_jose::{b64_decode, check_public_jwk, PublicJwk};
 use keyward_keys::{import, Format, ImportOptions, ImportedKey, Password};
+use keyward_types::{Base64Url, EcCurve, JwkParams};
 use sha1::{Digest, Sha1};
 
 /// The store password of the seed keystores (`/work/shared/interop`).
@@ -85,19 +86,18 @@ fn imports(format: Format, data: &[u8], options: ImportOptions<'_>) {
 /// JWK is imported again.
 fn check_imported(key: &ImportedKey) {
     let jwk = &key.jwk;
+    let json = serde_json::to_value(jwk).unwrap_or_default();
     assert!(
-        !jwk.has_private_material(),
+        ["d", "p", "q", "dp", "dq", "qi", "oth", "k"]
+            .iter()
+            .all(|m| json.get(m).is_none()),
         "an imported key carries private material"
     );
     assert_canonical(jwk);
     let json = serde_json::to_vec(jwk).unwrap_or_default();
     let again = import(Format::Jwk, &json, ImportOptions::default());
     let same = again.as_deref().is_ok_and(|keys| match keys {
-        [k] => {
-            k.jwk.thumbprint() == jwk.thumbprint()
-                && (&k.jwk.kty, &k.jwk.n, &k.jwk.e, &k.jwk.crv, &k.jwk.x, &k.jwk.y)
-                    == (&jwk.kty, &jwk.n, &jwk.e, &jwk.crv, &jwk.x, &jwk.y)
-        }
+        [k] => k.jwk.thumbprint() == jwk.thumbprint() && k.jwk.params == jwk.params,
         _ => false,
     });
     assert!(
@@ -110,32 +110,26 @@ fn check_imported(key: &ImportedKey) {
 /// octets, coordinates and Ed25519 keys of their exact size. A second encoding of one key would
 /// have a second thumbprint, and the key could be registered twice.
 fn assert_canonical(jwk: &PublicJwk) {
-    let bytes = |member: &Option<String>| member.as_deref().and_then(b64_decode).unwrap_or_default();
+    let bytes = |member: &Base64Url| member.decode().unwrap_or_default();
     let thumbprint = jwk.thumbprint();
     assert!(
         thumbprint.len() == 43 && b64_decode(&thumbprint).is_some_and(|t| t.len() == 32),
         "the thumbprint is not a base64url SHA-256"
     );
-    let kty = jwk.kty.as_str();
-    assert!(
-        matches!(kty, "RSA" | "EC" | "OKP"),
-        "a key of type {kty:?} was accepted"
-    );
-    match (kty, jwk.crv.as_deref()) {
-        ("RSA", _) => {
-            for (name, value) in [("n", bytes(&jwk.n)), ("e", bytes(&jwk.e))] {
+    match &jwk.params {
+        JwkParams::Rsa { n, e } => {
+            for (name, value) in [("n", bytes(n)), ("e", bytes(e))] {
                 assert!(
                     value.first().is_some_and(|&b| b != 0),
                     "RSA {name} is empty or has a leading zero octet"
                 );
             }
         }
-        ("EC", Some(crv)) => {
-            let size = if crv == "P-384" { 48 } else { 32 };
-            assert_eq!(bytes(&jwk.x).len(), size, "EC x is not {size} octets");
-            assert_eq!(bytes(&jwk.y).len(), size, "EC y is not {size} octets");
+        JwkParams::Ec { crv, x, y } => {
+            let size = if *crv == EcCurve::P384 { 48 } else { 32 };
+            assert_eq!(bytes(x).len(), size, "EC x is not {size} octets");
+            assert_eq!(bytes(y).len(), size, "EC y is not {size} octets");
         }
-        ("OKP", _) => assert_eq!(bytes(&jwk.x).len(), 32, "Ed25519 x is not 32 octets"),
-        _ => {}
+        JwkParams::Okp { x, .. } => assert_eq!(bytes(x).len(), 32, "Ed25519 x is not 32 octets"),
     }
 }

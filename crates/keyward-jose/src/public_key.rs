@@ -2,10 +2,10 @@
 //! material, key material a cryptographer would accept (the rules of `key_rules.rs`), and an
 //! algorithm that fits the key.
 
-use keyward_types::{Credential, PublicJwk, SigningAlg};
+use keyward_types::{Credential, EcCurve, JwkError, JwkParams, OkpCurve, PublicJwk, SigningAlg};
 use thiserror::Error;
 
-use crate::{b64_decode, key_rules, VerifyingKey};
+use crate::{key_rules, VerifyingKey};
 
 #[derive(Debug, Error, PartialEq, Eq)]
 #[non_exhaustive]
@@ -73,71 +73,58 @@ pub fn credential_from_jwk(
 /// The algorithm a key is registered with: `requested`, else the JWK's own `alg`, else the
 /// default for its type (RS256 for RSA, ES256/ES384 by curve, EdDSA).
 pub fn check_public_jwk(jwk: &PublicJwk, requested: Option<SigningAlg>) -> Result<SigningAlg, KeyCheckError> {
-    if jwk.has_private_material() {
-        return Err(KeyCheckError::PrivateMaterial);
-    }
-    let default = match jwk.kty.as_str() {
-        "RSA" => {
-            let n = jwk
-                .n
-                .as_deref()
-                .and_then(b64_decode)
-                .ok_or(KeyCheckError::Invalid)?;
-            let e = jwk
-                .e
-                .as_deref()
-                .and_then(b64_decode)
-                .ok_or(KeyCheckError::Invalid)?;
+    let default = match &jwk.params {
+        JwkParams::Rsa { n, e } => {
+            let n = n.decode().ok_or(KeyCheckError::Invalid)?;
+            let e = e.decode().ok_or(KeyCheckError::Invalid)?;
             key_rules::check_rsa(&n, &e)?;
             SigningAlg::RS256
         }
-        "EC" => match jwk.crv.as_deref() {
-            Some("P-256") => SigningAlg::ES256,
-            Some("P-384") => SigningAlg::ES384,
-            other => {
-                return Err(KeyCheckError::UnsupportedCurve(
-                    other.unwrap_or("(none)").to_owned(),
-                ))
-            }
-        },
-        "OKP" => match jwk.crv.as_deref() {
-            Some("Ed25519") => {
-                let x = jwk
-                    .x
-                    .as_deref()
-                    .and_then(b64_decode)
-                    .ok_or(KeyCheckError::Invalid)?;
-                key_rules::check_ed25519(&x)?;
-                SigningAlg::EdDSA
-            }
-            other => {
-                return Err(KeyCheckError::UnsupportedCurve(
-                    other.unwrap_or("(none)").to_owned(),
-                ))
-            }
-        },
-        other => return Err(KeyCheckError::UnsupportedType(other.to_owned())),
+        JwkParams::Ec {
+            crv: EcCurve::P256, ..
+        } => SigningAlg::ES256,
+        JwkParams::Ec {
+            crv: EcCurve::P384, ..
+        } => SigningAlg::ES384,
+        JwkParams::Okp {
+            crv: OkpCurve::Ed25519,
+            x,
+        } => {
+            let x = x.decode().ok_or(KeyCheckError::Invalid)?;
+            key_rules::check_ed25519(&x)?;
+            SigningAlg::EdDSA
+        }
+    };
+    let mismatch = |alg: &str| KeyCheckError::AlgMismatch {
+        alg: alg.to_owned(),
+        kty: jwk.kty().to_owned(),
     };
     let from_jwk = match jwk.alg.as_deref() {
-        Some(a) => Some(a.parse::<SigningAlg>().map_err(|_| KeyCheckError::AlgMismatch {
-            alg: a.to_owned(),
-            kty: jwk.kty.clone(),
-        })?),
+        Some(a) => Some(a.parse::<SigningAlg>().map_err(|_| mismatch(a))?),
         None => None,
     };
     let alg = requested.or(from_jwk).unwrap_or(default);
-    let mismatch = || KeyCheckError::AlgMismatch {
-        alg: alg.to_string(),
-        kty: jwk.kty.clone(),
-    };
     if alg.is_symmetric() {
-        return Err(mismatch());
+        return Err(mismatch(alg.as_str()));
     }
     // Building the verifier proves the material is a valid key of that type for that alg.
     VerifyingKey::from_jwk(jwk, alg).map_err(|e| match e {
-        crate::JoseError::KeyAlgMismatch => mismatch(),
+        crate::JoseError::KeyAlgMismatch => mismatch(alg.as_str()),
         crate::JoseError::KeyRefused(refused) => refused,
         _ => KeyCheckError::Invalid,
     })?;
     Ok(alg)
+}
+
+/// A JWK refused while parsing, as the key check that refuses it: secrets are private
+/// material, a missing or unreadable member makes the key invalid.
+impl From<JwkError> for KeyCheckError {
+    fn from(e: JwkError) -> Self {
+        match e {
+            JwkError::PrivateMaterial(_) | JwkError::Symmetric => KeyCheckError::PrivateMaterial,
+            JwkError::UnsupportedType(kty) => KeyCheckError::UnsupportedType(kty),
+            JwkError::UnsupportedCurve(crv) => KeyCheckError::UnsupportedCurve(crv),
+            _ => KeyCheckError::Invalid,
+        }
+    }
 }

@@ -6,7 +6,7 @@ use aws_lc_rs::{
     rsa::KeySize,
     signature::{self, EcdsaKeyPair, Ed25519KeyPair, KeyPair, RsaEncoding, RsaKeyPair},
 };
-use keyward_types::SigningAlg;
+use keyward_types::{EcCurve, SigningAlg};
 use serde::Serialize;
 use zeroize::Zeroizing;
 
@@ -96,9 +96,9 @@ impl SigningKey {
             }
             SigningAlg::ES256 | SigningAlg::ES384 => {
                 let (params, crv, len) = if alg == SigningAlg::ES256 {
-                    (&signature::ECDSA_P256_SHA256_FIXED_SIGNING, "P-256", 32)
+                    (&signature::ECDSA_P256_SHA256_FIXED_SIGNING, EcCurve::P256, 32)
                 } else {
-                    (&signature::ECDSA_P384_SHA384_FIXED_SIGNING, "P-384", 48)
+                    (&signature::ECDSA_P384_SHA384_FIXED_SIGNING, EcCurve::P384, 48)
                 };
                 let k = EcdsaKeyPair::from_pkcs8(params, &pkcs8).map_err(|_| JoseError::InvalidKey)?;
                 let point = k.public_key().as_ref();

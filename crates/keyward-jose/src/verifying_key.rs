@@ -1,7 +1,7 @@
 use aws_lc_rs::signature::{self, ParsedPublicKey, RsaPublicKeyComponents, VerificationAlgorithm};
-use keyward_types::SigningAlg;
+use keyward_types::{Base64Url, EcCurve, JwkParams, OkpCurve, SigningAlg};
 
-use crate::{b64_decode, key_rules, JoseError, PublicJwk};
+use crate::{key_rules, JoseError, PublicJwk};
 
 /// A public key bound to exactly one algorithm. The binding is made when the key is loaded, from
 /// what was registered, never from a token's header, so an `alg` in a token cannot turn an RSA
@@ -26,11 +26,9 @@ impl VerifyingKey {
     /// encoding), so a key stored before a rule existed can never verify: it fails with
     /// [`JoseError::KeyRefused`].
     pub fn from_jwk(jwk: &PublicJwk, alg: SigningAlg) -> Result<Self, JoseError> {
-        let field = |v: &Option<String>| -> Result<Vec<u8>, JoseError> {
-            v.as_deref().and_then(b64_decode).ok_or(JoseError::InvalidKey)
-        };
-        let key = match (jwk.kty.as_str(), alg) {
-            ("RSA", _) => {
+        let bytes = |v: &Base64Url| v.decode().ok_or(JoseError::InvalidKey);
+        let key = match (&jwk.params, alg) {
+            (JwkParams::Rsa { n, e }, _) => {
                 let params: &'static signature::RsaParameters = match alg {
                     SigningAlg::RS256 => &signature::RSA_PKCS1_2048_8192_SHA256,
                     SigningAlg::RS384 => &signature::RSA_PKCS1_2048_8192_SHA384,
@@ -40,32 +38,39 @@ impl VerifyingKey {
                     SigningAlg::PS512 => &signature::RSA_PSS_2048_8192_SHA512,
                     _ => return Err(JoseError::KeyAlgMismatch),
                 };
-                let (n, e) = (field(&jwk.n)?, field(&jwk.e)?);
+                let (n, e) = (bytes(n)?, bytes(e)?);
                 key_rules::check_rsa(&n, &e)?;
                 RsaPublicKeyComponents { n: &n, e: &e }
                     .to_parsed_public_key(params)
                     .map_err(|_| JoseError::InvalidKey)?
             }
-            ("EC", SigningAlg::ES256 | SigningAlg::ES384) => {
-                let (crv, params): (&str, &'static dyn VerificationAlgorithm) = if alg == SigningAlg::ES256 {
-                    ("P-256", &signature::ECDSA_P256_SHA256_FIXED)
-                } else {
-                    ("P-384", &signature::ECDSA_P384_SHA384_FIXED)
-                };
-                if jwk.crv.as_deref() != Some(crv) {
+            (JwkParams::Ec { crv, x, y }, SigningAlg::ES256 | SigningAlg::ES384) => {
+                let (want, params): (EcCurve, &'static dyn VerificationAlgorithm) =
+                    if alg == SigningAlg::ES256 {
+                        (EcCurve::P256, &signature::ECDSA_P256_SHA256_FIXED)
+                    } else {
+                        (EcCurve::P384, &signature::ECDSA_P384_SHA384_FIXED)
+                    };
+                if *crv != want {
                     return Err(JoseError::KeyAlgMismatch);
                 }
                 let mut point = vec![0x04];
-                point.extend(field(&jwk.x)?);
-                point.extend(field(&jwk.y)?);
+                point.extend(bytes(x)?);
+                point.extend(bytes(y)?);
                 ParsedPublicKey::new(params, point).map_err(|_| JoseError::InvalidKey)?
             }
-            ("OKP", SigningAlg::EdDSA) if jwk.crv.as_deref() == Some("Ed25519") => {
-                let x = field(&jwk.x)?;
+            (
+                JwkParams::Okp {
+                    crv: OkpCurve::Ed25519,
+                    x,
+                },
+                SigningAlg::EdDSA,
+            ) => {
+                let x = bytes(x)?;
                 key_rules::check_ed25519(&x)?;
                 ParsedPublicKey::new(&signature::ED25519, x).map_err(|_| JoseError::InvalidKey)?
             }
-            _ => return Err(JoseError::KeyAlgMismatch),
+            (JwkParams::Ec { .. } | JwkParams::Okp { .. }, _) => return Err(JoseError::KeyAlgMismatch),
         };
         Ok(Self { alg, key })
     }
@@ -127,7 +132,7 @@ mod tests {
     #![allow(clippy::unwrap_used)]
 
     use super::*;
-    use crate::{b64_encode, KeyCheckError, SigningKey};
+    use crate::{KeyCheckError, SigningKey};
 
     #[test]
     fn hmac_keys_shorter_than_the_hash_are_refused() {
@@ -179,7 +184,9 @@ mod tests {
         );
         let rsa = SigningKey::generate(SigningAlg::RS256).unwrap();
         let mut e1 = rsa.public_jwk().clone();
-        e1.e = Some(b64_encode([1]));
+        if let JwkParams::Rsa { e, .. } = &mut e1.params {
+            *e = Base64Url::encode([1]);
+        }
         assert_eq!(
             VerifyingKey::from_jwk(&e1, SigningAlg::RS256).err(),
             Some(JoseError::KeyRefused(KeyCheckError::RsaExponentOne))

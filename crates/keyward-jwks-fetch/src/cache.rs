@@ -4,7 +4,7 @@
 use std::{
     collections::HashMap,
     sync::{
-        atomic::{AtomicBool, AtomicU64, Ordering},
+        atomic::{AtomicBool, Ordering},
         Arc,
     },
 };
@@ -51,7 +51,6 @@ pub struct JwksCache {
     client: reqwest::Client,
     clock: Arc<dyn Clock>,
     entries: Mutex<HashMap<String, Arc<Entry>>>,
-    fetches: AtomicU64,
 }
 
 impl std::fmt::Debug for JwksCache {
@@ -70,17 +69,7 @@ impl JwksCache {
             client,
             clock,
             entries: Mutex::default(),
-            fetches: AtomicU64::new(0),
         })
-    }
-
-    pub fn config(&self) -> &FetchConfig {
-        &self.config
-    }
-
-    /// Fetches made since start (all URLs).
-    pub fn fetch_count(&self) -> u64 {
-        self.fetches.load(Ordering::Relaxed)
     }
 
     /// What is cached for `url`, without fetching.
@@ -209,7 +198,6 @@ impl JwksCache {
             (Some(cur), None) => return usable(cur),
             _ => {}
         }
-        self.fetches.fetch_add(1, Ordering::Relaxed);
         let result = self.fetch(url, now).await;
         let next = match &result {
             Ok((keys, ttl)) => {

@@ -1,7 +1,7 @@
 //! A fetched JWKS document becomes credentials, or is refused whole.
 
 use keyward_jose::{credential_from_jwk, KeyCheckError};
-use keyward_types::{strict_json::ensure_unique_members, Credential, PublicJwk};
+use keyward_types::{strict_json::ensure_unique_members, Credential, JwkError, PublicJwk};
 use serde_json::Value;
 use time::OffsetDateTime;
 
@@ -29,20 +29,28 @@ pub(crate) fn parse(
     if keys.len() > config.max_keys {
         return Err(FetchError::TooManyKeys(config.max_keys));
     }
-    let jwks: Vec<PublicJwk> = keys
+    let parsed: Vec<Result<PublicJwk, JwkError>> =
+        keys.iter().map(|k| PublicJwk::from_json(k.clone())).collect();
+    if parsed.iter().any(|k| matches!(k, Err(JwkError::Malformed(_)))) {
+        return Err(FetchError::BadJson);
+    }
+    if parsed
         .iter()
-        .map(|k| serde_json::from_value(k.clone()).map_err(|_| FetchError::BadJson))
-        .collect::<Result<_, _>>()?;
-    if jwks.iter().any(PublicJwk::has_private_material) {
+        .any(|k| matches!(k, Err(JwkError::PrivateMaterial(_) | JwkError::Symmetric)))
+    {
         return Err(FetchError::PrivateKeyMaterial);
     }
     let mut out = Vec::new();
-    for jwk in jwks {
-        if jwk.use_.as_deref().is_some_and(|u| u != "sig") {
-            continue;
-        }
-        match credential_from_jwk(jwk, None, |thumbprint| format!("jwks:{thumbprint}"), now) {
-            Ok(c) => out.push(c),
+    for jwk in parsed {
+        let checked = jwk.map_err(KeyCheckError::from).and_then(|jwk| {
+            if jwk.use_.as_deref().is_some_and(|u| u != "sig") {
+                return Ok(None);
+            }
+            credential_from_jwk(jwk, None, |thumbprint| format!("jwks:{thumbprint}"), now).map(Some)
+        });
+        match checked {
+            Ok(Some(c)) => out.push(c),
+            Ok(None) => {}
             Err(
                 e @ (KeyCheckError::UnsupportedType(_)
                 | KeyCheckError::UnsupportedCurve(_)

@@ -122,8 +122,31 @@ pub fn check_jwks_uri(uri: &str, config: &FetchConfig) -> Result<url::Url, Fetch
     Ok(url)
 }
 
-/// The end of the resolver's error when a name has only refused addresses.
-pub(crate) const NO_ALLOWED_ADDRESS: &str = "resolves to no allowed address";
+/// The guarded resolver's refusal: the name resolves only to addresses the config does not
+/// allow. It travels through the HTTP client as the cause of its connect error, where
+/// [`refused_host`] finds it again.
+#[derive(Debug, thiserror::Error)]
+#[error("{host} resolves to no allowed address")]
+pub(crate) struct Refused {
+    host: String,
+}
+
+/// The host the guarded resolver refused, if that is why `error` happened. An I/O error hides
+/// the error it wraps from `source()`, so it is looked into as well.
+pub(crate) fn refused_host<'e>(error: &'e (dyn std::error::Error + 'static)) -> Option<&'e str> {
+    let mut source = Some(error);
+    while let Some(err) = source {
+        let wrapped = err
+            .downcast_ref::<std::io::Error>()
+            .and_then(std::io::Error::get_ref)
+            .and_then(|inner| inner.downcast_ref::<Refused>());
+        if let Some(refused) = err.downcast_ref::<Refused>().or(wrapped) {
+            return Some(&refused.host);
+        }
+        source = err.source();
+    }
+    None
+}
 
 /// Resolves host names and drops every address the config does not allow.
 pub(crate) struct GuardedResolver {
@@ -141,9 +164,7 @@ impl Resolve for GuardedResolver {
                 .filter(|a| allow_private || is_public(a.ip()))
                 .collect();
             if addrs.is_empty() {
-                let e: Box<dyn std::error::Error + Send + Sync> =
-                    format!("{host} {NO_ALLOWED_ADDRESS}").into();
-                return Err(e);
+                return Err(Box::new(Refused { host }) as Box<dyn std::error::Error + Send + Sync>);
             }
             Ok(Box::new(addrs.into_iter()) as Addrs)
         })

@@ -45,14 +45,10 @@ pub(crate) async fn get(
             return FetchError::Timeout;
         }
         // The guarded resolver refused every address: say so, not "connect failed".
-        let mut source: Option<&(dyn std::error::Error + 'static)> = Some(&e);
-        while let Some(err) = source {
-            if let Some(refused) = err.to_string().strip_suffix(crate::guard::NO_ALLOWED_ADDRESS) {
-                return FetchError::PrivateAddress(refused.trim().to_owned());
-            }
-            source = err.source();
+        match crate::guard::refused_host(&e) {
+            Some(host) => FetchError::PrivateAddress(host.to_owned()),
+            None => FetchError::Connect,
         }
-        FetchError::Connect
     };
     let mut resp = client
         .get(url)
@@ -107,7 +103,22 @@ pub(crate) fn parse_max_age(value: &str) -> Option<i64> {
 
 #[cfg(test)]
 mod tests {
-    use super::parse_max_age;
+    use super::*;
+
+    /// The resolver's refusal reaches the caller as its own error, with the host it refused,
+    /// through the HTTP client's error chain.
+    #[tokio::test]
+    async fn a_name_with_only_refused_addresses_is_a_private_address() {
+        let config = FetchConfig::default();
+        let Ok(client) = client(&config) else {
+            panic!("no HTTP client");
+        };
+        let Ok(url) = url::Url::parse("http://localhost:1/jwks") else {
+            panic!("bad URL");
+        };
+        let r = get(&client, url, &config).await.err();
+        assert_eq!(r, Some(FetchError::PrivateAddress("localhost".into())));
+    }
 
     #[test]
     fn reads_max_age() {

@@ -60,6 +60,9 @@ pub enum KeyError {
     InvalidRequest(String),
     #[error("key generation failed: {0}")]
     Generation(String),
+    /// The self-signed certificate for a generated key could not be made.
+    #[error("key generation failed: {0}")]
+    Certificate(#[source] rcgen::Error),
     /// A size, curve or algorithm rule of `keyward_jose::check_public_jwk`.
     #[error(transparent)]
     Check(keyward_jose::KeyCheckError),
@@ -92,7 +95,7 @@ impl KeyError {
             KeyError::UnknownKeystoreFormat(_) => "unknown_keystore_format",
             KeyError::PasswordTooShort { .. } => "password_too_short",
             KeyError::InvalidRequest(_) => "invalid_request",
-            KeyError::Generation(_) => "generation_failed",
+            KeyError::Generation(_) | KeyError::Certificate(_) => "generation_failed",
             KeyError::Check(c) => match c {
                 KeyCheckError::PrivateMaterial => "private_key_material",
                 KeyCheckError::UnsupportedType(_) => "unsupported_key_type",

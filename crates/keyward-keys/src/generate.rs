@@ -231,7 +231,7 @@ fn check(spec: &KeystoreSpec<'_>) -> Result<(), KeyError> {
 /// An X.509 v3 certificate for the key, signed by itself: subject CN = `common_name`, a random
 /// positive 128-bit serial, digital-signature key usage, valid from now for `validity_days`.
 fn self_signed(spec: &KeystoreSpec<'_>, pkcs8: &[u8]) -> Result<Vec<u8>, KeyError> {
-    let failed = |e: rcgen::Error| KeyError::Generation(e.to_string());
+    let failed = KeyError::Certificate;
     let mut key_pair =
         KeyPair::from_pkcs8_der_and_sign_algo(&PrivatePkcs8KeyDer::from(pkcs8), spec.key_type.signature())
             .map_err(failed)?;

@@ -1,12 +1,10 @@
 //! JWK and JWK Set documents. Private and symmetric members are refused before the key is even
 //! parsed, and no error repeats a member's value.
 
-use keyward_types::PublicJwk;
+use keyward_types::{JwkError, PublicJwk};
 use serde_json::Value;
 
 use crate::{ImportedKey, KeyError};
-
-const PRIVATE_MEMBERS: [&str; 7] = ["d", "p", "q", "dp", "dq", "qi", "oth"];
 
 pub(crate) fn import_jwk(data: &[u8]) -> Result<Vec<ImportedKey>, KeyError> {
     let value = parse(data)?;
@@ -43,17 +41,16 @@ fn parse(data: &[u8]) -> Result<Value, KeyError> {
 }
 
 fn one(value: Value) -> Result<ImportedKey, KeyError> {
-    let Value::Object(members) = &value else {
+    if !value.is_object() {
         return Err(KeyError::Unrecognized("a JWK is a JSON object".into()));
-    };
-    if members.get("kty").and_then(Value::as_str) == Some("oct") || members.contains_key("k") {
-        return Err(KeyError::SymmetricKey);
     }
-    if let Some(m) = PRIVATE_MEMBERS.iter().find(|m| members.contains_key(**m)) {
-        return Err(KeyError::PrivateMaterial(m));
-    }
-    let mut jwk: PublicJwk = serde_json::from_value(value).map_err(|_| {
-        KeyError::Unrecognized("not a valid JWK (kty with n, e or crv, x, y as strings)".into())
+    let mut jwk = PublicJwk::from_json(value).map_err(|e| match e {
+        JwkError::Symmetric => KeyError::SymmetricKey,
+        JwkError::PrivateMaterial(member) => KeyError::PrivateMaterial(member),
+        JwkError::Malformed(_) => {
+            KeyError::Unrecognized("not a valid JWK (kty with n, e or crv, x, y as strings)".into())
+        }
+        other => KeyError::Check(other.into()),
     })?;
     // An `x5c` sent with a JWK is not checked against the key, so it is not kept either.
     jwk.x5c = None;

@@ -8,7 +8,7 @@ use aws_lc_rs::{
         ECDSA_P384_SHA384_FIXED_SIGNING,
     },
 };
-use keyward_types::PublicJwk;
+use keyward_types::{EcCurve, PublicJwk};
 
 use crate::{
     spki::{ec_jwk, jwk_from_pkcs1_der},
@@ -20,10 +20,10 @@ pub(crate) fn public_jwk(pkcs8: &[u8]) -> Result<PublicJwk, KeyError> {
         return jwk_from_pkcs1_der(k.public_key().as_ref());
     }
     if let Ok(k) = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, pkcs8) {
-        return ec_jwk("P-256", 32, k.public_key().as_ref());
+        return ec_jwk(EcCurve::P256, 32, k.public_key().as_ref());
     }
     if let Ok(k) = EcdsaKeyPair::from_pkcs8(&ECDSA_P384_SHA384_FIXED_SIGNING, pkcs8) {
-        return ec_jwk("P-384", 48, k.public_key().as_ref());
+        return ec_jwk(EcCurve::P384, 48, k.public_key().as_ref());
     }
     if let Ok(k) = Ed25519KeyPair::from_pkcs8_maybe_unchecked(pkcs8) {
         return Ok(PublicJwk::ed25519(k.public_key().as_ref()));

@@ -2,7 +2,7 @@
 //! verifies pass; the rest are named in the error. Size and algorithm rules are applied later,
 //! in one place, by `keyward_jose::check_public_jwk`.
 
-use keyward_types::PublicJwk;
+use keyward_types::{EcCurve, PublicJwk};
 use x509_parser::{
     oid_registry::{
         OID_EC_P256, OID_KEY_TYPE_DSA, OID_KEY_TYPE_EC_PUBLIC_KEY, OID_NIST_EC_P384, OID_NIST_EC_P521,
@@ -50,9 +50,9 @@ pub(crate) fn jwk_from_spki(spki: &SubjectPublicKeyInfo<'_>) -> Result<PublicJwk
             .and_then(|p| p.as_oid().ok())
             .ok_or_else(|| KeyError::Broken("EC public key without a named curve".into()))?;
         let (name, len) = if curve == OID_EC_P256 {
-            ("P-256", 32)
+            (EcCurve::P256, 32)
         } else if curve == OID_NIST_EC_P384 {
-            ("P-384", 48)
+            (EcCurve::P384, 48)
         } else if curve == OID_NIST_EC_P521 {
             return Err(KeyError::UnsupportedCurve("P-521".into()));
         } else {
@@ -84,14 +84,15 @@ fn strip_zeros(b: &[u8]) -> &[u8] {
 }
 
 /// An uncompressed SEC1 point `04 || x || y` as an EC JWK.
-pub(crate) fn ec_jwk(curve: &str, len: usize, point: &[u8]) -> Result<PublicJwk, KeyError> {
+pub(crate) fn ec_jwk(curve: EcCurve, len: usize, point: &[u8]) -> Result<PublicJwk, KeyError> {
     match point.split_first() {
         Some((4, xy)) if xy.len() == 2 * len => {
             let (x, y) = xy.split_at(len);
             Ok(PublicJwk::ec(curve, x, y))
         }
         _ => Err(KeyError::Broken(format!(
-            "an uncompressed {curve} point is expected"
+            "an uncompressed {} point is expected",
+            curve.as_str()
         ))),
     }
 }

@@ -10,8 +10,9 @@
 
 mod common;
 
-use common::{interop, opts, pw, KEYPASS, STOREPASS};
+use common::{opts, pw};
 use keyward_keys::{import, Format};
+use keyward_testkit::fixtures::{interop_bytes, KEYPASS, STOREPASS};
 use proptest::{collection::vec, option, prelude::*};
 
 const MAX_LEN: usize = 8 * 1024;
@@ -103,7 +104,7 @@ fn damage() -> impl Strategy<Value = Damage> {
 }
 
 fn damaged(file: &str, damage: &Damage) -> Vec<u8> {
-    let mut data = interop(file);
+    let mut data = interop_bytes(file);
     match damage {
         Damage::Flip { at, xor } => {
             let i = at.index(data.len());
@@ -116,7 +117,7 @@ fn damaged(file: &str, damage: &Damage) -> Vec<u8> {
 
 /// A JKS file whose body (everything before the 20-byte digest) is damaged, then sealed again.
 fn resealed(file: &str, damage: &Damage) -> Vec<u8> {
-    let mut body = interop(file);
+    let mut body = interop_bytes(file);
     body.truncate(body.len() - 20);
     match damage {
         Damage::Flip { at, xor } => {
@@ -143,7 +144,7 @@ fn seal(mut body: Vec<u8>) -> Vec<u8> {
 
 #[test]
 fn sealing_an_undamaged_jks_reproduces_it() {
-    let file = interop("sample-rsa2048.jks");
+    let file = interop_bytes("sample-rsa2048.jks");
     assert_eq!(seal(file[..file.len() - 20].to_vec()), file);
 }
 

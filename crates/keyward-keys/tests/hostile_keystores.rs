@@ -15,6 +15,7 @@ use keyward_keys::{
     fixtures, import, import_within, Format, KeyError, WorkBudget, MAX_CERTIFICATES, MAX_KDF_WORK,
     MAX_KEY_ENTRIES,
 };
+use keyward_testkit::fixtures::{interop_bytes, STOREPASS};
 
 const PASSWORD: &str = "hostile-pass";
 
@@ -163,7 +164,7 @@ fn a_cancelled_import_stops_before_deriving() {
     let store = pw(STOREPASS);
     let result = import_within(
         Format::Pkcs12,
-        &interop("sample-rsa2048-keytool.p12"),
+        &interop_bytes("sample-rsa2048-keytool.p12"),
         opts(Some(&store), None, None),
         &work,
     );
@@ -183,7 +184,7 @@ fn interop_keystores_cost_what_their_parameters_declare() {
         ("sample-rsa2048-openssl-legacy.p12", 12_288),
     ] {
         let store = pw(STOREPASS);
-        let data = interop(file);
+        let data = interop_bytes(file);
         let within = |units| {
             import_within(
                 Format::Pkcs12,
@@ -209,7 +210,7 @@ fn interop_keystores_fit_the_budget() {
         "sample-rsa2048-openssl-aes.p12",
         "sample-rsa2048-openssl-legacy.p12",
     ] {
-        let keys = p12(&interop(file), STOREPASS).unwrap_or_else(|e| panic!("{file}: {e}"));
+        let keys = p12(&interop_bytes(file), STOREPASS).unwrap_or_else(|e| panic!("{file}: {e}"));
         assert_eq!(keys.len(), 1, "{file}");
     }
 }

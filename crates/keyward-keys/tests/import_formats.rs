@@ -10,8 +10,9 @@
 mod common;
 
 use base64::{engine::general_purpose::STANDARD, Engine};
-use common::{check_key, interop, jwk_file_thumbprint, opts, pw, Expect, KEYPASS, STOREPASS};
+use common::{check_key, jwk_file_thumbprint, opts, pw, Expect};
 use keyward_keys::{import, Format, ImportOptions, ImportedKey, KeyError};
+use keyward_testkit::fixtures::{interop_bytes, KEYPASS, STOREPASS};
 use time::macros::datetime;
 
 const RSA_JWK: &str = "sample-rsa2048-public.jwk";
@@ -28,7 +29,7 @@ const MULTI_SECOND_KEY_THUMBPRINT: &str = "GeCe7o0rKxw3CKi61aygSxk6YyL4C2plOr44m
 const EC384_THUMBPRINT: &str = "DRyPKEAbTHetZc6LR5n9nCr4QW_BjDshtA0Pkl-WHXg";
 
 fn one(format: Format, file: &str, options: ImportOptions<'_>) -> ImportedKey {
-    let keys = import(format, &interop(file), options);
+    let keys = import(format, &interop_bytes(file), options);
     let keys = keys.unwrap_or_else(|e| panic!("{file}: {} ({e})", e.code()));
     assert_eq!(keys.len(), 1, "{file}: one key expected");
     keys.into_iter().next().unwrap()
@@ -46,7 +47,11 @@ fn p12(file: &str) -> ImportedKey {
 
 fn jks(file: &str, alias: Option<&str>) -> Result<Vec<ImportedKey>, KeyError> {
     let (store, key) = (pw(STOREPASS), pw(KEYPASS));
-    import(Format::Jks, &interop(file), opts(Some(&store), Some(&key), alias))
+    import(
+        Format::Jks,
+        &interop_bytes(file),
+        opts(Some(&store), Some(&key), alias),
+    )
 }
 
 fn jks_one(file: &str, alias: Option<&str>) -> ImportedKey {
@@ -153,8 +158,8 @@ imports! {
 /// An `x5c` sent beside a JWK is not checked against the key, so it is not kept.
 #[test]
 fn jwk_with_client_supplied_x5c_drops_it() {
-    let mut jwk: serde_json::Value = serde_json::from_slice(&interop(RSA_JWK)).unwrap();
-    jwk["x5c"] = serde_json::json!([STANDARD.encode(interop("sample-ec256-cert.pem"))]);
+    let mut jwk: serde_json::Value = serde_json::from_slice(&interop_bytes(RSA_JWK)).unwrap();
+    jwk["x5c"] = serde_json::json!([STANDARD.encode(interop_bytes("sample-ec256-cert.pem"))]);
     let data = serde_json::to_vec(&jwk).unwrap();
     let keys = import(Format::Jwk, &data, ImportOptions::default()).unwrap();
     check_key(&keys[0], &rsa(BARE));
@@ -164,7 +169,7 @@ fn jwk_with_client_supplied_x5c_drops_it() {
 fn jwks_gives_three_keys_in_order() {
     let keys = import(
         Format::Jwks,
-        &interop("sample-jwks.json"),
+        &interop_bytes("sample-jwks.json"),
         ImportOptions::default(),
     )
     .unwrap();
@@ -205,7 +210,7 @@ fn multi_jks_unknown_alias_lists_aliases() {
 
 #[test]
 fn pkcs12_unknown_alias_lists_aliases() {
-    let (store, data) = (pw(STOREPASS), interop("sample-rsa2048-keytool.p12"));
+    let (store, data) = (pw(STOREPASS), interop_bytes("sample-rsa2048-keytool.p12"));
     let err = import(Format::Pkcs12, &data, opts(Some(&store), None, Some("other"))).unwrap_err();
     assert_eq!(err.code(), "unknown_alias");
     assert!(err.to_string().contains("clientkey"), "{err}");
@@ -247,7 +252,7 @@ fn detect_each_interop_file() {
             ("sample-jwks.json", Format::Jwks),
         ]);
     for (file, format) in table {
-        assert_eq!(Format::detect(&interop(file)), Some(format), "{file}");
+        assert_eq!(Format::detect(&interop_bytes(file)), Some(format), "{file}");
     }
     assert_eq!(Format::detect(b""), None);
     assert_eq!(Format::detect(b"hello"), None);

@@ -1,19 +1,25 @@
 //! Access tokens: JWTs per RFC 9068, signed with the active server key; and their verification,
 //! for the admin API, which accepts tokens this server issued to itself.
 
-use aws_lc_rs::rand::{SecureRandom, SystemRandom};
+use aws_lc_rs::{
+    error::Unspecified,
+    rand::{SecureRandom, SystemRandom},
+};
 use axum::{
     http::{header, HeaderValue},
     response::{IntoResponse, Response},
     Json,
 };
-use keyward_jose::CompactJws;
+use keyward_jose::{CompactJws, JoseError};
 use keyward_types::{Client, Scope};
 use serde::{Deserialize, Serialize};
-use serde_json::json;
+use thiserror::Error;
 use time::Duration;
 
-use crate::{error::ApiError, state::AppState};
+use crate::{
+    error::ApiError,
+    state::{AppState, TokenEndpoint},
+};
 
 #[derive(Serialize, Deserialize)]
 pub(crate) struct AccessClaims {
@@ -28,8 +34,30 @@ pub(crate) struct AccessClaims {
     pub(crate) jti: String,
 }
 
+/// Why an access token could not be made: the server's fault, answered with 500.
+#[derive(Debug, Error)]
+pub(crate) enum IssueError {
+    #[error("cannot sign the access token: {0}")]
+    Sign(#[source] JoseError),
+    #[error("the signing task failed: {0}")]
+    Task(#[source] tokio::task::JoinError),
+    #[error("the random generator failed")]
+    Random(#[source] Unspecified),
+}
+
+/// The successful token response (RFC 6749 §5.1), its members in the order keyward writes them.
+#[derive(Serialize)]
+struct TokenResponse {
+    access_token: String,
+    expires_in: i64,
+    /// Absent when the token carries no scope.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    scope: Option<String>,
+    token_type: &'static str,
+}
+
 pub(crate) async fn issue(
-    app: &AppState,
+    app: &TokenEndpoint,
     client: &Client,
     aud: String,
     scope: Scope,
@@ -50,15 +78,17 @@ pub(crate) async fn issue(
     let token = if key.is_slow() {
         tokio::task::spawn_blocking(move || key.sign_jwt("at+jwt", &claims))
             .await
-            .map_err(|e| ApiError::Internal(e.to_string()))?
+            .map_err(IssueError::Task)?
     } else {
         key.sign_jwt("at+jwt", &claims)
     }
-    .map_err(|e| ApiError::Internal(e.to_string()))?;
-    let mut body = json!({"access_token": token, "token_type": "Bearer", "expires_in": lifetime});
-    if let (false, Some(obj)) = (scope.is_empty(), body.as_object_mut()) {
-        obj.insert("scope".into(), json!(scope.to_string()));
-    }
+    .map_err(IssueError::Sign)?;
+    let body = TokenResponse {
+        access_token: token,
+        expires_in: lifetime,
+        scope: (!scope.is_empty()).then(|| scope.to_string()),
+        token_type: "Bearer",
+    };
     let mut resp = Json(body).into_response();
     resp.headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
@@ -70,11 +100,9 @@ pub(crate) async fn issue(
 /// A random (v4) UUID for an access token's `jti`, from aws-lc's generator, which the token
 /// signature already uses. `Uuid::new_v4` asks the kernel (`getrandom`) on every call: one
 /// system call per token issued, about 1 us in a VM.
-fn token_id() -> Result<String, ApiError> {
+fn token_id() -> Result<String, IssueError> {
     let mut bytes = [0u8; 16];
-    SystemRandom::new()
-        .fill(&mut bytes)
-        .map_err(|_| ApiError::Internal("random generator failed".into()))?;
+    SystemRandom::new().fill(&mut bytes).map_err(IssueError::Random)?;
     Ok(uuid::Builder::from_random_bytes(bytes)
         .into_uuid()
         .simple()

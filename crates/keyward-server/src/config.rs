@@ -175,24 +175,64 @@ pub enum ConfigError {
     Invalid(String),
 }
 
-/// One numeric setting and the range keyward accepts for it.
-struct Bounded {
+/// One numeric setting and the range keyward accepts for it. The maxima keep each sum of a
+/// setting and a timestamp (grace periods, lifetimes, TTLs, skew) far inside what the time types
+/// hold, and every pool, cache and buffer to what a host can give; the minima refuse values that
+/// mean nothing (a zero timeout, an empty cache).
+struct Bound {
     key: &'static str,
-    value: u64,
     min: u64,
     max: u64,
     unit: &'static str,
+    value: fn(&Config) -> u64,
 }
 
-fn bounded(key: &'static str, value: impl TryInto<u64>, min: u64, max: u64, unit: &'static str) -> Bounded {
-    Bounded {
+const fn bound(
+    key: &'static str,
+    min: u64,
+    max: u64,
+    unit: &'static str,
+    value: fn(&Config) -> u64,
+) -> Bound {
+    Bound {
         key,
-        value: value.try_into().unwrap_or(u64::MAX),
         min,
         max,
         unit,
+        value,
     }
 }
+
+/// A `usize` setting as `u64`; a value that does not fit is out of every range.
+fn wide(n: usize) -> u64 {
+    u64::try_from(n).unwrap_or(u64::MAX)
+}
+
+const DAY: u64 = 86_400;
+
+#[rustfmt::skip]
+const BOUNDS: [Bound; 20] = [
+    bound("database_max_connections", 1, 1_000, "connections", |c| c.database_max_connections.into()),
+    bound("database_acquire_timeout_ms", 1, 600_000, "ms", |c| c.database_acquire_timeout_ms),
+    bound("max_secret_grace_period", 0, 365 * DAY, "seconds", |c| c.max_secret_grace_period),
+    bound("default_access_token_lifetime", 1, DAY, "seconds", |c| c.default_access_token_lifetime.into()),
+    bound("max_access_token_lifetime", 1, DAY, "seconds", |c| c.max_access_token_lifetime.into()),
+    bound("client_cache_capacity", 1, 10_000_000, "clients", |c| wide(c.client_cache_capacity)),
+    bound("signing_key_reload_seconds", 1, DAY, "seconds", |c| c.signing_key_reload_seconds),
+    bound("max_assertion_lifetime", 1, 3_600, "seconds", |c| c.max_assertion_lifetime.into()),
+    bound("clock_skew", 0, 300, "seconds", |c| c.clock_skew.into()),
+    bound("max_credentials_per_client", 1, 100, "credentials", |c| wide(c.max_credentials_per_client)),
+    bound("replay_purge_seconds", 1, DAY, "seconds", |c| c.replay_purge_seconds),
+    bound("jwks_connect_timeout_ms", 1, 60_000, "ms", |c| c.jwks_connect_timeout_ms),
+    bound("jwks_timeout_ms", 1, 300_000, "ms", |c| c.jwks_timeout_ms),
+    bound("jwks_max_bytes", 1, 16 * 1024 * 1024, "bytes", |c| wide(c.jwks_max_bytes)),
+    bound("jwks_max_keys", 1, 1_000, "keys", |c| wide(c.jwks_max_keys)),
+    bound("jwks_min_ttl", 0, 7 * DAY, "seconds", |c| c.jwks_min_ttl.into()),
+    bound("jwks_max_ttl", 0, 7 * DAY, "seconds", |c| c.jwks_max_ttl.into()),
+    bound("jwks_default_ttl", 0, 7 * DAY, "seconds", |c| c.jwks_default_ttl.into()),
+    bound("jwks_refetch_cooldown", 0, 3_600, "seconds", |c| c.jwks_refetch_cooldown.into()),
+    bound("jwks_max_staleness", 0, 30 * DAY, "seconds", |c| c.jwks_max_staleness.into()),
+];
 
 impl Config {
     /// Loads defaults ← file ← environment.
@@ -221,126 +261,13 @@ impl Config {
         Ok(config)
     }
 
-    /// Every numeric setting with its range. The maxima keep each sum of a setting and a
-    /// timestamp (grace periods, lifetimes, TTLs, skew) far inside what the time types hold,
-    /// and every pool, cache and buffer to what a host can give; the minima refuse values
-    /// that mean nothing (a zero timeout, an empty cache).
-    fn numeric_settings(&self) -> [Bounded; 20] {
-        const DAY: u64 = 86_400;
-        [
-            bounded(
-                "database_max_connections",
-                self.database_max_connections,
-                1,
-                1_000,
-                "connections",
-            ),
-            bounded(
-                "database_acquire_timeout_ms",
-                self.database_acquire_timeout_ms,
-                1,
-                600_000,
-                "ms",
-            ),
-            bounded(
-                "max_secret_grace_period",
-                self.max_secret_grace_period,
-                0,
-                365 * DAY,
-                "seconds",
-            ),
-            bounded(
-                "default_access_token_lifetime",
-                self.default_access_token_lifetime,
-                1,
-                DAY,
-                "seconds",
-            ),
-            bounded(
-                "max_access_token_lifetime",
-                self.max_access_token_lifetime,
-                1,
-                DAY,
-                "seconds",
-            ),
-            bounded(
-                "client_cache_capacity",
-                self.client_cache_capacity,
-                1,
-                10_000_000,
-                "clients",
-            ),
-            bounded(
-                "signing_key_reload_seconds",
-                self.signing_key_reload_seconds,
-                1,
-                DAY,
-                "seconds",
-            ),
-            bounded(
-                "max_assertion_lifetime",
-                self.max_assertion_lifetime,
-                1,
-                3_600,
-                "seconds",
-            ),
-            bounded("clock_skew", self.clock_skew, 0, 300, "seconds"),
-            bounded(
-                "max_credentials_per_client",
-                self.max_credentials_per_client,
-                1,
-                100,
-                "credentials",
-            ),
-            bounded(
-                "replay_purge_seconds",
-                self.replay_purge_seconds,
-                1,
-                DAY,
-                "seconds",
-            ),
-            bounded(
-                "jwks_connect_timeout_ms",
-                self.jwks_connect_timeout_ms,
-                1,
-                60_000,
-                "ms",
-            ),
-            bounded("jwks_timeout_ms", self.jwks_timeout_ms, 1, 300_000, "ms"),
-            bounded(
-                "jwks_max_bytes",
-                self.jwks_max_bytes,
-                1,
-                16 * 1024 * 1024,
-                "bytes",
-            ),
-            bounded("jwks_max_keys", self.jwks_max_keys, 1, 1_000, "keys"),
-            bounded("jwks_min_ttl", self.jwks_min_ttl, 0, 7 * DAY, "seconds"),
-            bounded("jwks_max_ttl", self.jwks_max_ttl, 0, 7 * DAY, "seconds"),
-            bounded("jwks_default_ttl", self.jwks_default_ttl, 0, 7 * DAY, "seconds"),
-            bounded(
-                "jwks_refetch_cooldown",
-                self.jwks_refetch_cooldown,
-                0,
-                3_600,
-                "seconds",
-            ),
-            bounded(
-                "jwks_max_staleness",
-                self.jwks_max_staleness,
-                0,
-                30 * DAY,
-                "seconds",
-            ),
-        ]
-    }
-
     fn check_ranges(&self) -> Result<(), ConfigError> {
-        for b in self.numeric_settings() {
-            if !(b.min..=b.max).contains(&b.value) {
+        for b in &BOUNDS {
+            let value = (b.value)(self);
+            if !(b.min..=b.max).contains(&value) {
                 return Err(ConfigError::OutOfRange {
                     key: b.key,
-                    value: b.value,
+                    value,
                     min: b.min,
                     max: b.max,
                     unit: b.unit,
@@ -367,7 +294,9 @@ impl Config {
         }
     }
 
-    pub(crate) fn validate(&self) -> Result<(), ConfigError> {
+    /// Refuses settings out of range or inconsistent with each other; [`Config::load`] calls
+    /// it, and so does every start, for a config built in code.
+    pub fn validate(&self) -> Result<(), ConfigError> {
         self.check_ranges()?;
         if self.default_access_token_lifetime == 0
             || self.default_access_token_lifetime > self.max_access_token_lifetime
@@ -418,7 +347,7 @@ mod tests {
     #[test]
     fn every_bounded_setting_is_a_config_key() {
         let keys = serde_json::to_value(Config::default()).unwrap();
-        for b in Config::default().numeric_settings() {
+        for b in &BOUNDS {
             assert!(keys.get(b.key).is_some(), "{}", b.key);
         }
     }

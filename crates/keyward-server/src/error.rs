@@ -1,34 +1,38 @@
 //! Every error the server can answer with, and the one place that turns them into responses
 //! (RFC 6749 §5.2 for the token endpoint, RFC 7591 §3.2.2 and plain JSON for the admin API).
 
-use std::borrow::Cow;
+use std::{borrow::Cow, fmt};
 
 use axum::{
     http::{header, HeaderValue, StatusCode},
     response::{IntoResponse, Response},
     Json,
 };
+use keyward_admin::{AdminError, BUSY_MESSAGE};
+use keyward_client_auth::DirectoryError;
 use keyward_storage::StorageError;
 use serde_json::json;
 use thiserror::Error;
 
-/// Why the server could not start.
+/// Why a server built from its parts could not start serving.
 #[derive(Debug, Error)]
-pub enum StartError {
+pub enum ServeError {
     #[error(transparent)]
     Config(#[from] crate::ConfigError),
-    #[error("storage: {0}")]
-    Storage(String),
-    #[error("keys: {0}")]
-    Key(String),
-    #[error("cannot listen on {addr}: {reason}")]
-    Bind { addr: String, reason: String },
-}
-
-impl From<StorageError> for StartError {
-    fn from(e: StorageError) -> Self {
-        StartError::Storage(e.to_string())
-    }
+    #[error(transparent)]
+    Keys(#[from] crate::signing::SigningKeyError),
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        addr: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("cannot build the JWKS client: {0}")]
+    JwksClient(#[source] keyward_jwks_fetch::FetchError),
+    #[error("cannot render the discovery document: {0}")]
+    Discovery(#[source] serde_json::Error),
+    #[error(transparent)]
+    AuthMethod(#[from] keyward_client_auth::DuplicateMethod),
 }
 
 /// The one description every client-authentication failure gets; the reason is only logged.
@@ -61,68 +65,112 @@ pub(crate) enum ApiError {
     InvalidBearerRequest(&'static str),
     #[error("insufficient_scope")]
     InsufficientScope,
-    #[error("invalid_client_metadata: {field}: {message}")]
-    InvalidClientMetadata {
-        field: Cow<'static, str>,
-        message: String,
-    },
-    /// Admin API: key material refused (`reason` is a stable code from `keyward_keys`).
-    #[error("invalid_key: {reason}: {message}")]
-    InvalidKey { reason: &'static str, message: String },
-    /// Admin API: the key conflicts with the credential list (duplicate, limit).
-    #[error("conflict: {reason}: {message}")]
-    KeyConflict { reason: &'static str, message: String },
-    #[error("not found: {0}")]
-    NotFound(String),
-    #[error("conflict: {0}")]
-    Conflict(String),
-    #[error("temporarily unavailable: {0}")]
-    Unavailable(String),
-    /// Admin API: every slot for keystore imports and key generation stayed taken.
-    #[error("busy: {message}")]
-    Busy {
-        retry_after_secs: u64,
-        message: &'static str,
-    },
+    /// Admin API: an operation refused or failed.
+    #[error(transparent)]
+    Admin(#[from] AdminError),
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+    /// The client directory could not be read.
+    #[error(transparent)]
+    Directory(DirectoryError),
+    /// The token endpoint could not authenticate a client for want of a store (the client
+    /// directory, the replay store): never a failure, never a token.
+    #[error(transparent)]
+    AuthUnavailable(keyward_client_auth::AuthError),
+    /// `POST /token`: the access token could not be made.
+    #[error(transparent)]
+    Issue(#[from] crate::access_token::IssueError),
     #[error("internal error: {0}")]
     Internal(String),
 }
 
-impl ApiError {
-    /// `400 invalid_client_metadata` naming the field at fault (RFC 7591 §3.2.2).
-    pub(crate) fn field(field: &'static str, message: impl Into<String>) -> Self {
-        ApiError::InvalidClientMetadata {
-            field: field.into(),
-            message: message.into(),
-        }
-    }
-}
-
-impl From<StorageError> for ApiError {
-    fn from(e: StorageError) -> Self {
-        match e {
-            StorageError::NotFound => ApiError::NotFound("no such resource".into()),
-            StorageError::Conflict(m) => ApiError::Conflict(m),
-            StorageError::Unavailable(m) => ApiError::Unavailable(m),
-            other => ApiError::Internal(other.to_string()),
-        }
-    }
-}
-
-fn oauth(status: StatusCode, error: &str, description: impl Into<String>) -> Response {
-    let body = json!({"error": error, "error_description": description.into()});
+fn oauth(status: StatusCode, error: &str, description: impl fmt::Display) -> Response {
+    let body = OAuthErrorBody {
+        error,
+        error_description: description.to_string(),
+    };
     (status, Json(body)).into_response()
 }
 
-fn with_reason(status: StatusCode, error: &str, reason: &str, description: &str) -> Response {
-    let body = json!({"error": error, "reason": reason, "error_description": description});
+/// An error response body (RFC 6749 §5.2), the token endpoint's and the admin API's.
+#[derive(serde::Serialize)]
+struct OAuthErrorBody<'a> {
+    error: &'a str,
+    error_description: String,
+}
+
+fn with_reason(status: StatusCode, error: &str, reason: &str, description: impl fmt::Display) -> Response {
+    let body = json!({"error": error, "reason": reason, "error_description": description.to_string()});
     (status, Json(body)).into_response()
+}
+
+/// `503`: the store (or what reads through it) is away; the cause goes to the log only.
+fn unavailable(cause: &dyn fmt::Display) -> Response {
+    tracing::warn!(error = %cause, "storage unavailable");
+    oauth(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "temporarily_unavailable",
+        "storage is unavailable; retry",
+    )
+}
+
+/// `500`: the server's fault; the cause goes to the log only.
+fn internal(cause: &dyn fmt::Display) -> Response {
+    tracing::error!(error = %cause, "internal error");
+    oauth(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "server_error",
+        "internal error",
+    )
+}
+
+fn storage_response(e: &StorageError) -> Response {
+    match e {
+        StorageError::NotFound => oauth(StatusCode::NOT_FOUND, "not_found", "no such resource"),
+        StorageError::Conflict(m) => oauth(StatusCode::CONFLICT, "conflict", m),
+        StorageError::Unavailable(m) => unavailable(m),
+        other => internal(other),
+    }
+}
+
+/// The admin API's answers (RFC 7591 §3.2.2 for metadata, a stable `reason` for keys).
+fn admin_response(e: &AdminError) -> Response {
+    match e {
+        AdminError::InvalidRequest(m) => oauth(StatusCode::BAD_REQUEST, "invalid_request", m),
+        AdminError::StrictJson(e) => oauth(StatusCode::BAD_REQUEST, "invalid_request", e),
+        AdminError::MissingMember(e) => oauth(StatusCode::BAD_REQUEST, "invalid_request", e),
+        AdminError::InvalidField { field, problem } => {
+            let body = json!({
+                "error": "invalid_client_metadata",
+                "error_description": format!("{field}: {problem}"),
+                "field": field,
+            });
+            (StatusCode::BAD_REQUEST, Json(body)).into_response()
+        }
+        AdminError::Key(e) => with_reason(StatusCode::BAD_REQUEST, "invalid_key", e.code(), e),
+        AdminError::KeyRule(r) => with_reason(StatusCode::BAD_REQUEST, "invalid_key", r.reason(), r),
+        AdminError::KeyConflict(c) => with_reason(StatusCode::CONFLICT, "conflict", c.reason(), c),
+        AdminError::NotFound(m) => oauth(StatusCode::NOT_FOUND, "not_found", m),
+        AdminError::Conflict(m) => oauth(StatusCode::CONFLICT, "conflict", m),
+        AdminError::Busy { retry_after_secs } => {
+            let mut r = oauth(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "temporarily_unavailable",
+                BUSY_MESSAGE,
+            );
+            r.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(*retry_after_secs));
+            r
+        }
+        AdminError::Storage(e) => storage_response(e),
+        other => internal(other),
+    }
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let mut resp = match &self {
-            ApiError::InvalidRequest(m) => oauth(StatusCode::BAD_REQUEST, "invalid_request", m.clone()),
+            ApiError::InvalidRequest(m) => oauth(StatusCode::BAD_REQUEST, "invalid_request", m),
             ApiError::InvalidClient { used_basic } => {
                 let mut r = oauth(
                     StatusCode::UNAUTHORIZED,
@@ -147,8 +195,8 @@ impl IntoResponse for ApiError {
                 "unsupported_grant_type",
                 "grant_type is not supported",
             ),
-            ApiError::InvalidScope(m) => oauth(StatusCode::BAD_REQUEST, "invalid_scope", m.clone()),
-            ApiError::InvalidTarget(m) => oauth(StatusCode::BAD_REQUEST, "invalid_target", m.clone()),
+            ApiError::InvalidScope(m) => oauth(StatusCode::BAD_REQUEST, "invalid_scope", m),
+            ApiError::InvalidTarget(m) => oauth(StatusCode::BAD_REQUEST, "invalid_target", m),
             ApiError::PayloadTooLarge { limit } => oauth(
                 StatusCode::PAYLOAD_TOO_LARGE,
                 "invalid_request",
@@ -160,7 +208,7 @@ impl IntoResponse for ApiError {
                 format!("content type must be {expected}"),
             ),
             ApiError::InvalidToken(m) => {
-                let mut r = oauth(StatusCode::UNAUTHORIZED, "invalid_token", *m);
+                let mut r = oauth(StatusCode::UNAUTHORIZED, "invalid_token", m);
                 r.headers_mut().insert(
                     header::WWW_AUTHENTICATE,
                     HeaderValue::from_static("Bearer realm=\"keyward\", error=\"invalid_token\""),
@@ -168,7 +216,7 @@ impl IntoResponse for ApiError {
                 r
             }
             ApiError::InvalidBearerRequest(m) => {
-                let mut r = oauth(StatusCode::BAD_REQUEST, "invalid_request", *m);
+                let mut r = oauth(StatusCode::BAD_REQUEST, "invalid_request", m);
                 r.headers_mut().insert(
                     header::WWW_AUTHENTICATE,
                     HeaderValue::from_static("Bearer realm=\"keyward\", error=\"invalid_request\""),
@@ -189,51 +237,12 @@ impl IntoResponse for ApiError {
                 );
                 r
             }
-            ApiError::InvalidClientMetadata { field, message } => {
-                let body = json!({
-                    "error": "invalid_client_metadata",
-                    "error_description": format!("{field}: {message}"),
-                    "field": field,
-                });
-                (StatusCode::BAD_REQUEST, Json(body)).into_response()
-            }
-            ApiError::InvalidKey { reason, message } => {
-                with_reason(StatusCode::BAD_REQUEST, "invalid_key", reason, message)
-            }
-            ApiError::KeyConflict { reason, message } => {
-                with_reason(StatusCode::CONFLICT, "conflict", reason, message)
-            }
-            ApiError::NotFound(m) => oauth(StatusCode::NOT_FOUND, "not_found", m.clone()),
-            ApiError::Conflict(m) => oauth(StatusCode::CONFLICT, "conflict", m.clone()),
-            ApiError::Unavailable(m) => {
-                tracing::warn!(error = %m, "storage unavailable");
-                oauth(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "temporarily_unavailable",
-                    "storage is unavailable; retry",
-                )
-            }
-            ApiError::Busy {
-                retry_after_secs,
-                message,
-            } => {
-                let mut r = oauth(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "temporarily_unavailable",
-                    *message,
-                );
-                r.headers_mut()
-                    .insert(header::RETRY_AFTER, HeaderValue::from(*retry_after_secs));
-                r
-            }
-            ApiError::Internal(m) => {
-                tracing::error!(error = %m, "internal error");
-                oauth(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "server_error",
-                    "internal error",
-                )
-            }
+            ApiError::Admin(e) => admin_response(e),
+            ApiError::Storage(e) => storage_response(e),
+            ApiError::Directory(e) => unavailable(e),
+            ApiError::AuthUnavailable(e) => unavailable(e),
+            ApiError::Internal(m) => internal(m),
+            ApiError::Issue(e) => internal(e),
         };
         let h = resp.headers_mut();
         h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));

@@ -1,13 +1,14 @@
 //! The keyward HTTP server: token endpoint, discovery, JWKS, health, metrics, admin API.
-//! Method logic lives in `keyward-client-auth`, SQL in the storage crates; this crate wires
-//! requests to them and turns every error into a response in one place ([`error`]).
+//! It is built from injected parts (a storage, the keyring, a clock, the config) and knows no
+//! database backend; opening one, first-start work and operations on the database belong to
+//! `keyward-app`. Method logic lives in `keyward-client-auth`, SQL in the storage crates; this
+//! crate wires requests to them and turns every error into a response in one place ([`error`]).
 #![forbid(unsafe_code)]
 
 mod access_token;
 mod admin;
-mod bootstrap;
+mod background;
 mod config;
-mod directory;
 mod error;
 #[cfg(feature = "fuzzing")]
 #[doc(hidden)]
@@ -22,10 +23,12 @@ mod serve;
 mod signing;
 mod state;
 mod sync;
-mod transfer;
 
+pub use admin::{ADMIN_SCOPE, BOOTSTRAP_CLIENT};
 pub use config::{Config, ConfigError, LogFormat};
+pub use error::ServeError;
+pub use keyring::{Keyring, KeyringError};
 pub use keyward_jwks_fetch::install_crypto_provider;
 pub use panic_guard::panic_message;
-pub use serve::{open_storage, rotate_signing_key, start, RunningServer};
-pub use transfer::{export, import, ImportSummary};
+pub use serve::{RunningServer, ServerBuilder};
+pub use signing::SigningKeyError;

@@ -54,6 +54,7 @@ pub(crate) fn auth_failure(reason: &'static str) {
     metrics::counter!("keyward_client_auth_failures_total", "reason" => reason).increment(1);
 }
 
-pub(crate) fn token_issued(method: &'static str) {
-    metrics::counter!("keyward_tokens_issued_total", "method" => method).increment(1);
+/// `method` may be a custom method's name, known only at run time.
+pub(crate) fn token_issued(method: &str) {
+    metrics::counter!("keyward_tokens_issued_total", "method" => method.to_owned()).increment(1);
 }

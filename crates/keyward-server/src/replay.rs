@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use keyward_client_auth::{DirectoryError, ReplayGuard};
+use keyward_client_auth::{ReplayError, ReplayGuard};
 use keyward_storage::Storage;
 use keyward_types::ClientId;
 use time::OffsetDateTime;
@@ -18,10 +18,10 @@ impl ReplayGuard for StorageReplay {
         jti: &str,
         expires_at: OffsetDateTime,
         now: OffsetDateTime,
-    ) -> Result<bool, DirectoryError> {
+    ) -> Result<bool, ReplayError> {
         self.0
             .insert_once(client_id, jti, expires_at, now)
             .await
-            .map_err(|e| DirectoryError(e.to_string()))
+            .map_err(|e| ReplayError(e.into()))
     }
 }

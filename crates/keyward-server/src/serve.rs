@@ -1,77 +1,172 @@
-//! Start-up, the router, and graceful shutdown.
+//! A server built from injected parts: it binds, serves the router, runs its background tasks,
+//! and shuts down gracefully. Which database and keys it gets is decided by its caller.
 
-use std::{future::Future, net::SocketAddr, sync::Arc, time::Duration};
+use std::{future::Future, net::SocketAddr, sync::Arc};
 
 use axum::{middleware, Router};
+use keyward_admin::{AdminOps, Directory, KeyWork, Parts as AdminParts};
 use keyward_client_auth::{
-    AssertionPolicy, Authenticator, ClientSecretJwtMethod, ClientSecretMethod, PrivateKeyJwtMethod,
+    built_in_methods, AssertionPolicy, Authenticator, ClientAuthenticator, DuplicateMethod,
 };
-use keyward_storage::Storage;
-use keyward_storage_postgres::{PgOptions, PostgresStorage};
-use keyward_storage_sqlite::SqliteStorage;
-use keyward_types::{Clock, SigningAlg};
-use tokio::{net::TcpListener, sync::oneshot, task::JoinHandle};
+use keyward_jwks_fetch::JwksCache;
+use keyward_storage::{Change, Storage};
+use keyward_types::Clock;
+use tokio::{net::TcpListener, sync::mpsc::Receiver, sync::oneshot, task::JoinHandle};
 
 use crate::{
-    admin, bootstrap,
-    directory::ClientCache,
-    error::StartError,
+    admin, background,
+    error::ServeError,
     keyring::Keyring,
     metrics, public,
-    signing::{self, SigningKeys},
-    state::{AppState, Inner},
+    remote_keys::CachedRemoteKeys,
+    replay::StorageReplay,
+    signing::SigningKeys,
+    state::{AppState, Discovery, Inner, TokenEndpoint},
     Config,
 };
 
-/// Opens the database named by `url` with the default pool settings.
-pub async fn open_storage(url: &str) -> Result<Arc<dyn Storage>, StartError> {
-    open_configured(url, &Config::default()).await
+/// The parts a server is made of. The storage must already hold an active signing key.
+pub struct ServerBuilder {
+    config: Config,
+    storage: Arc<dyn Storage>,
+    keyring: Keyring,
+    clock: Arc<dyn Clock>,
+    methods: Vec<Arc<dyn ClientAuthenticator>>,
 }
 
-/// Opens the database named by `url`: `sqlite://PATH` for one node, `postgres://…` for several
-/// nodes sharing one database (pool size and acquire timeout from the config).
-pub(crate) async fn open_configured(url: &str, config: &Config) -> Result<Arc<dyn Storage>, StartError> {
-    if url.starts_with("sqlite:") {
-        let s = SqliteStorage::open(url)
+impl ServerBuilder {
+    pub fn new(config: Config, storage: Arc<dyn Storage>, keyring: Keyring, clock: Arc<dyn Clock>) -> Self {
+        Self {
+            config,
+            storage,
+            keyring,
+            clock,
+            methods: Vec::new(),
+        }
+    }
+
+    /// A client authentication method besides the built-in ones; registered after them. One
+    /// that names a method already registered stops the start (`ServeError::AuthMethod`).
+    pub fn auth_method(mut self, method: Arc<dyn ClientAuthenticator>) -> Self {
+        self.methods.push(method);
+        self
+    }
+
+    /// Loads the signing keys, binds `config.listen`, and serves in the background.
+    pub async fn start(self) -> Result<RunningServer, ServeError> {
+        self.config.validate()?;
+        keyward_jwks_fetch::install_crypto_provider();
+        let _ = metrics::handle();
+        // Listening before loading: a change another node commits from here on is either in what
+        // is loaded next or announced on the feed, never lost in between.
+        let changes = crate::sync::subscribe(&*self.storage).await;
+        let keys = SigningKeys::load(&*self.storage, &self.keyring, self.clock.now()).await?;
+        let listener = TcpListener::bind(&self.config.listen)
             .await
-            .map_err(|e| StartError::Storage(e.to_string()))?;
-        Ok(Arc::new(s))
-    } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-        let options = PgOptions {
-            max_connections: config.database_max_connections.max(1),
-            acquire_timeout: Duration::from_millis(config.database_acquire_timeout_ms.max(1)),
-            ..PgOptions::default()
+            .and_then(|l| Ok((l.local_addr()?, l)));
+        let (addr, listener) = listener.map_err(|source| ServeError::Bind {
+            addr: self.config.listen.clone(),
+            source,
+        })?;
+        let issuer = self
+            .config
+            .issuer
+            .clone()
+            .unwrap_or_else(|| format!("http://{addr}"))
+            .trim_end_matches('/')
+            .to_owned();
+        let state = self.into_state(issuer.clone(), keys)?;
+        tracing::info!(%addr, %issuer, "keyward listening on http://{addr}");
+        Ok(RunningServer::serve(listener, addr, issuer, state, changes))
+    }
+
+    fn into_state(mut self, issuer: String, keys: SigningKeys) -> Result<AppState, ServeError> {
+        let authenticator = authenticator(std::mem::take(&mut self.methods))?;
+        let policy = policy(&issuer, &self.config);
+        let discovery = discovery(&issuer, &authenticator, &policy)?;
+        let jwks =
+            JwksCache::new(self.config.fetch_config(), self.clock.clone()).map_err(ServeError::JwksClient)?;
+        let jwks = Arc::new(jwks);
+        let clients = Arc::new(Directory::new(
+            self.storage.clone(),
+            self.config.client_cache_capacity,
+        ));
+        let admin = self.admin_ops(&clients, &jwks, &authenticator);
+        let keys = Arc::new(keys);
+        let token = TokenEndpoint {
+            issuer: issuer.clone(),
+            clock: self.clock.clone(),
+            keyring: self.keyring.clone(),
+            keys: keys.clone(),
+            clients: clients.clone(),
+            authenticator,
+            policy,
+            replay: StorageReplay(self.storage.clone()),
+            remote_keys: CachedRemoteKeys(jwks),
         };
-        let s = PostgresStorage::open(url, options)
-            .await
-            .map_err(|e| StartError::Storage(e.to_string()))?;
-        Ok(Arc::new(s))
-    } else {
-        Err(StartError::Storage(format!(
-            "unsupported database_url scheme '{}'; use sqlite://PATH or postgres://…",
-            url.split(':').next().unwrap_or("")
-        )))
+        let shared = Inner {
+            clients,
+            admin,
+            keys,
+            issuer,
+            storage: self.storage,
+            clock: self.clock,
+            keyring: self.keyring,
+            config: self.config,
+        };
+        Ok(AppState::new(shared, token, discovery))
+    }
+
+    fn admin_ops(
+        &self,
+        clients: &Arc<Directory>,
+        jwks: &Arc<JwksCache>,
+        auth: &Authenticator,
+    ) -> Arc<AdminOps> {
+        Arc::new(AdminOps::new(AdminParts {
+            storage: self.storage.clone(),
+            clock: self.clock.clone(),
+            secrets: Arc::new(self.keyring.clone()),
+            directory: clients.clone(),
+            remote_keys: jwks.clone(),
+            key_work: KeyWork::default(),
+            limits: admin::limits(&self.config, auth.methods().to_vec()),
+        }))
     }
 }
 
-/// `keyward admin rotate-signing-key`: a new active key of `alg`; running nodes pick it up
-/// within `signing_key_reload_seconds`. Returns the new `kid`.
-pub async fn rotate_signing_key(
-    config: &Config,
-    alg: Option<SigningAlg>,
-    clock: &dyn Clock,
-) -> Result<String, StartError> {
-    let storage = open_configured(&config.database_url, config).await?;
-    let keyring = Keyring::load(config)?;
-    let publish_old_for = time::Duration::seconds(i64::from(config.max_access_token_lifetime));
-    signing::rotate(
-        &*storage,
-        &keyring,
-        alg.unwrap_or(config.token_signing_alg),
-        clock.now(),
-        publish_old_for,
-    )
-    .await
+/// What client assertions are checked against: this issuer, the configured lifetime, skew and
+/// algorithms.
+fn policy(issuer: &str, config: &Config) -> AssertionPolicy {
+    AssertionPolicy {
+        token_endpoint: format!("{issuer}/token"),
+        issuer: issuer.to_owned(),
+        max_lifetime_secs: i64::from(config.max_assertion_lifetime),
+        skew_secs: i64::from(config.clock_skew),
+        allowed_algs: config.assertion_signing_algs.clone(),
+    }
+}
+
+/// The discovery document lists the methods that really run and the algorithms really accepted.
+fn discovery(
+    issuer: &str,
+    authenticator: &Authenticator,
+    policy: &AssertionPolicy,
+) -> Result<Discovery, ServeError> {
+    let methods = authenticator.methods();
+    let methods: Vec<&str> = methods.iter().map(|m| m.as_str()).collect();
+    let document = public::DiscoveryDocument::new(issuer, &methods, &policy.allowed_algs);
+    let body = serde_json::to_vec(&document).map_err(ServeError::Discovery)?;
+    Ok(Discovery(body.into()))
+}
+
+/// The built-in methods, then `extra` in the order they were added.
+fn authenticator(extra: Vec<Arc<dyn ClientAuthenticator>>) -> Result<Authenticator, DuplicateMethod> {
+    let mut authenticator = Authenticator::default();
+    for method in built_in_methods().into_iter().chain(extra) {
+        authenticator.register(method)?;
+    }
+    Ok(authenticator)
 }
 
 /// A server listening on a socket, serving until [`RunningServer::shutdown`] or drop.
@@ -84,6 +179,40 @@ pub struct RunningServer {
 }
 
 impl RunningServer {
+    fn serve(
+        listener: TcpListener,
+        addr: SocketAddr,
+        issuer: String,
+        state: AppState,
+        changes: Option<Receiver<Change>>,
+    ) -> Self {
+        let background = background::spawn(&state, changes);
+        let app = Router::new()
+            .merge(public::routes())
+            .merge(admin::routes())
+            .layer(crate::panic_guard::layer())
+            .layer(middleware::from_fn(metrics::track))
+            .with_state(state);
+        let (tx, rx) = oneshot::channel::<()>();
+        let task = tokio::spawn(async move {
+            // The peer's address reaches the token endpoint's auth methods (`RequestParts::peer`).
+            let app = app.into_make_service_with_connect_info::<SocketAddr>();
+            let serve = axum::serve(listener, app).with_graceful_shutdown(async {
+                let _ = rx.await;
+            });
+            if let Err(e) = serve.await {
+                tracing::error!(error = %e, "server stopped");
+            }
+        });
+        Self {
+            addr,
+            issuer,
+            shutdown: Some(tx),
+            task: Some(task),
+            background,
+        }
+    }
+
     /// Stops accepting connections and waits for in-flight requests to finish.
     pub async fn shutdown(mut self) {
         if let Some(tx) = self.shutdown.take() {
@@ -94,7 +223,7 @@ impl RunningServer {
         }
     }
 
-    /// Resolves when the server stopped by itself (it does not, short of a fatal error).
+    /// Serves until `signal` resolves, then shuts down gracefully.
     pub async fn wait_until(self, signal: impl Future<Output = ()>) {
         signal.await;
         tracing::info!("shutting down: finishing in-flight requests");
@@ -111,158 +240,4 @@ impl Drop for RunningServer {
             let _ = tx.send(());
         }
     }
-}
-
-/// Opens storage, prepares keys and the admin client, binds, and serves in the background.
-pub async fn start(config: Config, clock: Arc<dyn Clock>) -> Result<RunningServer, StartError> {
-    config.validate()?;
-    keyward_jwks_fetch::install_crypto_provider();
-    let _ = metrics::handle();
-    let storage = open_configured(&config.database_url, &config).await?;
-    let keyring = Keyring::load(&config)?;
-    let now = clock.now();
-    let publish_old_for = time::Duration::seconds(i64::from(config.max_access_token_lifetime));
-    signing::ensure_active_key(
-        &*storage,
-        &keyring,
-        config.token_signing_alg,
-        now,
-        publish_old_for,
-    )
-    .await?;
-    bootstrap::ensure_admin_client(&*storage, &keyring, &config, &*clock).await?;
-    // Listening before loading: a change another node commits from here on is either in what
-    // is loaded next or announced on the feed, never lost in between.
-    let changes = crate::sync::subscribe(&*storage).await;
-    let keys = SigningKeys::load(&*storage, &keyring, now).await?;
-
-    let listener = TcpListener::bind(&config.listen)
-        .await
-        .map_err(|e| StartError::Bind {
-            addr: config.listen.clone(),
-            reason: e.to_string(),
-        })?;
-    let addr = listener.local_addr().map_err(|e| StartError::Bind {
-        addr: config.listen.clone(),
-        reason: e.to_string(),
-    })?;
-    let issuer = config
-        .issuer
-        .clone()
-        .unwrap_or_else(|| format!("http://{addr}"))
-        .trim_end_matches('/')
-        .to_owned();
-
-    let mut authenticator = Authenticator::default();
-    authenticator.register(Arc::new(ClientSecretMethod));
-    authenticator.register(Arc::new(ClientSecretJwtMethod));
-    authenticator.register(Arc::new(PrivateKeyJwtMethod::default()));
-    let policy = AssertionPolicy {
-        token_endpoint: format!("{issuer}/token"),
-        issuer: issuer.clone(),
-        max_lifetime_secs: i64::from(config.max_assertion_lifetime),
-        skew_secs: i64::from(config.clock_skew),
-        allowed_algs: config.assertion_signing_algs.clone(),
-    };
-    let methods: Vec<&str> = authenticator.methods().iter().map(|m| m.as_str()).collect();
-    let discovery_body = serde_json::to_vec(&public::discovery_document(
-        &issuer,
-        &methods,
-        &policy.allowed_algs,
-    ))
-    .map_err(|e| StartError::Key(e.to_string()))?
-    .into();
-
-    let replay = crate::replay::StorageReplay(storage.clone());
-    let jwks = keyward_jwks_fetch::JwksCache::new(config.fetch_config(), clock.clone())
-        .map_err(|e| StartError::Key(format!("JWKS client: {e}")))?;
-    let remote_keys = crate::remote_keys::CachedRemoteKeys(Arc::new(jwks));
-    let state = AppState(Arc::new(Inner {
-        clients: ClientCache::new(storage.clone(), config.client_cache_capacity),
-        issuer: issuer.clone(),
-        storage,
-        clock,
-        keyring,
-        keys,
-        authenticator,
-        replay,
-        remote_keys,
-        policy,
-        discovery_body,
-        key_work: Default::default(),
-        config,
-    }));
-
-    let app = Router::new()
-        .merge(public::routes())
-        .merge(admin::routes())
-        .layer(crate::panic_guard::layer())
-        .layer(middleware::from_fn(metrics::track))
-        .with_state(state.clone());
-
-    let mut background = vec![
-        spawn_key_reload(state.clone()),
-        spawn_metrics_upkeep(),
-        spawn_replay_purge(state.clone()),
-    ];
-    background.extend(changes.map(|rx| crate::sync::spawn_listener(state.clone(), rx)));
-    let (tx, rx) = oneshot::channel::<()>();
-    let task = tokio::spawn(async move {
-        let serve = axum::serve(listener, app).with_graceful_shutdown(async {
-            let _ = rx.await;
-        });
-        if let Err(e) = serve.await {
-            tracing::error!(error = %e, "server stopped");
-        }
-    });
-    tracing::info!(%addr, %issuer, "keyward listening on http://{addr}");
-    Ok(RunningServer {
-        addr,
-        issuer,
-        shutdown: Some(tx),
-        task: Some(task),
-        background,
-    })
-}
-
-fn spawn_key_reload(state: AppState) -> JoinHandle<()> {
-    tokio::spawn(async move {
-        let period = Duration::from_secs(state.config.signing_key_reload_seconds.max(1));
-        loop {
-            tokio::time::sleep(period).await;
-            if let Err(e) = state
-                .keys
-                .reload(&*state.storage, &state.keyring, state.clock.now())
-                .await
-            {
-                tracing::warn!(error = %e, "signing key reload failed; keeping current keys");
-            }
-        }
-    })
-}
-
-fn spawn_metrics_upkeep() -> JoinHandle<()> {
-    tokio::spawn(async {
-        loop {
-            tokio::time::sleep(Duration::from_secs(5)).await;
-            if let Some(h) = metrics::handle() {
-                h.run_upkeep();
-            }
-        }
-    })
-}
-
-/// Expired replay entries are deleted in the background, never on the token path.
-fn spawn_replay_purge(state: AppState) -> JoinHandle<()> {
-    tokio::spawn(async move {
-        let period = Duration::from_secs(state.config.replay_purge_seconds.max(1));
-        loop {
-            tokio::time::sleep(period).await;
-            match state.storage.purge_expired(state.clock.now()).await {
-                Ok(n) if n > 0 => tracing::debug!(purged = n, "expired replay entries removed"),
-                Ok(_) => {}
-                Err(e) => tracing::warn!(error = %e, "replay purge failed; will retry"),
-            }
-        }
-    })
 }

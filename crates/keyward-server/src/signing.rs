@@ -1,15 +1,39 @@
 //! The server's token-signing keys: one active key signs, replaced keys stay published at
-//! `/jwks` until every token they signed has expired.
+//! `/jwks` until every token they signed has expired. Which key is active is decided where keys
+//! are written (`keyward-app`); the server only reads them, at start and on every reload.
 
 use std::sync::Arc;
 
-use keyward_jose::{Jwks, SigningKey};
-use keyward_storage::{SigningKeyRecord, Storage};
+use keyward_jose::{JoseError, Jwks, SigningKey};
+use keyward_storage::{Storage, StorageError};
 use keyward_types::SigningAlg;
 use parking_lot::RwLock;
-use time::{Duration, OffsetDateTime};
+use thiserror::Error;
+use time::OffsetDateTime;
 
-use crate::{error::StartError, keyring::Keyring};
+use crate::keyring::{Keyring, KeyringError};
+
+/// Why the stored signing keys cannot be used.
+#[derive(Debug, Error)]
+pub enum SigningKeyError {
+    #[error("keys: cannot read the signing keys: {0}")]
+    Storage(#[from] StorageError),
+    #[error("keys: stored key {kid} has alg {alg}")]
+    UnknownAlg { kid: String, alg: String },
+    #[error(transparent)]
+    Keyring(#[from] KeyringError),
+    #[error("keys: stored key {kid} is not a usable {alg} key: {source}")]
+    Unusable {
+        kid: String,
+        alg: SigningAlg,
+        #[source]
+        source: JoseError,
+    },
+    #[error("keys: no active signing key")]
+    NoActiveKey,
+    #[error("keys: cannot render the JWKS: {0}")]
+    Render(#[source] serde_json::Error),
+}
 
 /// The keys in use right now; swapped whole on reload.
 #[derive(Debug)]
@@ -38,7 +62,7 @@ impl SigningKeys {
         storage: &dyn Storage,
         keyring: &Keyring,
         now: OffsetDateTime,
-    ) -> Result<Self, StartError> {
+    ) -> Result<Self, SigningKeyError> {
         Ok(Self(RwLock::new(Arc::new(
             read_keys(storage, keyring, now).await?,
         ))))
@@ -49,7 +73,7 @@ impl SigningKeys {
         storage: &dyn Storage,
         keyring: &Keyring,
         now: OffsetDateTime,
-    ) -> Result<(), StartError> {
+    ) -> Result<(), SigningKeyError> {
         let set = read_keys(storage, keyring, now).await?;
         *self.0.write() = Arc::new(set);
         Ok(())
@@ -60,7 +84,7 @@ async fn read_keys(
     storage: &dyn Storage,
     keyring: &Keyring,
     now: OffsetDateTime,
-) -> Result<KeySet, StartError> {
+) -> Result<KeySet, SigningKeyError> {
     let records = storage.signing_keys().await?;
     let mut active = None;
     let mut published = Vec::new();
@@ -68,73 +92,30 @@ async fn read_keys(
         if r.retire_at.is_some_and(|t| t <= now) {
             continue;
         }
-        let alg: SigningAlg = r
-            .alg
-            .parse()
-            .map_err(|_| StartError::Key(format!("stored key {} has alg {}", r.kid, r.alg)))?;
+        let alg: SigningAlg = r.alg.parse().map_err(|_| SigningKeyError::UnknownAlg {
+            kid: r.kid.clone(),
+            alg: r.alg.clone(),
+        })?;
         let pkcs8 = keyring.open(&r.kid, &r.encrypted_key)?;
-        let key = Arc::new(SigningKey::from_pkcs8(alg, pkcs8).map_err(|e| StartError::Key(e.to_string()))?);
+        let key = SigningKey::from_pkcs8(alg, pkcs8).map_err(|source| SigningKeyError::Unusable {
+            kid: r.kid.clone(),
+            alg,
+            source,
+        })?;
+        let key = Arc::new(key);
         if r.retire_at.is_none() {
             active = Some(key.clone());
         }
         published.push(key);
     }
-    let active = active.ok_or_else(|| StartError::Key("no active signing key".into()))?;
+    let active = active.ok_or(SigningKeyError::NoActiveKey)?;
     let jwks = Jwks {
         keys: published.iter().map(|k| k.public_jwk().clone()).collect(),
     };
-    let jwks_body = serde_json::to_vec(&jwks)
-        .map_err(|e| StartError::Key(e.to_string()))?
-        .into();
+    let jwks_body = serde_json::to_vec(&jwks).map_err(SigningKeyError::Render)?.into();
     Ok(KeySet {
         active,
         published,
         jwks_body,
     })
-}
-
-/// Makes sure an active key of `alg` exists: creates the first key on first start, and rotates
-/// when the configured algorithm changed.
-pub(crate) async fn ensure_active_key(
-    storage: &dyn Storage,
-    keyring: &Keyring,
-    alg: SigningAlg,
-    now: OffsetDateTime,
-    publish_old_for: Duration,
-) -> Result<(), StartError> {
-    let records = storage.signing_keys().await?;
-    let active = records.iter().find(|r| r.retire_at.is_none());
-    if active.is_some_and(|r| r.alg == alg.as_str()) {
-        return Ok(());
-    }
-    rotate(storage, keyring, alg, now, publish_old_for)
-        .await
-        .map(|_| ())
-}
-
-/// Adds a fresh active key; the previous ones stay published for `publish_old_for`.
-pub(crate) async fn rotate(
-    storage: &dyn Storage,
-    keyring: &Keyring,
-    alg: SigningAlg,
-    now: OffsetDateTime,
-    publish_old_for: Duration,
-) -> Result<String, StartError> {
-    // RSA generation takes up to a second of CPU: keep it off the async workers.
-    let key = tokio::task::spawn_blocking(move || SigningKey::generate(alg))
-        .await
-        .map_err(|e| StartError::Key(e.to_string()))?
-        .map_err(|e| StartError::Key(e.to_string()))?;
-    let record = SigningKeyRecord {
-        kid: key.kid().to_owned(),
-        alg: alg.as_str().to_owned(),
-        encrypted_key: keyring.seal(key.kid(), key.pkcs8())?,
-        created_at: now,
-        retire_at: None,
-    };
-    storage
-        .add_signing_key(&record, now + publish_old_for, now)
-        .await?;
-    tracing::info!(kid = key.kid(), alg = %alg, "new active signing key");
-    Ok(key.kid().to_owned())
 }

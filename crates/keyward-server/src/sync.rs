@@ -1,12 +1,12 @@
 //! Cache coherence between nodes that share one database (DESIGN.md "Storage"): every node
-//! listens to the storage's change feed and drops what another node changed. A gap in the feed
-//! arrives as `Change::All`, which drops every cache, so a missed notification never leaves a
-//! stale client, key or JWKS entry behind.
+//! listens to the storage's change feed and drops what another node changed
+//! ([`keyward_admin::AdminOps::apply_change`]). A gap in the feed arrives as `Change::All`,
+//! which drops every cache, so a missed notification never leaves a stale client, key or JWKS
+//! entry behind.
 
 use std::time::Duration;
 
 use keyward_storage::{Change, Storage};
-use keyward_types::ClientId;
 use tokio::{sync::mpsc::Receiver, task::JoinHandle};
 
 use crate::state::AppState;
@@ -34,45 +34,12 @@ pub(crate) fn spawn_listener(state: AppState, mut changes: Receiver<Change>) -> 
     })
 }
 
+/// Cached clients and JWKS URL keys are the admin layer's to drop; signing keys are reloaded here.
 async fn apply(state: &AppState, change: Change) {
     tracing::debug!(?change, "change from the feed");
-    match change {
-        Change::Client { client_id } => match ClientId::parse(&client_id) {
-            Ok(id) => state.clients.invalidate(&id),
-            Err(_) => state.clients.clear(),
-        },
-        Change::JwksCache { client_id: None } => {
-            state.remote_keys.0.clear_all();
-        }
-        Change::JwksCache { client_id: Some(id) } => clear_jwks_of(state, &id).await,
-        Change::SigningKeys => reload_keys(state).await,
-        Change::All => {
-            state.clients.clear();
-            state.remote_keys.0.clear_all();
-            reload_keys(state).await;
-        }
-    }
-}
-
-async fn clear_jwks_of(state: &AppState, raw_id: &str) {
-    let uri = match ClientId::parse(raw_id) {
-        Ok(id) => state
-            .storage
-            .load_client(&id)
-            .await
-            .ok()
-            .flatten()
-            .and_then(|e| e.client.jwks_uri),
-        Err(_) => None,
-    };
-    match uri {
-        Some(uri) => {
-            state.remote_keys.0.clear(&uri);
-        }
-        // Cannot tell which URL: clearing all is the safe side.
-        None => {
-            state.remote_keys.0.clear_all();
-        }
+    state.admin.apply_change(&change).await;
+    if matches!(change, Change::SigningKeys | Change::All) {
+        reload_keys(state).await;
     }
 }
 

@@ -8,16 +8,12 @@
     clippy::indexing_slicing
 )]
 
-mod common;
-
 use std::collections::BTreeSet;
 
-use common::*;
+use keyward_testkit::server::*;
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 use time::{format_description::well_known::Rfc3339, Duration, OffsetDateTime};
-
-const CC: (&str, &str) = ("grant_type", "client_credentials");
 
 /// Every audit event, newest first, in one page.
 async fn audit_events(srv: &TestServer) -> Vec<Value> {

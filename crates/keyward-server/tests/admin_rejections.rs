@@ -8,15 +8,11 @@
     clippy::indexing_slicing
 )]
 
-mod common;
-
-use common::*;
 use keyward_jose::{b64_decode, b64_encode};
+use keyward_testkit::server::*;
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 use time::Duration;
-
-const CC: (&str, &str) = ("grant_type", "client_credentials");
 
 /// Answer to `POST /admin/clients` with `{"client_id": "probe"}`, sent with this (or no)
 /// `Authorization` value: status, `WWW-Authenticate`, body.

@@ -7,20 +7,10 @@
     clippy::indexing_slicing
 )]
 
-mod common;
-
-use common::*;
+use keyward_testkit::server::*;
 use keyward_types::SigningAlg;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
-
-async fn assert_token_for(resp: reqwest::Response, client_id: &str) {
-    let status = resp.status();
-    let body: Value = resp.json().await.unwrap();
-    assert_eq!(status, StatusCode::OK, "{body}");
-    let (_, claims) = jwt_parts(body["access_token"].as_str().unwrap());
-    assert_eq!(claims["client_id"], client_id);
-}
 
 #[tokio::test]
 async fn private_key_jwt_with_interop_keys_gets_tokens() {

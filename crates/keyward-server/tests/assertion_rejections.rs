@@ -8,10 +8,8 @@
     clippy::indexing_slicing
 )]
 
-mod common;
-
-use common::*;
 use keyward_jose::{b64_encode, SigningKey};
+use keyward_testkit::server::*;
 use keyward_types::SigningAlg;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
@@ -30,7 +28,7 @@ impl Unchanged {
     /// `AuthFailure::code`), or `None` for a `400 invalid_request`, which is not counted.
     async fn take(srv: &TestServer, reason: Option<&'static str>) -> Self {
         let reason = match reason {
-            Some(r) => Some((r, reason_count(srv, r).await)),
+            Some(r) => Some((r, srv.auth_failures(r).await)),
             None => None,
         };
         Self {
@@ -54,23 +52,13 @@ impl Unchanged {
         if let Some((reason, before)) = self.reason {
             // Metrics are process-global and tests run in parallel: the counter only has to
             // have moved, and another test can only move it up.
-            let after = reason_count(srv, reason).await;
+            let after = srv.auth_failures(reason).await;
             assert!(
                 after > before,
                 "keyward_client_auth_failures_total{{reason=\"{reason}\"}} did not rise ({before} → {after})"
             );
         }
     }
-}
-
-/// The value of the failure counter for `reason`, 0 when absent.
-async fn reason_count(srv: &TestServer, reason: &str) -> u64 {
-    let prefix = format!("keyward_client_auth_failures_total{{reason=\"{reason}\"}} ");
-    srv.metrics()
-        .await
-        .lines()
-        .find_map(|l| l.strip_prefix(&prefix).map(|v| v.trim().parse::<u64>().unwrap()))
-        .unwrap_or(0)
 }
 
 /// Sends `assertion`, expects `401 invalid_client` for `reason`, and that nothing was stored.
@@ -85,37 +73,9 @@ async fn post_form(srv: &TestServer, form: &[(&str, &str)]) -> reqwest::Response
     srv.http.post(srv.url("/token")).form(form).send().await.unwrap()
 }
 
-async fn assert_token_for(resp: reqwest::Response, client_id: &str) {
-    let status = resp.status();
-    let body: Value = resp.json().await.unwrap();
-    assert_eq!(status, StatusCode::OK, "{body}");
-    let (_, claims) = jwt_parts(body["access_token"].as_str().unwrap());
-    assert_eq!(claims["client_id"], client_id);
-}
-
-fn ec_kid() -> Value {
-    interop_jwk("ec256")["kid"].clone()
-}
-
-fn ec_key() -> SigningKey {
-    interop_key("ec256", SigningAlg::ES256)
-}
-
-/// A `private_key_jwt` client holding the interop EC P-256 key.
-async fn ec_client(srv: &TestServer, id: &str) {
-    srv.key_client(id, &[interop_jwk("ec256")], json!({})).await;
-}
-
 /// `claims` signed ES256 by the interop EC key, with its registered kid.
 fn ec_assertion(claims: &Value) -> String {
     sign_jws(&ec_key(), &json!({"alg": "ES256", "kid": ec_kid()}), claims)
-}
-
-/// A compact JWS from raw header and claims text, with a real ES256 signature over them.
-fn ec_raw(header: &str, claims: &str) -> String {
-    let input = format!("{}.{}", b64_encode(header), b64_encode(claims));
-    let sig = ec_key().sign(input.as_bytes()).unwrap();
-    format!("{input}.{}", b64_encode(sig))
 }
 
 // ---- the request ----
@@ -204,7 +164,7 @@ async fn rejects_assertion_with_bad_json_in_header() {
         r#"{"kid":"x"}"#,
         r#"{"alg":"ES256","alg":"ES256"}"#,
     ] {
-        expect_invalid_client(&srv, &ec_raw(header, &claims), "assertion.malformed").await;
+        expect_invalid_client(&srv, &sign_raw(&ec_key(), header, &claims), "assertion.malformed").await;
     }
 }
 
@@ -214,9 +174,17 @@ async fn rejects_assertion_with_bad_json_in_header() {
 async fn rejects_header_that_is_a_json_array() {
     let srv = TestServer::start().await;
     ec_client(&srv, "arrhdr").await;
-    for header in [format!(r#"["ES256",{}]"#, ec_kid()), r#"["ES256"]"#.to_owned()] {
+    for header in [
+        format!(r#"["ES256",{}]"#, json!(ec_kid())),
+        r#"["ES256"]"#.to_owned(),
+    ] {
         let claims = srv.claims("arrhdr").to_string();
-        expect_invalid_client(&srv, &ec_raw(&header, &claims), "assertion.malformed").await;
+        expect_invalid_client(
+            &srv,
+            &sign_raw(&ec_key(), &header, &claims),
+            "assertion.malformed",
+        )
+        .await;
     }
 }
 
@@ -227,7 +195,7 @@ async fn rejects_assertion_with_bad_json_in_claims() {
     let header = json!({"alg": "ES256", "kid": ec_kid()}).to_string();
     let good = srv.claims("badclaims").to_string();
     for claims in [&good[..good.len() - 1], "not json", r#"["badclaims"]"#, "null"] {
-        expect_invalid_client(&srv, &ec_raw(&header, claims), "assertion.malformed").await;
+        expect_invalid_client(&srv, &sign_raw(&ec_key(), &header, claims), "assertion.malformed").await;
     }
 }
 
@@ -678,7 +646,7 @@ async fn rejects_attacker_key_offered_in_jwk_jku_x5u_headers() {
     let attacker = SigningKey::generate(SigningAlg::ES256).unwrap();
     let mut with_kid = key_pointing_headers(&attacker);
     with_kid["alg"] = json!("ES256");
-    with_kid["kid"] = ec_kid();
+    with_kid["kid"] = ec_kid().into();
     let mut attacker_kid = key_pointing_headers(&attacker);
     attacker_kid["alg"] = json!("ES256");
     attacker_kid["kid"] = json!(attacker.kid());
@@ -701,7 +669,7 @@ async fn ignores_jwk_jku_x5u_headers_on_a_genuine_assertion() {
     let attacker = SigningKey::generate(SigningAlg::ES256).unwrap();
     let mut header = key_pointing_headers(&attacker);
     header["alg"] = json!("ES256");
-    header["kid"] = ec_kid();
+    header["kid"] = ec_kid().into();
     let a = sign_jws(&ec_key(), &header, &srv.claims("jku-ok"));
     assert_token_for(srv.token_assertion(&a, &[]).await, "jku-ok").await;
 }
@@ -766,7 +734,7 @@ async fn concurrent_uses_of_one_assertion_yield_exactly_one_token() {
     let a = ec_assertion(&srv.claims("race"));
     let snapshot = srv.snapshot().await;
     let start = srv.replay_entries().await;
-    let replayed = reason_count(&srv, "assertion.replayed").await;
+    let replayed = srv.auth_failures("assertion.replayed").await;
     let responses = futures::future::join_all((0..64).map(|_| srv.token_assertion(&a, &[]))).await;
     let mut ok = 0;
     let mut refused = 0;
@@ -786,7 +754,7 @@ async fn concurrent_uses_of_one_assertion_yield_exactly_one_token() {
     assert_eq!((ok, refused), (1, 63));
     assert_eq!(srv.replay_entries().await, start + 1);
     assert_eq!(srv.snapshot().await, snapshot);
-    assert!(reason_count(&srv, "assertion.replayed").await >= replayed + 63);
+    assert!(srv.auth_failures("assertion.replayed").await >= replayed + 63);
 }
 
 #[tokio::test]

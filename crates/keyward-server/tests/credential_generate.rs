@@ -9,8 +9,6 @@
     clippy::indexing_slicing
 )]
 
-mod common;
-
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -18,7 +16,7 @@ use base64::{
     engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD},
     Engine,
 };
-use common::*;
+use keyward_testkit::server::*;
 use keyward_types::SigningAlg;
 use reqwest::StatusCode;
 use serde_json::{json, Value};

@@ -8,15 +8,10 @@
     clippy::indexing_slicing
 )]
 
-mod common;
-
-use common::*;
+use keyward_testkit::server::*;
 use keyward_types::SigningAlg;
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
-
-const STOREPASS: &str = "storepass";
-const KEYPASS: &str = "keypass";
 
 /// The interop RSA-2048 key: its RFC 7638 thumbprint is the `kid` of sample-rsa2048-public.jwk.
 const RSA_THUMBPRINT: &str = "2S-vW0j7ieo2BztSwpWw9p048sOMLj5VhpkzERINMl8";
@@ -56,7 +51,7 @@ fn rsa(cert: Option<Cert>, name: Option<&'static str>) -> Expect<'static> {
     }
 }
 
-fn kid_of(name: &str) -> String {
+fn interop_kid(name: &str) -> String {
     interop_jwk(name)["kid"].as_str().unwrap().to_owned()
 }
 
@@ -171,12 +166,7 @@ fn rsa_assertion(srv: &TestServer, id: &str, kid: &str, alg: SigningAlg) -> Stri
 }
 
 async fn assert_token(srv: &TestServer, assertion: &str, id: &str) {
-    let resp = srv.token_assertion(assertion, &[]).await;
-    let status = resp.status();
-    let body: Value = resp.json().await.unwrap();
-    assert_eq!(status, StatusCode::OK, "{body}");
-    let (_, claims) = jwt_parts(body["access_token"].as_str().unwrap());
-    assert_eq!(claims["client_id"], id);
+    assert_token_for(srv.token_assertion(assertion, &[]).await, id).await;
 }
 
 // ---- setup ----
@@ -201,7 +191,7 @@ async fn imports_rsa_certificate_pem() {
 async fn imports_ec_p256_certificate_pem() {
     let srv = TestServer::start().await;
     let body = json!({"format": "pem", "data": interop_text("sample-ec256-cert.pem")});
-    let kid = kid_of("ec256");
+    let kid = interop_kid("ec256");
     let expect = Expect {
         kid: &kid,
         thumbprint: &kid,
@@ -252,7 +242,7 @@ async fn imports_ec_p384_certificate_pem() {
 async fn imports_ed25519_certificate_pem() {
     let srv = TestServer::start().await;
     let body = json!({"format": "pem", "data": interop_text("sample-ed25519-cert.pem")});
-    let kid = kid_of("ed25519");
+    let kid = interop_kid("ed25519");
     let expect = Expect {
         kid: &kid,
         thumbprint: &kid,
@@ -304,7 +294,7 @@ async fn imports_jwk() {
 async fn imports_jwks_one_credential_per_key() {
     let srv = TestServer::start_with(|c| c.max_credentials_per_client = 5).await;
     empty_key_client(&srv, "jwks").await;
-    let (ec, ed) = (kid_of("ec256"), kid_of("ed25519"));
+    let (ec, ed) = (interop_kid("ec256"), interop_kid("ed25519"));
     let expect = [
         rsa(None, None),
         Expect {

@@ -8,15 +8,11 @@
     clippy::indexing_slicing
 )]
 
-mod common;
-
 use base64::{engine::general_purpose::STANDARD, Engine};
-use common::*;
+use keyward_testkit::server::*;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
-const STOREPASS: &str = "storepass";
-const KEYPASS: &str = "keypass";
 const WRONG_STORE: &str = "wrong-store-pass-4711";
 const WRONG_KEY: &str = "wrong-key-pass-0815";
 
@@ -26,19 +22,6 @@ fn private_key_lines() -> Vec<String> {
         .lines()
         .filter(|l| !l.starts_with("-----") && l.len() >= 16)
         .map(str::to_owned)
-        .collect()
-}
-
-/// Deterministic noise (xorshift), so a failure reproduces.
-fn pseudo_random(seed: u64, len: usize) -> Vec<u8> {
-    let mut state = seed | 1;
-    (0..len)
-        .map(|_| {
-            state ^= state >> 12;
-            state ^= state << 25;
-            state ^= state >> 27;
-            (state.wrapping_mul(0x2545_F491_4F6C_DD1D) >> 56) as u8
-        })
         .collect()
 }
 

@@ -7,9 +7,7 @@
     clippy::indexing_slicing
 )]
 
-mod common;
-
-use common::*;
+use keyward_testkit::server::*;
 use keyward_types::SigningAlg;
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};

@@ -12,41 +12,19 @@
     clippy::indexing_slicing
 )]
 
-mod common;
-
 use aws_lc_rs::{
     aead::{Aad, LessSafeKey, Nonce, UnboundKey, AES_256_GCM},
     hmac,
 };
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
-use common::*;
-use keyward_jose::{b64_decode, b64_encode, SigningKey};
+use keyward_jose::b64_decode;
 use keyward_storage::AuditEvent;
-use keyward_types::{ClientId, ClientSecret, SecretHash, SigningAlg, StoredSecret};
+use keyward_testkit::server::*;
+use keyward_types::{ClientId, ClientSecret, SecretHash, StoredSecret};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
 // ---- helpers ----
-
-fn ec_kid() -> String {
-    interop_jwk("ec256")["kid"].as_str().unwrap().to_owned()
-}
-
-fn ec_key() -> SigningKey {
-    interop_key("ec256", SigningAlg::ES256)
-}
-
-/// A `private_key_jwt` client holding the interop EC P-256 key.
-async fn ec_client(srv: &TestServer, id: &str) {
-    srv.key_client(id, &[interop_jwk("ec256")], json!({})).await;
-}
-
-/// A compact JWS over exactly this header and claims text, genuinely signed ES256.
-fn ec_raw(header: &str, claims: &str) -> String {
-    let input = format!("{}.{}", b64_encode(header), b64_encode(claims));
-    let sig = ec_key().sign(input.as_bytes()).unwrap();
-    format!("{input}.{}", b64_encode(sig))
-}
 
 /// Sends `assertion` and expects the fixed `401 invalid_client`, the failure counter for
 /// `reason` to rise, and nothing stored: no client change and no replay entry.
@@ -239,11 +217,16 @@ async fn rejects_assertion_with_duplicate_aud_claim() {
         format!(r#""aud":"{iss}","aud":"{iss}""#),
     ] {
         let claims = claims_with(&srv, "dupaud", &aud);
-        expect_refused(&srv, &ec_raw(&header, &claims), "assertion.malformed").await;
+        expect_refused(
+            &srv,
+            &sign_raw(&ec_key(), &header, &claims),
+            "assertion.malformed",
+        )
+        .await;
     }
     srv.assert_still_serving().await;
     let claims = claims_with(&srv, "dupaud", &format!(r#""aud":"{iss}""#));
-    expect_token(&srv, &ec_raw(&header, &claims), "dupaud").await;
+    expect_token(&srv, &sign_raw(&ec_key(), &header, &claims), "dupaud").await;
 }
 
 /// A duplicate anywhere in the claims, not only at the top: a nested object counts too, and
@@ -259,7 +242,12 @@ async fn rejects_assertion_with_duplicate_nested_or_escaped_claim() {
         format!(r#""aud":"http://evil","\u0061ud":"{iss}""#),
     ] {
         let claims = claims_with(&srv, "dupnest", &aud);
-        expect_refused(&srv, &ec_raw(&header, &claims), "assertion.malformed").await;
+        expect_refused(
+            &srv,
+            &sign_raw(&ec_key(), &header, &claims),
+            "assertion.malformed",
+        )
+        .await;
     }
     srv.assert_still_serving().await;
 }
@@ -279,13 +267,18 @@ async fn rejects_assertion_with_duplicate_header_member() {
         format!(r#"{{"alg":"ES256","kid":"{kid}","\u0074yp":"JWT","typ":"JWT"}}"#),
     ] {
         let claims = srv.claims("duphdr").to_string();
-        expect_refused(&srv, &ec_raw(&header, &claims), "assertion.malformed").await;
+        expect_refused(
+            &srv,
+            &sign_raw(&ec_key(), &header, &claims),
+            "assertion.malformed",
+        )
+        .await;
     }
     srv.assert_still_serving().await;
     let header = format!(r#"{{"alg":"ES256","kid":"{kid}","cty":"JWT"}}"#);
     expect_token(
         &srv,
-        &ec_raw(&header, &srv.claims("duphdr").to_string()),
+        &sign_raw(&ec_key(), &header, &srv.claims("duphdr").to_string()),
         "duphdr",
     )
     .await;

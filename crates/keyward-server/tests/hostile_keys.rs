@@ -10,12 +10,10 @@
     clippy::indexing_slicing
 )]
 
-mod common;
-
 use base64::{engine::general_purpose::STANDARD, Engine};
-use common::{jwks_server::JwksServer, *};
 use keyward_jose::{b64_decode, b64_encode};
 use keyward_storage::AuditEvent;
+use keyward_testkit::server::*;
 use keyward_types::{ClientId, Credential, PublicJwk, SigningAlg};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};

@@ -9,12 +9,10 @@
     clippy::indexing_slicing
 )]
 
-mod common;
-
 use base64::{engine::general_purpose::STANDARD, Engine};
-use common::*;
 use keyward_keys::{fixtures, MAX_CERTIFICATES, MAX_KDF_WORK, MAX_KEY_ENTRIES};
 use keyward_storage::AuditEvent;
+use keyward_testkit::server::*;
 use keyward_types::ClientId;
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};

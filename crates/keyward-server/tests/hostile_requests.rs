@@ -11,17 +11,13 @@
     clippy::indexing_slicing
 )]
 
-mod common;
-
 use std::sync::{Arc, OnceLock};
 
-use common::*;
+use keyward_testkit::server::*;
 use keyward_types::SigningAlg;
 use parking_lot::Mutex;
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
-
-const CC: (&str, &str) = ("grant_type", "client_credentials");
 
 // ---- helpers ----
 
@@ -290,7 +286,7 @@ async fn client_stored_before_the_id_rule_still_loads_and_authenticates() {
         .await;
     let legacy = "legacy:svc/1";
     let mut doc: Value =
-        serde_json::from_str(&keyward_server::export(&srv.config, &srv.clock).await.unwrap()).unwrap();
+        serde_json::from_str(&keyward_app::export(&srv.config, &srv.clock).await.unwrap()).unwrap();
     let mut entry = doc["clients"]
         .as_array()
         .unwrap()
@@ -304,7 +300,7 @@ async fn client_stored_before_the_id_rule_still_loads_and_authenticates() {
     }
     doc["clients"] = json!([entry]);
     doc["signing_keys"] = json!([]);
-    keyward_server::import(&srv.config, &doc.to_string(), false, &srv.clock)
+    keyward_app::import(&srv.config, &doc.to_string(), false, &srv.clock)
         .await
         .unwrap();
 
@@ -667,7 +663,7 @@ async fn rejects_huge_max_secret_grace_period() {
     // As a struct (what `keyward serve` builds): start refuses before it touches anything.
     let mut config = srv.config.clone();
     config.max_secret_grace_period = u64::MAX;
-    let err = keyward_server::start(config, Arc::new(srv.clock.clone()))
+    let err = keyward_app::start(config, Arc::new(srv.clock.clone()))
         .await
         .err()
         .expect("start refuses");

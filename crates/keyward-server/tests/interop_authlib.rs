@@ -1,8 +1,9 @@
 //! Interop: Authlib (Python), a client library keyward did not write, gets tokens with
 //! `private_key_jwt` and `client_secret_jwt` assertions it signs itself.
 //!
-//! Needs `python3` with Authlib (CI: `pip install authlib requests`). Without them these tests
-//! fail; they never skip.
+//! The first test makes a Python environment with pinned Authlib under the target directory
+//! (`keyward_testkit::python`); without `python3` or PyPI the tests fail and say so, they never
+//! skip.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -10,11 +11,9 @@
     clippy::indexing_slicing
 )]
 
-mod common;
-
 use std::process::Output;
 
-use common::*;
+use keyward_testkit::server::*;
 use serde_json::{json, Value};
 use time::OffsetDateTime;
 
@@ -23,13 +22,14 @@ const SCRIPT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/interop/authlib
 /// Runs the Authlib client script off the async runtime (the server runs on it).
 async fn authlib(args: Vec<String>, env: Option<(&'static str, &'static str)>) -> Output {
     tokio::task::spawn_blocking(move || {
-        let mut cmd = std::process::Command::new("python3");
+        let python = keyward_testkit::python::interop_python();
+        let mut cmd = std::process::Command::new(&python);
         cmd.arg(SCRIPT).args(&args);
         if let Some((k, v)) = env {
             cmd.env(k, v);
         }
         cmd.output()
-            .expect("python3 is required for the Authlib interop tests (pip install authlib requests)")
+            .unwrap_or_else(|e| panic!("cannot run {}: {e}", python.display()))
     })
     .await
     .unwrap()
@@ -91,15 +91,6 @@ async fn assert_token(srv: &TestServer, resp: &Value, client_id: &str) {
     assert_eq!(claims["iss"], srv.base);
 }
 
-async fn reason_count(srv: &TestServer, reason: &str) -> u64 {
-    let prefix = format!("keyward_client_auth_failures_total{{reason=\"{reason}\"}} ");
-    srv.metrics()
-        .await
-        .lines()
-        .find_map(|l| l.strip_prefix(&prefix).map(|v| v.trim().parse::<u64>().unwrap()))
-        .unwrap_or(0)
-}
-
 fn private_key_args(srv: &TestServer, id: &str, key: &str, alg: &str) -> Vec<String> {
     let path = interop(&format!("sample-{key}-private.pem"));
     assert!(path.exists(), "{} is missing", path.display());
@@ -120,22 +111,27 @@ fn legacy() -> Value {
 #[tokio::test]
 async fn authlib_is_installed() {
     let out = tokio::task::spawn_blocking(|| {
-        std::process::Command::new("python3")
+        std::process::Command::new(keyward_testkit::python::interop_python())
             .args([
                 "-c",
                 "import authlib, requests, joserfc; print(authlib.__version__)",
             ])
             .output()
-            .expect("python3 is required")
+            .expect("run the interop Python")
     })
     .await
     .unwrap();
     assert!(
         out.status.success(),
-        "Authlib is required: pip install authlib requests\n{}",
+        "Authlib is missing from the interop Python environment\n{}",
         text(&out.stderr)
     );
-    assert!(!text(&out.stdout).trim().is_empty());
+    let version = text(&out.stdout);
+    assert!(!version.trim().is_empty());
+    assert!(
+        keyward_testkit::python::REQUIREMENTS.contains(&format!("authlib=={}", version.trim()).as_str()),
+        "Authlib {version} is not the pinned version"
+    );
 }
 
 #[tokio::test]
@@ -186,7 +182,7 @@ async fn authlib_client_secret_jwt_with_wrong_secret_is_refused() {
     let srv = TestServer::start().await;
     let (id, _) = srv.secret_jwt_client("authlib-hs-bad", legacy()).await;
     sync_clock(&srv);
-    let before = reason_count(&srv, "signature.invalid").await;
+    let before = srv.auth_failures("signature.invalid").await;
     let out = authlib(
         vec![
             srv.url("/token"),
@@ -202,7 +198,7 @@ async fn authlib_client_secret_jwt_with_wrong_secret_is_refused() {
     assert_eq!(err["status"], 401, "{err}");
     assert_eq!(err["error"], "invalid_client", "{err}");
     assert_eq!(srv.replay_entries().await, 0);
-    assert!(reason_count(&srv, "signature.invalid").await > before);
+    assert!(srv.auth_failures("signature.invalid").await > before);
 }
 
 #[tokio::test]
@@ -212,7 +208,7 @@ async fn authlib_assertion_refused_without_legacy_audience_flag() {
         .await;
     sync_clock(&srv);
     let snapshot = srv.snapshot().await;
-    let before = reason_count(&srv, "assertion.aud_mismatch").await;
+    let before = srv.auth_failures("assertion.aud_mismatch").await;
     let out = authlib(private_key_args(&srv, "authlib-strict", "rsa2048", "RS256"), None).await;
     let err = oauth_error(&out);
     assert_eq!(err["status"], 401, "{err}");
@@ -220,7 +216,7 @@ async fn authlib_assertion_refused_without_legacy_audience_flag() {
     assert_eq!(err["error_description"], "client authentication failed");
     assert_eq!(srv.replay_entries().await, 0);
     assert_eq!(srv.snapshot().await, snapshot);
-    assert!(reason_count(&srv, "assertion.aud_mismatch").await > before);
+    assert!(srv.auth_failures("assertion.aud_mismatch").await > before);
 }
 
 /// Authlib's own default assertion lifetime is one hour; keyward allows 60 s unless the server
@@ -231,12 +227,12 @@ async fn authlib_default_hour_long_assertion_needs_a_longer_max_lifetime() {
     srv.key_client("authlib-hour", &[interop_jwk("ec256")], legacy())
         .await;
     sync_clock(&srv);
-    let before = reason_count(&srv, "assertion.lifetime_too_long").await;
+    let before = srv.auth_failures("assertion.lifetime_too_long").await;
     let args = private_key_args(&srv, "authlib-hour", "ec256", "ES256");
     let err = oauth_error(&authlib(args, Some(("ASSERTION_LIFETIME", "authlib"))).await);
     assert_eq!(err["status"], 401, "{err}");
     assert_eq!(err["error"], "invalid_client", "{err}");
-    assert!(reason_count(&srv, "assertion.lifetime_too_long").await > before);
+    assert!(srv.auth_failures("assertion.lifetime_too_long").await > before);
     assert_eq!(srv.replay_entries().await, 0);
 
     let srv = TestServer::start_with(|c| c.max_assertion_lifetime = 3600).await;

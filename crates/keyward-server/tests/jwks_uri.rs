@@ -6,9 +6,7 @@
     clippy::indexing_slicing
 )]
 
-mod common;
-
-use common::{jwks_server::JwksServer, *};
+use keyward_testkit::server::*;
 use keyward_types::SigningAlg;
 use reqwest::StatusCode;
 use serde_json::{json, Value};

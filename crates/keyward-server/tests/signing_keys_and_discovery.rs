@@ -8,15 +8,11 @@
     clippy::indexing_slicing
 )]
 
-mod common;
-
-use common::*;
 use keyward_jose::{CompactJws, Jwks, VerifyingKey};
+use keyward_testkit::server::*;
 use keyward_types::SigningAlg;
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
-
-const CC: (&str, &str) = ("grant_type", "client_credentials");
 
 async fn jwks(srv: &TestServer) -> Jwks {
     let resp = srv.http.get(srv.url("/jwks")).send().await.unwrap();
@@ -37,7 +33,7 @@ async fn check_alg(alg: SigningAlg, kty: &str) {
     assert!(!kid.is_empty());
     assert_eq!(jwk.use_.as_deref(), Some("sig"));
     assert_eq!(jwk.alg.as_deref(), Some(alg.as_str()));
-    assert_eq!(jwk.kty, kty);
+    assert_eq!(jwk.kty(), kty);
 
     let token = srv.admin_token().await;
     let (header, _) = jwt_parts(&token);

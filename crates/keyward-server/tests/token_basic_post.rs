@@ -7,9 +7,7 @@
     clippy::indexing_slicing
 )]
 
-mod common;
-
-use common::*;
+use keyward_testkit::server::*;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 

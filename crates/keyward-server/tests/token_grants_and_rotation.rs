@@ -7,15 +7,11 @@
     clippy::indexing_slicing
 )]
 
-mod common;
-
 use std::collections::BTreeSet;
 
-use common::*;
+use keyward_testkit::server::*;
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
-
-const CC: (&str, &str) = ("grant_type", "client_credentials");
 
 /// A successful token response's body and the access token's claims.
 async fn ok_token(resp: reqwest::Response) -> (Value, Value) {

@@ -8,14 +8,10 @@
     clippy::indexing_slicing
 )]
 
-mod common;
-
 use base64::{engine::general_purpose::STANDARD, Engine};
-use common::*;
+use keyward_testkit::server::*;
 use reqwest::{header::HeaderValue, Method, StatusCode};
 use serde_json::{json, Value};
-
-const CC: (&str, &str) = ("grant_type", "client_credentials");
 
 /// `Authorization: Basic base64(raw)`, with `raw` exactly as given (no escaping).
 fn raw_basic(raw: &[u8]) -> HeaderValue {

@@ -10,7 +10,7 @@ use tokio::sync::mpsc;
 use crate::{listener, time_col::db_err, PostgresStorage};
 
 pub(crate) async fn notify<'e>(conn: impl PgExecutor<'e>, change: &Change) -> Result<(), StorageError> {
-    let payload = serde_json::to_string(change).map_err(|e| StorageError::Corrupt(e.to_string()))?;
+    let payload = serde_json::to_string(change).map_err(StorageError::json("change"))?;
     sqlx::query("SELECT pg_notify($1, $2)")
         .bind(listener::CHANNEL)
         .bind(payload)

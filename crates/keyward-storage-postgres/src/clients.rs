@@ -14,12 +14,12 @@ use crate::{
 /// The metadata is kept as the serde_json text it was written as (not JSONB, which would
 /// normalise it), so a client loads exactly as it was stored.
 fn metadata(client: &Client) -> Result<String, StorageError> {
-    serde_json::to_string(client).map_err(|e| StorageError::Corrupt(e.to_string()))
+    serde_json::to_string(client).map_err(StorageError::json("client metadata"))
 }
 
 fn parse_client(row: &PgRow) -> Result<Client, StorageError> {
     let json: &str = row.try_get("metadata").map_err(db_err)?;
-    serde_json::from_str(json).map_err(|e| StorageError::Corrupt(format!("client metadata: {e}")))
+    serde_json::from_str(json).map_err(StorageError::json("client metadata"))
 }
 
 fn parse_secret(r: &PgRow) -> Result<StoredSecret, StorageError> {
@@ -37,7 +37,7 @@ fn parse_secret(r: &PgRow) -> Result<StoredSecret, StorageError> {
 
 fn parse_credential(r: &PgRow) -> Result<Credential, StorageError> {
     let data: &str = r.try_get("data").map_err(db_err)?;
-    serde_json::from_str(data).map_err(|e| StorageError::Corrupt(format!("credential: {e}")))
+    serde_json::from_str(data).map_err(StorageError::json("credential"))
 }
 
 /// The token path's read of one client, as one statement so that it sees one snapshot (a

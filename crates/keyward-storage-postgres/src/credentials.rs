@@ -9,7 +9,7 @@ use crate::{
 };
 
 fn data(c: &Credential) -> Result<String, StorageError> {
-    serde_json::to_string(c).map_err(|e| StorageError::Corrupt(e.to_string()))
+    serde_json::to_string(c).map_err(StorageError::json("credential"))
 }
 
 /// `Conflict` (from the unique constraints) when the client already lists the key or the kid.

@@ -14,17 +14,25 @@ use crate::{time_col::db_err, PgOptions};
 #[non_exhaustive]
 pub enum PostgresStorageError {
     #[error("invalid PostgreSQL URL: {0}")]
-    BadUrl(String),
+    BadUrl(#[source] sqlx::Error),
     #[error("invalid schema name '{0}': use lowercase letters, digits and '_' (at most 63), not starting with a digit")]
     BadSchema(String),
-    #[error("cannot connect to PostgreSQL at {at}: {reason}")]
-    Connect { at: String, reason: String },
+    #[error("cannot connect to PostgreSQL at {at}: {source}")]
+    Connect {
+        at: String,
+        #[source]
+        source: sqlx::Error,
+    },
     #[error("no connection to PostgreSQL at {at} within {after:?}")]
     ConnectTimeout { at: String, after: Duration },
-    #[error("cannot create schema '{schema}': {reason}")]
-    CreateSchema { schema: String, reason: String },
+    #[error("cannot create schema '{schema}': {source}")]
+    CreateSchema {
+        schema: String,
+        #[source]
+        source: sqlx::Error,
+    },
     #[error("cannot apply migrations: {0}")]
-    Migrate(String),
+    Migrate(#[source] sqlx::migrate::MigrateError),
 }
 
 /// A PostgreSQL database shared by every keyward node that opens it.
@@ -61,16 +69,13 @@ impl PostgresStorage {
                 at: at.clone(),
                 after: options.connect_timeout,
             })?
-            .map_err(|e| PostgresStorageError::Connect {
-                at,
-                reason: e.to_string(),
-            })?;
+            .map_err(|source| PostgresStorageError::Connect { at, source })?;
         if let Some(schema) = &options.schema {
             create_schema(&mut conn, schema)
                 .await
-                .map_err(|e| PostgresStorageError::CreateSchema {
+                .map_err(|source| PostgresStorageError::CreateSchema {
                     schema: schema.clone(),
-                    reason: e.to_string(),
+                    source,
                 })?;
         }
         // A failed goodbye on a connection we are done with changes nothing.
@@ -89,7 +94,7 @@ impl PostgresStorage {
         sqlx::migrate!("./migrations")
             .run(&pool)
             .await
-            .map_err(|e| PostgresStorageError::Migrate(e.to_string()))?;
+            .map_err(PostgresStorageError::Migrate)?;
         let listen_name = format!("{}:listen", connect.get_application_name().unwrap_or("keyward"));
         Ok(Self {
             pool,
@@ -100,8 +105,7 @@ impl PostgresStorage {
 }
 
 fn connect_options(url: &str, options: &PgOptions) -> Result<PgConnectOptions, PostgresStorageError> {
-    let mut connect =
-        PgConnectOptions::from_str(url).map_err(|e| PostgresStorageError::BadUrl(e.to_string()))?;
+    let mut connect = PgConnectOptions::from_str(url).map_err(PostgresStorageError::BadUrl)?;
     let name = options
         .application_name
         .clone()

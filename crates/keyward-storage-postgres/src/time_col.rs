@@ -9,7 +9,7 @@ pub(crate) fn to_col(t: OffsetDateTime) -> i64 {
 
 pub(crate) fn from_col(n: i64) -> Result<OffsetDateTime, StorageError> {
     OffsetDateTime::from_unix_timestamp_nanos(i128::from(n))
-        .map_err(|e| StorageError::Corrupt(format!("timestamp {n}: {e}")))
+        .map_err(|source| StorageError::Timestamp { nanos: n, source })
 }
 
 /// A unique violation is the caller's conflict; anything else (refused or lost connections,
@@ -17,6 +17,6 @@ pub(crate) fn from_col(n: i64) -> Result<OffsetDateTime, StorageError> {
 pub(crate) fn db_err(e: sqlx::Error) -> StorageError {
     match &e {
         sqlx::Error::Database(d) if d.is_unique_violation() => StorageError::Conflict(d.message().to_owned()),
-        _ => StorageError::Unavailable(e.to_string()),
+        _ => StorageError::unavailable(e),
     }
 }

@@ -1,28 +1,19 @@
 //! Cache invalidation between two nodes on one database, over LISTEN/NOTIFY.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod common;
-
+use keyward_testkit::{
+    conformance::{self, sample_client},
+    pg::{self, expect_change},
+};
 use std::time::Duration;
 
-use common::expect_change;
-use keyward_storage::{
-    conformance::sample_client, AuditEvent, Change, ChangeFeed, ClientStore, SigningKeyRecord,
-    SigningKeyStore,
-};
+use keyward_storage::{AuditEvent, Change, ChangeFeed, ClientStore, SigningKeyRecord, SigningKeyStore};
 use time::macros::datetime;
 
 const WITHIN: Duration = Duration::from_secs(1);
 
 fn audit(action: &str) -> AuditEvent {
-    AuditEvent {
-        at: datetime!(2030-01-01 00:00 UTC),
-        actor: "test".into(),
-        action: action.into(),
-        target: "t".into(),
-        outcome: "success".into(),
-        detail: serde_json::json!({}),
-    }
+    conformance::audit(action, "t")
 }
 
 fn client(id: &str) -> Change {
@@ -31,10 +22,10 @@ fn client(id: &str) -> Change {
 
 #[tokio::test]
 async fn a_write_on_one_node_reaches_the_other_within_a_second() {
-    let schema = common::Schema::new();
+    let schema = pg::Schema::new();
     let (a, b) = (schema.open("a").await, schema.open("b").await);
     let mut feed = b.subscribe().await.unwrap().expect("PostgreSQL has a feed");
-    let mut c = sample_client(&format!("{}-c1", schema.name)).unwrap();
+    let mut c = sample_client(&format!("{}-c1", schema.name));
     a.insert_client(&c, None, &[], &audit("client.create"))
         .await
         .unwrap();
@@ -64,10 +55,10 @@ async fn a_write_on_one_node_reaches_the_other_within_a_second() {
 
 #[tokio::test]
 async fn a_failed_write_is_not_announced() {
-    let schema = common::Schema::new();
+    let schema = pg::Schema::new();
     let (a, b) = (schema.open("a").await, schema.open("b").await);
     let mut feed = b.subscribe().await.unwrap().unwrap();
-    let c = sample_client(&format!("{}-dup", schema.name)).unwrap();
+    let c = sample_client(&format!("{}-dup", schema.name));
     a.insert_client(&c, None, &[], &audit("client.create"))
         .await
         .unwrap();
@@ -85,7 +76,7 @@ async fn a_failed_write_is_not_announced() {
 
 #[tokio::test]
 async fn an_announcement_reaches_the_other_node() {
-    let schema = common::Schema::new();
+    let schema = pg::Schema::new();
     let (a, b) = (schema.open("a").await, schema.open("b").await);
     let mut feed = b.subscribe().await.unwrap().unwrap();
     let change = Change::JwksCache {
@@ -97,14 +88,14 @@ async fn an_announcement_reaches_the_other_node() {
 
 #[tokio::test]
 async fn a_lost_listener_connection_yields_all_and_the_feed_goes_on() {
-    let schema = common::Schema::new();
+    let schema = pg::Schema::new();
     let (a, b) = (schema.open("a").await, schema.open("b").await);
     let mut feed = b.subscribe().await.unwrap().unwrap();
     assert_eq!(schema.terminate(&format!("{}:listen", schema.app("b"))).await, 1);
     expect_change(&mut feed, Duration::from_secs(5), |x| *x == Change::All)
         .await
         .unwrap();
-    let c = sample_client(&format!("{}-after", schema.name)).unwrap();
+    let c = sample_client(&format!("{}-after", schema.name));
     a.insert_client(&c, None, &[], &audit("client.create"))
         .await
         .unwrap();
@@ -116,14 +107,14 @@ async fn a_lost_listener_connection_yields_all_and_the_feed_goes_on() {
 
 #[tokio::test]
 async fn dropping_the_feed_closes_its_listener_connection() {
-    let schema = common::Schema::new();
+    let schema = pg::Schema::new();
     let b = schema.open("b").await;
     let listen = format!("{}:listen", schema.app("b"));
     let feed = b.subscribe().await.unwrap().unwrap();
     drop(feed);
     let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
     loop {
-        let mut conn = <sqlx::PgConnection as sqlx::Connection>::connect(&common::database_url())
+        let mut conn = <sqlx::PgConnection as sqlx::Connection>::connect(&pg::database_url())
             .await
             .unwrap();
         let listening: i64 =

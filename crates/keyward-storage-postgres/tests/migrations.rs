@@ -1,18 +1,17 @@
 //! Nodes that start at once all open the same fresh database.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod common;
-
 use keyward_storage::{ReplayStore, Storage};
 use keyward_storage_postgres::PostgresStorage;
+use keyward_testkit::pg;
 use keyward_types::ClientId;
 use sqlx::Connection;
 use time::macros::datetime;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn four_nodes_opening_a_fresh_schema_at_once_all_succeed() {
-    let schema = common::Schema::new();
-    let url = common::database_url();
+    let schema = pg::Schema::new();
+    let url = pg::database_url();
     let opens = (0..4).map(|i| {
         let (url, options) = (url.clone(), schema.options(&format!("n{i}")));
         tokio::spawn(async move { PostgresStorage::open(&url, options).await })
@@ -38,7 +37,7 @@ async fn four_nodes_opening_a_fresh_schema_at_once_all_succeed() {
 
 #[tokio::test]
 async fn reopening_a_migrated_schema_keeps_its_data() {
-    let schema = common::Schema::new();
+    let schema = pg::Schema::new();
     let t = datetime!(2030-01-01 00:00 UTC);
     let client = ClientId::parse("c").unwrap();
     let exp = t + time::Duration::minutes(1);

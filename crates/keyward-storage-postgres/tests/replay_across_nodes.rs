@@ -1,8 +1,7 @@
 //! One assertion presented to two nodes at once is accepted exactly once.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod common;
-
+use keyward_testkit::pg;
 use std::sync::Arc;
 
 use keyward_storage::ReplayStore;
@@ -11,7 +10,7 @@ use time::{macros::datetime, Duration};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn fifty_concurrent_uses_split_across_two_nodes_accept_exactly_one() {
-    let schema = common::Schema::new();
+    let schema = pg::Schema::new();
     let a = Arc::new(schema.open("a").await);
     let b = Arc::new(schema.open("b").await);
     let client = ClientId::parse("shared").unwrap();
@@ -37,7 +36,7 @@ async fn fifty_concurrent_uses_split_across_two_nodes_accept_exactly_one() {
 
 #[tokio::test]
 async fn an_assertion_accepted_on_one_node_is_a_replay_on_the_other_until_it_expires() {
-    let schema = common::Schema::new();
+    let schema = pg::Schema::new();
     let (a, b) = (schema.open("a").await, schema.open("b").await);
     let client = ClientId::parse("c").unwrap();
     let now = datetime!(2030-01-01 00:00 UTC);

@@ -1,8 +1,7 @@
 //! A database that cannot be reached makes calls fail fast; the node recovers by itself.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod common;
-
+use keyward_testkit::pg;
 use std::time::{Duration, Instant};
 
 use keyward_storage::{Change, ChangeFeed, ReplayStore, Storage, StorageError};
@@ -54,7 +53,7 @@ async fn a_bad_schema_name_is_refused_before_connecting() {
         schema: Some("x; DROP TABLE clients".into()),
         ..PgOptions::default()
     };
-    let e = PostgresStorage::open(&common::database_url(), options)
+    let e = PostgresStorage::open(&pg::database_url(), options)
         .await
         .unwrap_err();
     assert!(e.to_string().contains("invalid schema name"), "{e}");
@@ -63,7 +62,7 @@ async fn a_bad_schema_name_is_refused_before_connecting() {
 /// The crate has no TLS: a URL asking for it must not silently connect in clear.
 #[tokio::test]
 async fn a_url_requiring_tls_is_refused_rather_than_sent_in_clear() {
-    let mut url = url::Url::parse(&common::database_url()).unwrap();
+    let mut url = url::Url::parse(&pg::database_url()).unwrap();
     url.query_pairs_mut().append_pair("sslmode", "require");
     let e = PostgresStorage::open(url.as_str(), PgOptions::default())
         .await
@@ -74,7 +73,7 @@ async fn a_url_requiring_tls_is_refused_rather_than_sent_in_clear() {
 
 #[tokio::test]
 async fn a_node_recovers_after_its_connections_are_terminated() {
-    let schema = common::Schema::new();
+    let schema = pg::Schema::new();
     let node = schema.open("a").await;
     let client = ClientId::parse("c").unwrap();
     // Several pooled connections, all of which are about to die.
@@ -107,7 +106,7 @@ struct Proxy {
 
 impl Proxy {
     async fn start(port: u16) -> Self {
-        let db = url::Url::parse(&common::database_url()).unwrap();
+        let db = url::Url::parse(&pg::database_url()).unwrap();
         let upstream = format!("{}:{}", db.host_str().unwrap(), db.port().unwrap_or(5432));
         let listener = TcpListener::bind(("127.0.0.1", port)).await.unwrap();
         let port = listener.local_addr().unwrap().port();
@@ -126,7 +125,7 @@ impl Proxy {
     }
 
     fn url(&self) -> String {
-        let mut url = url::Url::parse(&common::database_url()).unwrap();
+        let mut url = url::Url::parse(&pg::database_url()).unwrap();
         url.set_host(Some("127.0.0.1")).unwrap();
         url.set_port(Some(self.port)).unwrap();
         url.to_string()
@@ -141,7 +140,7 @@ impl Proxy {
 
 #[tokio::test]
 async fn calls_fail_fast_while_the_database_is_unreachable_and_recover_after() {
-    let schema = common::Schema::new();
+    let schema = pg::Schema::new();
     let proxy = Proxy::start(0).await;
     let node = PostgresStorage::open(&proxy.url(), schema.options("a"))
         .await
@@ -175,7 +174,7 @@ async fn calls_fail_fast_while_the_database_is_unreachable_and_recover_after() {
         "a failed insert stored nothing"
     );
     // The listener lost its connection too: once it is back, every cache must go.
-    common::expect_change(&mut feed, Duration::from_secs(5), |c| *c == Change::All)
+    pg::expect_change(&mut feed, Duration::from_secs(5), |c| *c == Change::All)
         .await
         .unwrap();
 }

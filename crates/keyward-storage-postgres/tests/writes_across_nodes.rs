@@ -1,58 +1,31 @@
 //! Admin writes that race on two nodes keep the same limits as on one.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod common;
-
-use keyward_storage::{
-    conformance::sample_client, AuditEvent, ClientStore, CredentialStore, SecretStore, StorageError,
+use keyward_storage::{AuditEvent, ClientStore, CredentialStore, SecretStore, StorageError};
+use keyward_testkit::{
+    conformance::{self, key_credential, sample_client, T0},
+    pg,
 };
-use keyward_types::{Credential, PublicJwk, SecretHash, SigningAlg, StoredSecret};
-use time::{macros::datetime, Duration, OffsetDateTime};
-
-const T0: OffsetDateTime = datetime!(2030-01-01 00:00 UTC);
+use keyward_types::{Credential, StoredSecret};
+use time::Duration;
 
 fn audit() -> AuditEvent {
-    AuditEvent {
-        at: T0,
-        actor: "test".into(),
-        action: "write".into(),
-        target: "t".into(),
-        outcome: "success".into(),
-        detail: serde_json::json!({}),
-    }
+    conformance::audit("write", "t")
 }
 
 fn credential(byte: u8) -> Credential {
-    let jwk = PublicJwk::ed25519(&[byte; 32]);
-    Credential {
-        id: format!("cred-{byte}"),
-        name: None,
-        kid: format!("kid-{byte}"),
-        alg: SigningAlg::EdDSA,
-        thumbprint: jwk.thumbprint(),
-        jwk,
-        created_at: T0,
-        expires_at: None,
-        enabled: true,
-        certificate: None,
-    }
+    key_credential(&format!("cred-{byte}"), byte)
 }
 
 fn secret(id: &str, byte: u8) -> StoredSecret {
-    StoredSecret {
-        id: id.into(),
-        hash: SecretHash::from_bytes(&[byte; 32]).unwrap(),
-        created_at: T0,
-        expires_at: None,
-        encrypted: None,
-    }
+    conformance::secret(id, byte, None)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn two_nodes_adding_credentials_at_once_never_pass_the_limit() {
-    let schema = common::Schema::new();
+    let schema = pg::Schema::new();
     let (a, b) = (schema.open("a").await, schema.open("b").await);
-    let c = sample_client("limited").unwrap();
+    let c = sample_client("limited");
     a.insert_client(&c, None, &[], &audit()).await.unwrap();
     let add = |node: keyward_storage_postgres::PostgresStorage, first: u8| {
         let id = c.client_id.clone();
@@ -82,9 +55,9 @@ async fn two_nodes_adding_credentials_at_once_never_pass_the_limit() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn two_nodes_rotating_at_once_leave_at_most_two_secrets() {
-    let schema = common::Schema::new();
+    let schema = pg::Schema::new();
     let (a, b) = (schema.open("a").await, schema.open("b").await);
-    let c = sample_client("rotated").unwrap();
+    let c = sample_client("rotated");
     a.insert_client(&c, Some(&secret("s0", 0)), &[], &audit())
         .await
         .unwrap();

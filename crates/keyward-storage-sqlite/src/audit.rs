@@ -52,8 +52,7 @@ impl AuditStore for SqliteStorage {
                         action: r.try_get("action").map_err(db_err)?,
                         target: r.try_get("target").map_err(db_err)?,
                         outcome: r.try_get("outcome").map_err(db_err)?,
-                        detail: serde_json::from_str(&detail)
-                            .map_err(|e| StorageError::Corrupt(e.to_string()))?,
+                        detail: serde_json::from_str(&detail).map_err(StorageError::json("audit detail"))?,
                     },
                 })
             })

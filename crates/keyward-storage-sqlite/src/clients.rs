@@ -26,11 +26,11 @@ async fn change_one_row<'q>(
 }
 
 fn metadata(client: &Client) -> Result<String, StorageError> {
-    serde_json::to_string(client).map_err(|e| StorageError::Corrupt(e.to_string()))
+    serde_json::to_string(client).map_err(StorageError::json("client metadata"))
 }
 
 pub(crate) fn parse_client(json: &str) -> Result<Client, StorageError> {
-    serde_json::from_str(json).map_err(|e| StorageError::Corrupt(format!("client metadata: {e}")))
+    serde_json::from_str(json).map_err(StorageError::json("client metadata"))
 }
 
 async fn insert_secret(
@@ -58,7 +58,7 @@ pub(crate) async fn insert_credential(
     client_id: &ClientId,
     c: &Credential,
 ) -> Result<(), StorageError> {
-    let data = serde_json::to_string(c).map_err(|e| StorageError::Corrupt(e.to_string()))?;
+    let data = serde_json::to_string(c).map_err(StorageError::json("credential"))?;
     sqlx::query("INSERT INTO credentials (id, client_id, kid, thumbprint, data, created_at) VALUES (?, ?, ?, ?, ?, ?)")
         .bind(&c.id)
         .bind(client_id.as_str())
@@ -255,7 +255,7 @@ impl CredentialStore for SqliteStorage {
         credential: &Credential,
         audit: &AuditEvent,
     ) -> Result<(), StorageError> {
-        let data = serde_json::to_string(credential).map_err(|e| StorageError::Corrupt(e.to_string()))?;
+        let data = serde_json::to_string(credential).map_err(StorageError::json("credential"))?;
         let query = sqlx::query("UPDATE credentials SET data = ? WHERE id = ? AND client_id = ?")
             .bind(data)
             .bind(&credential.id)

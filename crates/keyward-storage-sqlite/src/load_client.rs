@@ -55,7 +55,7 @@ fn text(row: &SqliteRow) -> Result<String, StorageError> {
 }
 
 fn parse_credential(json: &str) -> Result<Credential, StorageError> {
-    serde_json::from_str(json).map_err(|e| StorageError::Corrupt(format!("credential: {e}")))
+    serde_json::from_str(json).map_err(StorageError::json("credential"))
 }
 
 fn secret(row: &SqliteRow) -> Result<StoredSecret, StorageError> {

@@ -8,15 +8,31 @@ use sqlx::sqlite::{
 use thiserror::Error;
 
 #[derive(Debug, Error)]
+#[non_exhaustive]
 pub enum SqliteStorageError {
     #[error("invalid SQLite URL '{url}': {reason}")]
-    BadUrl { url: String, reason: String },
-    #[error("cannot create the database directory {dir}: {reason}")]
-    CreateDir { dir: String, reason: String },
+    BadUrl { url: String, reason: &'static str },
+    #[error("invalid SQLite URL '{url}': {source}")]
+    UnparsableUrl {
+        url: String,
+        #[source]
+        source: sqlx::Error,
+    },
+    #[error("cannot create the database directory {dir}: {source}")]
+    CreateDir {
+        dir: String,
+        #[source]
+        source: std::io::Error,
+    },
     #[error("cannot open the database: {0}")]
-    Open(String),
+    Open(#[source] sqlx::Error),
     #[error("cannot apply migrations: {0}")]
-    Migrate(String),
+    Migrate(#[source] sqlx::migrate::MigrateError),
+    /// The replay writer's own connection (see `replay/writer.rs`).
+    #[error("cannot open the database: {0}")]
+    OpenReplay(#[source] rusqlite::Error),
+    #[error("cannot start the replay writer: {0}")]
+    StartReplay(#[source] std::io::Error),
 }
 
 /// A SQLite database holding everything one keyward node needs.
@@ -30,22 +46,25 @@ impl SqliteStorage {
     /// Opens (creating it and its directory if needed) the database at a `sqlite://path` URL and
     /// applies the embedded migrations.
     pub async fn open(url: &str) -> Result<Self, SqliteStorageError> {
-        let bad = |reason: String| SqliteStorageError::BadUrl {
+        let bad = |reason| SqliteStorageError::BadUrl {
             url: url.to_owned(),
             reason,
         };
         if !url.starts_with("sqlite:") {
-            return Err(bad("expected sqlite://PATH".into()));
+            return Err(bad("expected sqlite://PATH"));
         }
         // The replay writer opens the same file with a connection of its own, so the database
         // must be a file: a private in-memory database would be a different, empty one.
         if url.contains(":memory:") || url.contains("mode=memory") {
             return Err(bad(
-                "keyward needs a database file; in-memory SQLite is not supported".into(),
+                "keyward needs a database file; in-memory SQLite is not supported",
             ));
         }
         let options = SqliteConnectOptions::from_str(url)
-            .map_err(|e| bad(e.to_string()))?
+            .map_err(|source| SqliteStorageError::UnparsableUrl {
+                url: url.to_owned(),
+                source,
+            })?
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
             // FULL: an acknowledged admin write survives a power cut, not only a crash.
@@ -56,21 +75,21 @@ impl SqliteStorage {
         // writer all name the same file.
         let file = options.get_filename().to_path_buf();
         if let Some(dir) = file.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(|e| SqliteStorageError::CreateDir {
+            std::fs::create_dir_all(dir).map_err(|source| SqliteStorageError::CreateDir {
                 dir: dir.display().to_string(),
-                reason: e.to_string(),
+                source,
             })?;
         }
         let pool = SqlitePoolOptions::new()
             .max_connections(4)
             .connect_with(options)
             .await
-            .map_err(|e| SqliteStorageError::Open(e.to_string()))?;
+            .map_err(SqliteStorageError::Open)?;
         sqlx::migrate!("./migrations")
             .run(&pool)
             .await
-            .map_err(|e| SqliteStorageError::Migrate(e.to_string()))?;
-        let replay = crate::replay::Replay::start(&file).map_err(SqliteStorageError::Open)?;
+            .map_err(SqliteStorageError::Migrate)?;
+        let replay = crate::replay::Replay::start(&file)?;
         Ok(Self { pool, replay })
     }
 }

@@ -8,12 +8,12 @@ pub(crate) fn to_col(t: OffsetDateTime) -> i64 {
 
 pub(crate) fn from_col(n: i64) -> Result<OffsetDateTime, StorageError> {
     OffsetDateTime::from_unix_timestamp_nanos(i128::from(n))
-        .map_err(|e| StorageError::Corrupt(format!("timestamp {n}: {e}")))
+        .map_err(|source| StorageError::Timestamp { nanos: n, source })
 }
 
 pub(crate) fn db_err(e: sqlx::Error) -> StorageError {
     match &e {
         sqlx::Error::Database(d) if d.is_unique_violation() => StorageError::Conflict(d.message().to_owned()),
-        _ => StorageError::Unavailable(e.to_string()),
+        _ => StorageError::unavailable(e),
     }
 }

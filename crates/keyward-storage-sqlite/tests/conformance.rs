@@ -9,4 +9,4 @@ async fn fresh() -> (SqliteStorage, tempfile::TempDir) {
     (SqliteStorage::open(&url).await.unwrap(), dir)
 }
 
-keyward_storage::conformance_tests!(fresh());
+keyward_testkit::conformance_tests!(fresh());

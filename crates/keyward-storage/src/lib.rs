@@ -1,18 +1,18 @@
 //! Storage, split into one small trait per concern (clients, secrets, signing keys, audit), so a
-//! handler asks for exactly what it uses, and one conformance suite every backend runs.
+//! handler asks for exactly what it uses. Every backend runs the conformance suite in
+//! `keyward-testkit`.
 //!
 //! Every write that an admin makes carries its [`AuditEvent`], and a backend stores both in one
 //! transaction: an acknowledged change always has its audit record, and a failed one has neither.
 #![forbid(unsafe_code)]
 
 mod client_rows;
-pub mod conformance;
 mod error;
 mod records;
 mod traits;
 
 pub use client_rows::{client_entry_from_rows, ClientRow};
-pub use error::StorageError;
+pub use error::{BackendError, StorageError};
 pub use records::{AuditEvent, AuditRecord, Change, SigningKeyRecord};
 pub use traits::{
     AuditStore, ChangeFeed, ClientStore, CredentialStore, ReplayStore, SecretStore, SigningKeyStore, Storage,

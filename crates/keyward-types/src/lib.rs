@@ -16,13 +16,13 @@ mod secret;
 pub mod strict_json;
 
 pub use alg::SigningAlg;
-pub use auth_method::AuthMethod;
+pub use auth_method::{AuthMethod, CustomMethod};
 pub use client::{CertificateInfo, Client, ClientEntry, Credential, StoredSecret};
 pub use client_id::ClientId;
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::TypeError;
 pub use grant::GrantType;
-pub use jwk::{Jwks, PublicJwk};
+pub use jwk::{Base64Url, EcCurve, JwkError, JwkParams, Jwks, OkpCurve, PublicJwk};
 pub use log_safe::{Untrusted, LOG_VALUE_MAX_CHARS};
 pub use scope::Scope;
 pub use secret::{ClientSecret, SecretHash};

@@ -31,7 +31,7 @@ impl ClientSecret {
 
     /// A fresh secret for a client of `method`: [`JWT_SECRET_BYTES`] for a method whose secret
     /// is an HMAC key (`client_secret_jwt`, 86 characters), else [`SECRET_BYTES`].
-    pub fn generate_for(method: AuthMethod) -> Result<Self, aws_lc_rs::error::Unspecified> {
+    pub fn generate_for(method: &AuthMethod) -> Result<Self, aws_lc_rs::error::Unspecified> {
         if method.needs_clear_secret() {
             Self::generate_bytes::<JWT_SECRET_BYTES>()
         } else {
@@ -117,10 +117,10 @@ mod tests {
 
     #[test]
     fn client_secret_jwt_secrets_are_512_bit() {
-        let jwt = ClientSecret::generate_for(AuthMethod::ClientSecretJwt).ok();
-        let jwt2 = ClientSecret::generate_for(AuthMethod::ClientSecretJwt).ok();
-        let basic = ClientSecret::generate_for(AuthMethod::ClientSecretBasic).ok();
-        let post = ClientSecret::generate_for(AuthMethod::ClientSecretPost).ok();
+        let jwt = ClientSecret::generate_for(&AuthMethod::ClientSecretJwt).ok();
+        let jwt2 = ClientSecret::generate_for(&AuthMethod::ClientSecretJwt).ok();
+        let basic = ClientSecret::generate_for(&AuthMethod::ClientSecretBasic).ok();
+        let post = ClientSecret::generate_for(&AuthMethod::ClientSecretPost).ok();
         assert_eq!(jwt.as_ref().map(|s| s.expose().len()), Some(86));
         let decoded = jwt.as_ref().and_then(|s| URL_SAFE_NO_PAD.decode(s.expose()).ok());
         assert_eq!(decoded.map(|d| d.len()), Some(JWT_SECRET_BYTES));

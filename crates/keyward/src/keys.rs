@@ -10,8 +10,9 @@ use std::{
 };
 
 use anyhow::{bail, Context};
-use clap::Subcommand;
+use clap::{Args, Subcommand, ValueEnum};
 use keyward_keys::{Format, ImportOptions, ImportedKey, KeyType, KeystoreFormat, KeystoreSpec, Password};
+use keyward_types::JwkParams;
 use serde_json::json;
 use time::{format_description::well_known::Rfc3339, OffsetDateTime};
 
@@ -22,118 +23,179 @@ const KEY_PASSWORD_ENV: &str = "KEYWARD_KEY_PASSWORD";
 pub(crate) enum KeysCommand {
     /// Generate a key pair and self-signed certificate into a PKCS#12 or JKS keystore.
     /// Passwords: KEYWARD_STORE_PASSWORD / KEYWARD_KEY_PASSWORD, else prompted.
-    Generate {
-        /// RSA-2048, RSA-3072, RSA-4096, EC-P256, EC-P384 or Ed25519.
-        #[arg(long = "type", value_name = "KEY_TYPE")]
-        key_type: String,
-        /// pkcs12 or jks.
-        #[arg(long, default_value = "pkcs12")]
-        format: String,
-        #[arg(long)]
-        alias: String,
-        /// The certificate's subject CN (use the client id).
-        #[arg(long, default_value = "keyward-client")]
-        cn: String,
-        #[arg(long, default_value_t = 365)]
-        validity_days: u32,
-        /// Where to write the keystore; an existing file is never overwritten.
-        #[arg(long)]
-        out: PathBuf,
-        /// Also ask for a separate key password (JKS only; default: the store password).
-        #[arg(long)]
-        key_password: bool,
-    },
+    Generate(GenerateArgs),
     /// Show the public key in a certificate, public key, JWK(S), PKCS#12 or JKS file: type,
     /// kid, thumbprint, algorithm and certificate validity. Keystore passwords as for generate.
-    Inspect {
-        file: PathBuf,
-        /// pem, der, jwk, jwks, pkcs12 or jks (default: guessed from the content).
-        #[arg(long)]
-        format: Option<String>,
-        /// Keystore entry, when the keystore holds several.
-        #[arg(long)]
-        alias: Option<String>,
-        /// Print JSON instead of text.
-        #[arg(long)]
-        json: bool,
-    },
+    Inspect(InspectArgs),
+}
+
+#[derive(Args)]
+pub(crate) struct GenerateArgs {
+    #[arg(long = "type", value_name = "KEY_TYPE", value_enum, ignore_case = true)]
+    key_type: KeyTypeArg,
+    #[arg(long, value_enum, ignore_case = true, default_value_t = KeystoreFormatArg::Pkcs12)]
+    format: KeystoreFormatArg,
+    #[arg(long)]
+    alias: String,
+    /// The certificate's subject CN (use the client id).
+    #[arg(long, default_value = "keyward-client")]
+    cn: String,
+    #[arg(long, default_value_t = 365)]
+    validity_days: u32,
+    /// Where to write the keystore; an existing file is never overwritten.
+    #[arg(long)]
+    out: PathBuf,
+    /// Also ask for a separate key password (JKS only; default: the store password).
+    #[arg(long)]
+    key_password: bool,
+}
+
+#[derive(Args)]
+pub(crate) struct InspectArgs {
+    file: PathBuf,
+    /// The file's format (default: guessed from the content).
+    #[arg(long, value_enum, ignore_case = true)]
+    format: Option<FormatArg>,
+    /// Keystore entry, when the keystore holds several.
+    #[arg(long)]
+    alias: Option<String>,
+    /// Print JSON instead of text.
+    #[arg(long)]
+    json: bool,
+}
+
+/// `generate --type`, named as `keyward_keys::KeyType` names them.
+#[derive(Clone, Copy, ValueEnum)]
+pub(crate) enum KeyTypeArg {
+    #[value(name = "RSA-2048")]
+    Rsa2048,
+    #[value(name = "RSA-3072")]
+    Rsa3072,
+    #[value(name = "RSA-4096")]
+    Rsa4096,
+    #[value(name = "EC-P256")]
+    EcP256,
+    #[value(name = "EC-P384")]
+    EcP384,
+    #[value(name = "Ed25519")]
+    Ed25519,
+}
+
+impl From<KeyTypeArg> for KeyType {
+    fn from(arg: KeyTypeArg) -> Self {
+        match arg {
+            KeyTypeArg::Rsa2048 => KeyType::Rsa2048,
+            KeyTypeArg::Rsa3072 => KeyType::Rsa3072,
+            KeyTypeArg::Rsa4096 => KeyType::Rsa4096,
+            KeyTypeArg::EcP256 => KeyType::EcP256,
+            KeyTypeArg::EcP384 => KeyType::EcP384,
+            KeyTypeArg::Ed25519 => KeyType::Ed25519,
+        }
+    }
+}
+
+/// `generate --format`.
+#[derive(Clone, Copy, ValueEnum)]
+pub(crate) enum KeystoreFormatArg {
+    #[value(alias = "p12")]
+    Pkcs12,
+    Jks,
+}
+
+impl From<KeystoreFormatArg> for KeystoreFormat {
+    fn from(arg: KeystoreFormatArg) -> Self {
+        match arg {
+            KeystoreFormatArg::Pkcs12 => KeystoreFormat::Pkcs12,
+            KeystoreFormatArg::Jks => KeystoreFormat::Jks,
+        }
+    }
+}
+
+/// `inspect --format`.
+#[derive(Clone, Copy, ValueEnum)]
+pub(crate) enum FormatArg {
+    Pem,
+    Der,
+    Jwk,
+    Jwks,
+    #[value(alias = "p12")]
+    Pkcs12,
+    Jks,
+}
+
+impl From<FormatArg> for Format {
+    fn from(arg: FormatArg) -> Self {
+        match arg {
+            FormatArg::Pem => Format::Pem,
+            FormatArg::Der => Format::Der,
+            FormatArg::Jwk => Format::Jwk,
+            FormatArg::Jwks => Format::Jwks,
+            FormatArg::Pkcs12 => Format::Pkcs12,
+            FormatArg::Jks => Format::Jks,
+        }
+    }
 }
 
 pub(crate) fn run(command: KeysCommand) -> anyhow::Result<()> {
     match command {
-        KeysCommand::Generate {
-            key_type,
-            format,
-            alias,
-            cn,
-            validity_days,
-            out,
-            key_password,
-        } => {
-            let key_type: KeyType = key_type.parse()?;
-            let format: KeystoreFormat = format.parse()?;
-            let store_password = password(STORE_PASSWORD_ENV, "Store password", true)?;
-            let key_password = if key_password || std::env::var_os(KEY_PASSWORD_ENV).is_some() {
-                Some(password(KEY_PASSWORD_ENV, "Key password", true)?)
-            } else {
-                None
-            };
-            let generated = keyward_keys::generate(&KeystoreSpec {
-                key_type,
-                format,
-                alias: &alias,
-                store_password: &store_password,
-                key_password: key_password.as_ref(),
-                common_name: &cn,
-                validity_days,
-                now: OffsetDateTime::now_utc(),
-            })?;
-            write_new(&out, &generated.keystore)?;
-            eprintln!("wrote {}", out.display());
-            print_key(&generated.key, false)
-        }
-        KeysCommand::Inspect {
-            file,
-            format,
-            alias,
-            json,
-        } => {
-            let data = std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
-            let format = match format {
-                Some(f) => f.parse()?,
-                None => Format::detect(&data).context("cannot tell the file's format; pass --format")?,
-            };
-            let (password, key_password) = if matches!(format, Format::Pkcs12 | Format::Jks) {
-                let store = password(STORE_PASSWORD_ENV, "Store password", false)?;
-                let key = std::env::var(KEY_PASSWORD_ENV).ok().map(Password::new);
-                (Some(store), key)
-            } else {
-                (None, None)
-            };
-            let keys = isolated(&file, || {
-                keyward_keys::import(
-                    format,
-                    &data,
-                    ImportOptions {
-                        password: password.as_ref(),
-                        key_password: key_password.as_ref(),
-                        alias: alias.as_deref(),
-                    },
-                )
-            })??;
-            // Every key must pass before anything is printed: no half output on a refusal.
-            for key in &keys {
-                keyward_jose::check_public_jwk(&key.jwk, None)?;
-            }
-            if !json {
-                println!("format: {format}");
-            }
-            for key in &keys {
-                print_key(key, json)?;
-            }
-            Ok(())
-        }
+        KeysCommand::Generate(args) => generate(args),
+        KeysCommand::Inspect(args) => inspect(args),
     }
+}
+
+fn generate(args: GenerateArgs) -> anyhow::Result<()> {
+    let store_password = password(STORE_PASSWORD_ENV, "Store password", true)?;
+    let key_password = if args.key_password || std::env::var_os(KEY_PASSWORD_ENV).is_some() {
+        Some(password(KEY_PASSWORD_ENV, "Key password", true)?)
+    } else {
+        None
+    };
+    let generated = keyward_keys::generate(&KeystoreSpec {
+        key_type: args.key_type.into(),
+        format: args.format.into(),
+        alias: &args.alias,
+        store_password: &store_password,
+        key_password: key_password.as_ref(),
+        common_name: &args.cn,
+        validity_days: args.validity_days,
+        now: OffsetDateTime::now_utc(),
+    })?;
+    write_new(&args.out, &generated.keystore)?;
+    eprintln!("wrote {}", args.out.display());
+    print_key(&generated.key, false)
+}
+
+fn inspect(args: InspectArgs) -> anyhow::Result<()> {
+    let file = &args.file;
+    let data = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
+    let format = match args.format {
+        Some(f) => f.into(),
+        None => Format::detect(&data).context("cannot tell the file's format; pass --format")?,
+    };
+    let (password, key_password) = if matches!(format, Format::Pkcs12 | Format::Jks) {
+        let store = password(STORE_PASSWORD_ENV, "Store password", false)?;
+        let key = std::env::var(KEY_PASSWORD_ENV).ok().map(Password::new);
+        (Some(store), key)
+    } else {
+        (None, None)
+    };
+    let options = ImportOptions {
+        password: password.as_ref(),
+        key_password: key_password.as_ref(),
+        alias: args.alias.as_deref(),
+    };
+    let keys = isolated(file, || keyward_keys::import(format, &data, options))??;
+    // Every key must pass before anything is printed: no half output on a refusal.
+    for key in &keys {
+        keyward_jose::check_public_jwk(&key.jwk, None)?;
+    }
+    if !args.json {
+        println!("format: {format}");
+    }
+    for key in &keys {
+        print_key(key, args.json)?;
+    }
+    Ok(())
 }
 
 /// Runs a reader over an untrusted file so that a panic in a dependency (the kind a crafted
@@ -232,17 +294,12 @@ fn print_key(key: &ImportedKey, as_json: bool) -> anyhow::Result<()> {
 }
 
 fn describe(key: &ImportedKey) -> String {
-    let jwk = &key.jwk;
-    match jwk.kty.as_str() {
-        "RSA" => {
-            let bits = jwk
-                .n
-                .as_deref()
-                .and_then(keyward_jose::b64_decode)
-                .map_or(0, |n| n.len() * 8);
+    match &key.jwk.params {
+        JwkParams::Rsa { n, .. } => {
+            let bits = n.decode().map_or(0, |n| n.len() * 8);
             format!("RSA-{bits}")
         }
-        "EC" => format!("EC-{}", jwk.crv.as_deref().unwrap_or("?").replace('-', "")),
-        _ => jwk.crv.clone().unwrap_or_else(|| jwk.kty.clone()),
+        JwkParams::Ec { crv, .. } => format!("EC-{}", crv.as_str().replace('-', "")),
+        JwkParams::Okp { crv, .. } => crv.as_str().to_owned(),
     }
 }

@@ -5,7 +5,7 @@ mod keys;
 
 use std::{path::PathBuf, process::ExitCode, sync::Arc};
 
-use clap::{Parser, Subcommand};
+use clap::{Parser, Subcommand, ValueEnum};
 use keyward_server::{Config, LogFormat};
 use keyward_types::{SigningAlg, SystemClock};
 
@@ -20,8 +20,8 @@ struct Cli {
     #[arg(long, global = true, env = "KEYWARD_CONFIG")]
     config: Option<PathBuf>,
     /// Log format (overrides `log_format` in the config).
-    #[arg(long, global = true, value_parser = ["text", "json"])]
-    log_format: Option<String>,
+    #[arg(long, global = true, value_enum)]
+    log_format: Option<LogFormatArg>,
     #[command(subcommand)]
     command: Command,
 }
@@ -40,6 +40,21 @@ enum Command {
         #[command(subcommand)]
         command: keys::KeysCommand,
     },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum LogFormatArg {
+    Text,
+    Json,
+}
+
+impl From<LogFormatArg> for LogFormat {
+    fn from(arg: LogFormatArg) -> Self {
+        match arg {
+            LogFormatArg::Text => LogFormat::Text,
+            LogFormatArg::Json => LogFormat::Json,
+        }
+    }
 }
 
 #[derive(Subcommand)]
@@ -109,35 +124,39 @@ async fn shutdown_signal() {
 }
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
-    if let Command::Keys { command } = cli.command {
+    match cli.command {
         // Offline: no configuration, database or logging involved.
-        return keys::run(command);
+        Command::Keys { command } => keys::run(command),
+        Command::Serve => serve(configure(cli.config, cli.log_format)?).await,
+        Command::Admin { command } => admin(command, configure(cli.config, cli.log_format)?).await,
     }
-    let mut config = Config::load(cli.config.as_deref())?;
-    if let Some(f) = cli.log_format.as_deref() {
-        config.log_format = if f == "json" {
-            LogFormat::Json
-        } else {
-            LogFormat::Text
-        };
+}
+
+/// The configuration, with `--log-format` applied, and logging set up by it.
+fn configure(file: Option<PathBuf>, log_format: Option<LogFormatArg>) -> anyhow::Result<Config> {
+    let mut config = Config::load(file.as_deref())?;
+    if let Some(f) = log_format {
+        config.log_format = f.into();
     }
     init_logging(config.log_format);
-    match cli.command {
-        Command::Serve => {
-            let server = keyward_server::start(config, Arc::new(SystemClock)).await?;
-            server.wait_until(shutdown_signal()).await;
-            tracing::info!("stopped");
-        }
-        Command::Admin {
-            command: AdminCommand::RotateSigningKey { alg },
-        } => {
-            let kid = keyward_server::rotate_signing_key(&config, alg, &SystemClock).await?;
+    Ok(config)
+}
+
+async fn serve(config: Config) -> anyhow::Result<()> {
+    let server = keyward_app::start(config, Arc::new(SystemClock)).await?;
+    server.wait_until(shutdown_signal()).await;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+async fn admin(command: AdminCommand, config: Config) -> anyhow::Result<()> {
+    match command {
+        AdminCommand::RotateSigningKey { alg } => {
+            let kid = keyward_app::rotate_signing_key(&config, alg, &SystemClock).await?;
             println!("new active signing key: {kid}");
         }
-        Command::Admin {
-            command: AdminCommand::Export { out },
-        } => {
-            let document = keyward_server::export(&config, &SystemClock).await?;
+        AdminCommand::Export { out } => {
+            let document = keyward_app::export(&config, &SystemClock).await?;
             match out {
                 Some(path) => {
                     keys::write_new(&path, document.as_bytes())?;
@@ -146,17 +165,14 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 None => println!("{document}"),
             }
         }
-        Command::Admin {
-            command: AdminCommand::Import { file, skip_existing },
-        } => {
+        AdminCommand::Import { file, skip_existing } => {
             let document = std::fs::read_to_string(&file)?;
-            let s = keyward_server::import(&config, &document, skip_existing, &SystemClock).await?;
+            let s = keyward_app::import(&config, &document, skip_existing, &SystemClock).await?;
             println!(
                 "imported {} clients ({} skipped) and {} signing keys ({} already present)",
                 s.clients, s.skipped_clients, s.signing_keys, s.skipped_signing_keys
             );
         }
-        Command::Keys { .. } => {}
     }
     Ok(())
 }

@@ -8,8 +8,6 @@
     clippy::indexing_slicing
 )]
 
-mod common;
-
 use std::{
     io::{Read, Write},
     net::TcpStream,
@@ -17,13 +15,13 @@ use std::{
     time::{Duration, Instant},
 };
 
-use common::*;
+use keyward_testkit::{oauth::jwt_header, process::*, remote::*};
 use serde_json::{json, Value};
 
 // --- Helpers only these tests use -------------------------------------------------------------
 
 async fn jwks_kids(base: &str) -> Vec<String> {
-    let jwks = get_json(&format!("{base}/jwks")).await;
+    let jwks = get_json(&http(), &format!("{base}/jwks")).await;
     jwks["keys"]
         .as_array()
         .unwrap()
@@ -104,7 +102,11 @@ async fn sigterm_shuts_down_gracefully_finishing_in_flight_request() {
         proc.stderr_text()
     );
     // The signal was taken: shutdown began while the request was still unfinished.
-    proc.wait_line("stderr", |l| l.contains("shutting down"), Duration::from_secs(5));
+    proc.wait_line(
+        Stream::Stderr,
+        |l| l.contains("shutting down"),
+        Duration::from_secs(5),
+    );
     stream.write_all(rest.as_bytes()).unwrap();
     stream.flush().unwrap();
 
@@ -157,7 +159,7 @@ async fn generated_admin_secret_printed_once() {
     let dir = tempfile::tempdir().unwrap();
 
     let (mut first, base) = start(serve(dir.path()));
-    let line = first.wait_line("stdout", |l| l.contains(CREATED_ADMIN), START_TIMEOUT);
+    let line = first.wait_line(Stream::Stdout, |l| l.contains(CREATED_ADMIN), START_TIMEOUT);
     assert!(
         line.contains("'keyward-admin'") && line.contains("shown once"),
         "unexpected stdout line: {line}"
@@ -168,7 +170,7 @@ async fn generated_admin_secret_printed_once() {
         .unwrap_or_else(|| panic!("no secret in: {line}"))
         .to_owned();
     assert!(secret.len() >= 16, "implausible secret {secret:?}");
-    admin_token(&base, &secret).await;
+    admin_token_with(&http(), &base, &secret).await;
     first.stop();
     assert_eq!(
         first.stdout_text().matches(CREATED_ADMIN).count(),
@@ -178,7 +180,7 @@ async fn generated_admin_secret_printed_once() {
     );
 
     let (mut second, base) = start(serve(dir.path()));
-    admin_token(&base, &secret).await;
+    admin_token_with(&http(), &base, &secret).await;
     second.stop();
     assert!(
         !second.stdout_text().contains(CREATED_ADMIN),
@@ -209,9 +211,9 @@ async fn config_file_is_read_and_env_overrides_it() {
         .env("KEYWARD_ISSUER", "https://from-env.example");
     let (mut proc, base) = start(cmd);
 
-    let discovery = get_json(&format!("{base}/.well-known/openid-configuration")).await;
+    let discovery = get_json(&http(), &format!("{base}/.well-known/openid-configuration")).await;
     assert_eq!(discovery["issuer"], "https://from-env.example");
-    admin_token(&base, "file-secret-0123456789").await;
+    admin_token_with(&http(), &base, "file-secret-0123456789").await;
     proc.stop();
 }
 
@@ -278,7 +280,7 @@ async fn rotate_signing_key_publishes_new_key_and_keeps_old() {
     let old_kids = jwks_kids(&base).await;
     assert_eq!(old_kids.len(), 1, "{old_kids:?}");
     let old_kid = old_kids[0].clone();
-    let old_token = admin_token(&base, ADMIN_SECRET).await;
+    let old_token = admin_token(&http(), &base).await;
     assert_eq!(jwt_header(&old_token)["kid"], old_kid.as_str());
     assert_eq!(jwt_header(&old_token)["alg"], "ES256");
 
@@ -313,7 +315,7 @@ async fn rotate_signing_key_publishes_new_key_and_keeps_old() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 
-    let new_token = admin_token(&base, ADMIN_SECRET).await;
+    let new_token = admin_token(&http(), &base).await;
     assert_eq!(jwt_header(&new_token)["kid"], new_kid.as_str());
 
     for (which, t) in [("pre-rotation", &old_token), ("post-rotation", &new_token)] {
@@ -337,18 +339,20 @@ async fn secrets_never_appear_in_logs() {
     let (mut proc, base) = start(cmd);
     let mut tokens = Vec::new();
 
-    let admin = admin_token(&base, ADMIN_SECRET).await;
+    let admin = admin_token(&http(), &base).await;
     tokens.push(admin.clone());
 
-    let created = create_client(&base, &admin, &json!({"scope": "read"})).await;
-    let id = created["client_id"].as_str().unwrap().to_owned();
-    let secret = created["client_secret"].as_str().unwrap().to_owned();
+    let (id, secret) = create_client_as(&http(), &base, &admin, json!({"scope": "read"})).await;
+    assert!(
+        !secret.is_empty(),
+        "no client_secret for a client_secret_basic client"
+    );
 
-    tokens.push(token(&base, &id, &secret).await);
+    tokens.push(access_token(&token_basic(&http(), &base, &id, &secret).await));
 
     let wrong = "wrong-secret-zyxwvutsrqponm";
-    let resp = token_request(&base, &id, wrong).await;
-    assert_eq!(resp.status(), 401);
+    let (status, _) = token_basic(&http(), &base, &id, wrong).await;
+    assert_eq!(status, 401);
 
     let resp = http()
         .post(format!("{base}/admin/clients/{id}/secret"))
@@ -361,7 +365,7 @@ async fn secrets_never_appear_in_logs() {
     assert_eq!(status, 200, "{rotated}");
     let new_secret = rotated["client_secret"].as_str().unwrap().to_owned();
     assert_ne!(new_secret, secret);
-    tokens.push(token(&base, &id, &new_secret).await);
+    tokens.push(access_token(&token_basic(&http(), &base, &id, &new_secret).await));
 
     proc.stop();
     let log = proc.stderr_text();

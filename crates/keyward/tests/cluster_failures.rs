@@ -1,4 +1,4 @@
-//! Nodes sharing one PostgreSQL database while it fails (issue 7): connections terminated under
+//! Nodes sharing one PostgreSQL database while it fails: connections terminated under
 //! load, and the database refusing connections altogether. Never a token without the replay
 //! check, no 500s, and the nodes recover by themselves.
 //! Needs the PostgreSQL at `KEYWARD_TEST_DATABASE_URL` (default postgres://postgres@127.0.0.1:5432/test).
@@ -9,15 +9,18 @@
     clippy::indexing_slicing
 )]
 
-mod cluster_support;
-
 use std::{
     collections::BTreeMap,
     sync::Arc,
     time::{Duration, Instant},
 };
 
-use cluster_support::*;
+use keyward_testkit::{
+    cluster::*,
+    fixtures::{ec_jwk, ec_key, ec_kid},
+    pg::TestDb,
+    remote::*,
+};
 use serde_json::{json, Value};
 use tokio::task::JoinSet;
 
@@ -47,7 +50,7 @@ async fn send_pair(http: &reqwest::Client, a: &str, b: &str, assertion: String, 
 
 /// A fresh assertion of `client` on `base` gets a token.
 async fn issues_tokens(http: &reqwest::Client, base: &str, client: &str) -> bool {
-    let (key, kid) = ec_key();
+    let (key, kid) = (ec_key(), ec_kid());
     token_assertion(http, base, &key_assertion(&key, &kid, client).0)
         .await
         .0
@@ -64,7 +67,7 @@ async fn database_connections_terminated_under_load() {
     let _serial = serial().await;
     let c = Cluster::start().await;
     let (id, _) = create_client(&c.http, &c.a.base, key_client("svc-load")).await;
-    let key = Arc::new(ec_key());
+    let key = Arc::new((ec_key(), ec_kid()));
 
     let started = Instant::now();
     let mut load = JoinSet::new();
@@ -217,7 +220,7 @@ async fn healthz_reports_unavailable_when_database_is_gone() {
         "/healthz took {down:?} to report 503"
     );
 
-    let (key, kid) = ec_key();
+    let (key, kid) = (ec_key(), ec_kid());
     for _ in 0..3 {
         let asked = Instant::now();
         let (status, body) = token_assertion(&http, &node.base, &key_assertion(&key, &kid, &id).0).await;

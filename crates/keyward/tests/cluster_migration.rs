@@ -1,5 +1,5 @@
 //! Moving a single-node SQLite install to PostgreSQL with `keyward admin export` / `import`,
-//! and what a PostgreSQL node refuses without shared keys (issue 7).
+//! and what a PostgreSQL node refuses without shared keys.
 //! Needs the PostgreSQL at `KEYWARD_TEST_DATABASE_URL` (default postgres://postgres@127.0.0.1:5432/test).
 #![allow(
     clippy::unwrap_used,
@@ -8,9 +8,14 @@
     clippy::indexing_slicing
 )]
 
-mod cluster_support;
-
-use cluster_support::*;
+use keyward_testkit::{
+    cluster::*,
+    fixtures::{ec_jwk, ec_key, ec_kid},
+    jose::verify_at,
+    pg::{database_url, psql, TestDb},
+    process::LISTENING,
+    remote::*,
+};
 use serde_json::json;
 
 /// Rows in `table` of `db`; 0 when the table does not even exist.
@@ -57,7 +62,7 @@ async fn export_from_sqlite_import_into_postgres_keeps_every_client_working() {
         "token_endpoint_auth_method": "private_key_jwt", "jwks": {"keys": [ec_jwk()]}}),
     )
     .await;
-    let (key, kid) = ec_key();
+    let (key, kid) = (ec_key(), ec_kid());
     let before_move = access_token(&token_basic(&http, &base, &basic_id, &basic_secret).await);
     access_token(&token_post(&http, &base, &post_id, &post_secret).await);
     access_token(&token_assertion(&http, &base, &hs256_assertion(&jwt_secret, &jwt_id)).await);
@@ -127,14 +132,14 @@ async fn export_from_sqlite_import_into_postgres_keeps_every_client_working() {
     access_token(&token_assertion(&http, &base, &key_assertion(&key, &kid, &key_id).0).await);
     admin_token(&http, &base).await;
     assert_invalid_client(&token_basic(&http, &base, &basic_id, &post_secret).await);
-    let claims = verify_with_jwks(&http, &base, &before_move).await.unwrap();
+    let claims = verify_at(&http, &base, &before_move).await;
     assert_eq!(claims["client_id"], "m-basic", "{claims}");
 }
 
 #[tokio::test]
 async fn postgres_without_shared_keys_refuses_to_start() {
     let dir = tempfile::tempdir().unwrap();
-    let mut env = NodeEnv::new(&base_database_url());
+    let mut env = NodeEnv::new(&database_url());
     env.remove("KEYWARD_PEPPER");
     let (status, refused) = env.run(dir.path(), &["serve"]);
     assert!(

@@ -8,9 +8,7 @@
     clippy::indexing_slicing
 )]
 
-mod common;
-
-use common::*;
+use keyward_testkit::process::*;
 
 /// Runs `cmd` to its exit and asserts the one-line refusal starting with `expected`.
 fn assert_refused_in_one_line(cmd: std::process::Command, dir: &std::path::Path, expected: &str) {

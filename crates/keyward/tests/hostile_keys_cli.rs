@@ -10,16 +10,14 @@
 //! are refused with a one-line error and exit status 1, and no key is printed. Every file is
 //! built here from its numbers.
 
-mod common;
-
 use std::{path::Path, process::Output, process::Stdio};
 
 use base64::{
     engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD},
     Engine,
 };
-use common::keyward;
-use serde_json::{json, Value};
+use keyward_testkit::process::keyward;
+use serde_json::json;
 
 fn inspect(dir: &Path, name: &str, contents: &str) -> Output {
     let file = dir.join(name);
@@ -68,9 +66,7 @@ fn ed_spki_pem(x: &[u8]) -> String {
 }
 
 fn interop_rsa_n() -> Vec<u8> {
-    let path =
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/interop/sample-rsa2048-public.jwk");
-    let jwk: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let jwk = keyward_testkit::fixtures::interop_jwk("rsa2048");
     URL_SAFE_NO_PAD.decode(jwk["n"].as_str().unwrap()).unwrap()
 }
 

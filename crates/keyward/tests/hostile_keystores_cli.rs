@@ -9,12 +9,10 @@
 //! key-derivation work than one import may cost. Each ends with one line on stderr naming the
 //! fault, exit status 1, nothing on stdout, and no panic report. The files are built here.
 
-mod common;
-
 use std::{path::Path, process::Output, process::Stdio};
 
-use common::keyward;
 use keyward_keys::fixtures;
+use keyward_testkit::process::keyward;
 
 const PASSWORD: &str = "hostile-pass";
 

@@ -14,8 +14,6 @@
 //! interop JWKs (made by jwcrypto) and against RFC 7638 thumbprints computed here from the
 //! public key as `openssl` prints it, so no check relies on keyward's own thumbprint code.
 
-mod common;
-
 use std::{
     io::Write,
     path::{Path, PathBuf},
@@ -26,8 +24,14 @@ use base64::{
     engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD},
     Engine,
 };
-use common::{admin_token, create_client, http, keyward, serve, start, ADMIN_SECRET};
 use keyward_jose::SigningKey;
+use keyward_testkit::{
+    fixtures::{interop, KEYPASS, STOREPASS},
+    jose::{assertion_claims, sign_jws},
+    process::{keyward, serve, start},
+    remote::{admin_token, create_client_as, http, ADMIN_SECRET},
+    JWT_BEARER,
+};
 use keyward_types::SigningAlg;
 use serde_json::{json, Value};
 use time::{format_description::well_known::Rfc3339, Duration, OffsetDateTime};
@@ -35,21 +39,12 @@ use zeroize::Zeroizing;
 
 const STORE_ENV: &str = "KEYWARD_STORE_PASSWORD";
 const KEY_ENV: &str = "KEYWARD_KEY_PASSWORD";
-/// Store and key password of every interop keystore (key password of the JKS entries: `keypass`).
-const INTEROP_STORE: &str = "storepass";
-const INTEROP_KEY: &str = "keypass";
 
 const RSA_JWK: &str = "sample-rsa2048-public.jwk";
 const EC256_JWK: &str = "sample-ec256-public.jwk";
 const ED25519_JWK: &str = "sample-ed25519-public.jwk";
 
 // --- Running things ---------------------------------------------------------------------------
-
-fn interop(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/interop")
-        .join(name)
-}
 
 /// `keyward keys ARGS` in `dir`, with only the given `KEYWARD_*` variables and stdin from
 /// /dev/null (so never a terminal).
@@ -712,8 +707,8 @@ fn generate_and_inspect_take_no_password_from_argv() {
     }
     let p12 = interop("sample-rsa2048-keytool.p12");
     for extra in [
-        &["--store-password", INTEROP_STORE][..],
-        &["--password", INTEROP_STORE][..],
+        &["--store-password", STOREPASS][..],
+        &["--password", STOREPASS][..],
     ] {
         let mut args = vec!["inspect", p12.to_str().unwrap()];
         args.extend_from_slice(extra);
@@ -815,8 +810,8 @@ fn pem(name: &str) -> Vec<u8> {
     std::fs::read(interop(name)).unwrap()
 }
 
-const P12_ENV: &[(&str, &str)] = &[(STORE_ENV, INTEROP_STORE)];
-const JKS_ENV: &[(&str, &str)] = &[(STORE_ENV, INTEROP_STORE), (KEY_ENV, INTEROP_KEY)];
+const P12_ENV: &[(&str, &str)] = &[(STORE_ENV, STOREPASS)];
+const JKS_ENV: &[(&str, &str)] = &[(STORE_ENV, STOREPASS), (KEY_ENV, KEYPASS)];
 
 /// The interop RSA-2048 key, in a file of `format`.
 fn rsa<'a>(file: &'a str, format: &'a str, cert: bool) -> Expect<'a> {
@@ -929,7 +924,7 @@ fn inspect_keytool_pkcs12() {
     inspect_one(&Expect {
         env: P12_ENV,
         alias: Some("clientkey"),
-        cert: Some(p12_cert(&interop(file), INTEROP_STORE, false)),
+        cert: Some(p12_cert(&interop(file), STOREPASS, false)),
         ..rsa(file, "pkcs12", false)
     });
 }
@@ -940,7 +935,7 @@ fn inspect_openssl_aes_pkcs12() {
     inspect_one(&Expect {
         env: P12_ENV,
         alias: Some("clientkey"),
-        cert: Some(p12_cert(&interop(file), INTEROP_STORE, false)),
+        cert: Some(p12_cert(&interop(file), STOREPASS, false)),
         ..rsa(file, "pkcs12", false)
     });
 }
@@ -951,7 +946,7 @@ fn inspect_openssl_legacy_pkcs12() {
     inspect_one(&Expect {
         env: P12_ENV,
         alias: Some("clientkey"),
-        cert: Some(p12_cert(&interop(file), INTEROP_STORE, true)),
+        cert: Some(p12_cert(&interop(file), STOREPASS, true)),
         ..rsa(file, "pkcs12", false)
     });
 }
@@ -962,7 +957,7 @@ fn inspect_jks_rsa() {
     inspect_one(&Expect {
         env: JKS_ENV,
         alias: Some("clientkey"),
-        cert: Some(keytool_cert(&interop(file), "JKS", INTEROP_STORE, "clientkey")),
+        cert: Some(keytool_cert(&interop(file), "JKS", STOREPASS, "clientkey")),
         ..rsa(file, "jks", false)
     });
 }
@@ -970,7 +965,7 @@ fn inspect_jks_rsa() {
 #[test]
 fn inspect_jks_ec() {
     let file = "sample-ec256.jks";
-    let cert = keytool_cert(&interop(file), "JKS", INTEROP_STORE, "clientkey-ec");
+    let cert = keytool_cert(&interop(file), "JKS", STOREPASS, "clientkey-ec");
     inspect_one(&Expect {
         env: JKS_ENV,
         key_type: "EC-P256",
@@ -986,7 +981,7 @@ fn inspect_jks_ec() {
 #[test]
 fn inspect_multi_jks_with_alias() {
     let file = "sample-multi.jks";
-    let cert = keytool_cert(&interop(file), "JKS", INTEROP_STORE, "second-key");
+    let cert = keytool_cert(&interop(file), "JKS", STOREPASS, "second-key");
     inspect_one(&Expect {
         args: &["--alias", "second-key"],
         env: JKS_ENV,
@@ -1056,7 +1051,7 @@ fn inspect_rejects_wrong_store_password() {
         ),
         (
             "sample-rsa2048.jks",
-            &[(STORE_ENV, "not-the-password"), (KEY_ENV, INTEROP_KEY)][..],
+            &[(STORE_ENV, "not-the-password"), (KEY_ENV, KEYPASS)][..],
         ),
     ] {
         let o = keys(dir.path(), &["inspect", interop(file).to_str().unwrap()], env);
@@ -1076,8 +1071,8 @@ fn inspect_rejects_wrong_jks_key_password() {
     // Without KEYWARD_KEY_PASSWORD the key password defaults to the store password, which is
     // not this entry's.
     for env in [
-        &[(STORE_ENV, INTEROP_STORE)][..],
-        &[(STORE_ENV, INTEROP_STORE), (KEY_ENV, "wrong-key-pass")][..],
+        &[(STORE_ENV, STOREPASS)][..],
+        &[(STORE_ENV, STOREPASS), (KEY_ENV, "wrong-key-pass")][..],
     ] {
         let o = keys(dir.path(), &["inspect", file.to_str().unwrap()], env);
         let err = failed(&o, "inspect a JKS with a wrong key password");
@@ -1229,12 +1224,13 @@ async fn generated_private_key_signs_a_token_and_is_never_stored_or_logged() {
         .env("KEYWARD_LOG", "trace");
     let (mut proc, base) = start(cmd);
     let client = http();
-    let admin = admin_token(&base, ADMIN_SECRET).await;
+    let admin = admin_token(&client, &base).await;
 
-    create_client(
+    create_client_as(
+        &client,
         &base,
         &admin,
-        &json!({"client_id": "gen", "token_endpoint_auth_method": "private_key_jwt"}),
+        json!({"client_id": "gen", "token_endpoint_auth_method": "private_key_jwt"}),
     )
     .await;
 
@@ -1301,24 +1297,13 @@ async fn generated_private_key_signs_a_token_and_is_never_stored_or_logged() {
     assert_eq!(credential["thumbprint"], kid.as_str());
     let now = OffsetDateTime::now_utc().unix_timestamp();
     let header = json!({"alg": "ES256", "typ": "JWT", "kid": kid});
-    let claims = json!({"iss": "gen", "sub": "gen", "aud": base, "iat": now, "exp": now + 60,
-        "jti": uuid::Uuid::new_v4().to_string()});
-    let input = format!(
-        "{}.{}",
-        URL_SAFE_NO_PAD.encode(serde_json::to_vec(&header).unwrap()),
-        URL_SAFE_NO_PAD.encode(serde_json::to_vec(&claims).unwrap())
-    );
-    let signature = signer.sign(input.as_bytes()).unwrap();
-    let assertion = format!("{input}.{}", URL_SAFE_NO_PAD.encode(signature));
+    let assertion = sign_jws(&signer, &header, &assertion_claims("gen", &base, now, 60));
     let resp = client
         .post(format!("{base}/token"))
         .form(&[
             ("grant_type", "client_credentials"),
             ("client_id", "gen"),
-            (
-                "client_assertion_type",
-                "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
-            ),
+            ("client_assertion_type", JWT_BEARER),
             ("client_assertion", assertion.as_str()),
         ])
         .send()

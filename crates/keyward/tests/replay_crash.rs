@@ -8,8 +8,6 @@
     clippy::indexing_slicing
 )]
 
-mod common;
-
 use std::{
     collections::HashMap,
     path::Path,
@@ -21,11 +19,10 @@ use std::{
     time::{Duration, Instant},
 };
 
-use common::*;
+use keyward_testkit::{jose::sign_hmac, process::*, remote::*, JWT_BEARER};
 use serde_json::{json, Value};
 
 const ISSUER: &str = "http://keyward.test";
-const JWT_BEARER: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
 const CLIENT_ID: &str = "crash-jwt";
 const ASSERTIONS: usize = 3_000;
 const WORKERS: usize = 16;
@@ -54,19 +51,15 @@ fn server(dir: &Path) -> Command {
 
 /// HS256 `client_secret_jwt` assertions with distinct jtis, `aud` = the issuer.
 fn assertions(secret: &str, n: usize) -> (Vec<String>, i64) {
-    use aws_lc_rs::hmac;
     let now = time::OffsetDateTime::now_utc().unix_timestamp();
     let exp = now + LIFETIME_SECS;
-    let key = hmac::Key::new(hmac::HMAC_SHA256, secret.as_bytes());
-    let header = keyward_jose::b64_encode(json!({"alg": "HS256"}).to_string());
+    let header = json!({"alg": "HS256"});
     let run = uuid::Uuid::new_v4().simple().to_string();
     let list = (0..n)
         .map(|i| {
             let claims = json!({"iss": CLIENT_ID, "sub": CLIENT_ID, "aud": ISSUER,
                 "iat": now, "exp": exp, "jti": format!("crash-{run}-{i}")});
-            let input = format!("{header}.{}", keyward_jose::b64_encode(claims.to_string()));
-            let tag = hmac::sign(&key, input.as_bytes());
-            format!("{input}.{}", keyward_jose::b64_encode(tag.as_ref()))
+            sign_hmac(secret.as_bytes(), &header, &claims)
         })
         .collect();
     (list, exp)
@@ -140,15 +133,17 @@ async fn no_accepted_assertion_is_accepted_again_after_a_kill_9() {
 
     // --- A server, a client_secret_jwt client, the assertions --------------------------------
     let (mut first, base) = start(server(dir.path()));
-    let admin = admin_token(&base, ADMIN_SECRET).await;
-    let created = create_client(
+    let (_, secret) = create_client(
+        &http(),
         &base,
-        &admin,
-        &json!({"client_id": CLIENT_ID, "scope": "read",
+        json!({"client_id": CLIENT_ID, "scope": "read",
             "token_endpoint_auth_method": "client_secret_jwt"}),
     )
     .await;
-    let secret = created["client_secret"].as_str().unwrap().to_owned();
+    assert!(
+        !secret.is_empty(),
+        "no client_secret for a client_secret_jwt client"
+    );
     let (assertions, exp) = assertions(&secret, ASSERTIONS);
     let assertions = Arc::new(assertions);
 

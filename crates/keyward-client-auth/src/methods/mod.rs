@@ -1,19 +1,9 @@
-//! One module per authentication method.
+//! keyward's own methods, one module per mechanism.
 
 mod assertion;
 mod client_secret;
 
 #[cfg(feature = "fuzzing")]
-pub(crate) use assertion::rules::before_signature;
-pub(crate) use assertion::rules::Checked;
-pub use assertion::{ClientSecretJwtMethod, PrivateKeyJwtMethod};
-pub use client_secret::ClientSecretMethod;
-
-use crate::{presented::Assertion, AuthFailure, Presented};
-
-pub(crate) fn assertion_of(presented: &Presented) -> Result<&Assertion, AuthFailure> {
-    match presented {
-        Presented::Assertion(a) => Ok(a),
-        _ => Err(AuthFailure::MethodMismatch),
-    }
-}
+pub(crate) use assertion::{read_assertion, rules::before_signature};
+pub use assertion::{Assertion, ClientAssertionMethod, JWT_BEARER};
+pub use client_secret::{ClientSecretBasicMethod, ClientSecretPostMethod};

@@ -1,12 +1,15 @@
+use std::sync::Arc;
+
 use axum::{
     extract::{Query, State},
     Json,
 };
+use keyward_admin::AdminOps;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::Admin;
-use crate::{error::ApiError, state::AppState};
+use crate::error::ApiError;
 
 #[derive(Deserialize, IntoParams)]
 pub(crate) struct AuditQuery {
@@ -26,17 +29,13 @@ pub(crate) struct AuditPage {
 /// The audit log, newest first: actor, action, target, time, outcome.
 #[utoipa::path(get, path = "/admin/audit", params(AuditQuery), responses((status = 200, body = AuditPage)), security(("bearer" = [])))]
 pub(crate) async fn list(
-    State(app): State<AppState>,
+    State(ops): State<Arc<AdminOps>>,
     _admin: Admin,
     Query(q): Query<AuditQuery>,
 ) -> Result<Json<AuditPage>, ApiError> {
-    let limit = q.limit.unwrap_or(100);
-    if !(1..=500).contains(&limit) {
-        return Err(ApiError::InvalidRequest("limit must be between 1 and 500".into()));
-    }
-    let events = app.storage.list_audit(q.before, limit).await?;
-    let next_before = (events.len() == limit as usize)
-        .then(|| events.last().map(|e| e.id))
-        .flatten();
-    Ok(Json(AuditPage { events, next_before }))
+    let page = ops.list_audit(q.limit, q.before).await?;
+    Ok(Json(AuditPage {
+        events: page.events,
+        next_before: page.next_before,
+    }))
 }

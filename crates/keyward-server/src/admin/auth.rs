@@ -1,4 +1,5 @@
 use axum::{extract::FromRequestParts, http::header, http::request::Parts};
+use keyward_admin::Actor;
 use keyward_client_auth::ClientDirectory;
 use keyward_types::ClientId;
 
@@ -8,7 +9,7 @@ use crate::{access_token, error::ApiError, state::AppState};
 /// An admin caller: holding one means the request carried a valid access token of this server
 /// with scope `keyward:admin`, from a client that still exists and is enabled.
 pub(crate) struct Admin {
-    pub(crate) actor: String,
+    pub(crate) actor: Actor,
 }
 
 impl FromRequestParts<AppState> for Admin {
@@ -39,14 +40,14 @@ impl FromRequestParts<AppState> for Admin {
             .clients
             .find(&client_id)
             .await
-            .map_err(|e| ApiError::Unavailable(e.0))?
+            .map_err(ApiError::Directory)?
             .filter(|e| e.client.enabled)
             .ok_or(ApiError::InvalidToken("client no longer active"))?;
         if !claims.scope.split(' ').any(|s| s == ADMIN_SCOPE) || !entry.client.scope.contains(ADMIN_SCOPE) {
             return Err(ApiError::InsufficientScope);
         }
         Ok(Admin {
-            actor: client_id.to_string(),
+            actor: Actor::new(client_id.as_str()),
         })
     }
 }

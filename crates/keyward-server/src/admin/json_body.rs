@@ -1,19 +1,32 @@
-//! The first step of reading any admin JSON body, shared by every admin resource.
+//! Reading an admin request body. A body that cannot be read is a refused change like any other,
+//! so it is recorded in the audit log by the operations layer before the refusal is answered.
 
-use keyward_types::strict_json::{ensure_unique_members, StrictJsonError};
+use keyward_admin::{Action, AdminError, AdminOps};
+use serde::de::DeserializeOwned;
 
+use super::Admin;
 use crate::error::ApiError;
 
-/// Refuses a body with two members of the same name in any object, before the typed parse.
-///
-/// A derived `Deserialize` refuses duplicates of the fields it knows, but a body read as a
-/// map (a PATCH) keeps the last one silently, and serde's refusal is worded per field; so two
-/// endpoints could read one body differently. This check makes every admin endpoint refuse
-/// duplicates alike: `400 invalid_request` naming the member. A body that is not JSON at all
-/// passes through to the typed parse, which says so in its own words.
-pub(crate) fn refuse_duplicate_members(body: &[u8]) -> Result<(), ApiError> {
-    match ensure_unique_members(body) {
-        Ok(()) | Err(StrictJsonError::Syntax) => Ok(()),
-        Err(e) => Err(ApiError::InvalidRequest(e.to_string().into())),
+/// The body as read by `read` (a [`keyward_admin::json`] reader); a refusal is recorded as a
+/// failed `action` on `target`.
+pub(crate) async fn parsed<T>(
+    ops: &AdminOps,
+    admin: &Admin,
+    action: Action,
+    target: &str,
+    read: Result<T, AdminError>,
+) -> Result<T, ApiError> {
+    match read {
+        Ok(value) => Ok(value),
+        Err(e) => Err(ops.refused(&admin.actor, action, target, e).await.into()),
+    }
+}
+
+/// A body that may be left empty (or all whitespace) for the defaults, else metadata-style JSON.
+pub(crate) fn optional<T: Default + DeserializeOwned>(body: &[u8]) -> Result<T, AdminError> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        Ok(T::default())
+    } else {
+        keyward_admin::json::metadata_document(body)
     }
 }

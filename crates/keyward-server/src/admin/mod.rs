@@ -1,32 +1,34 @@
 //! The admin API (DESIGN.md "Interfaces"): bearer tokens with scope `keyward:admin`, JSON,
-//! RFC 7591 field names. Every change is written together with its audit event.
+//! RFC 7591 field names. Each handler reads its request, calls one operation of
+//! [`keyward_admin::AdminOps`] (which validates, writes with the audit event and invalidates
+//! caches) and shapes the answer.
 
 mod audit;
 mod auth;
-mod changes;
 mod clients;
 mod credential_generate;
 mod credential_keys;
 mod credentials;
-mod inline_jwks;
 mod json_body;
-pub(crate) mod key_work;
 mod keys_cache;
-mod metadata;
 mod openapi;
 mod secret;
+mod views;
+
+use std::sync::Arc;
 
 use axum::{
+    extract::FromRef,
     routing::{get, post},
     Router,
 };
+use keyward_admin::{AdminOps, BoxError, Limits, SecretKeys};
+use keyward_types::{AuthMethod, ClientSecret, SecretHash};
 
 pub(crate) use auth::Admin;
+pub use keyward_admin::{ADMIN_SCOPE, BOOTSTRAP_CLIENT};
 
-use crate::state::AppState;
-
-pub(crate) const ADMIN_SCOPE: &str = "keyward:admin";
-pub(crate) const BOOTSTRAP_CLIENT: &str = "keyward-admin";
+use crate::{keyring::Keyring, state::AppState, Config};
 
 pub(crate) fn routes() -> Router<AppState> {
     Router::new()
@@ -52,4 +54,34 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/admin/keys-cache/clear", post(keys_cache::clear))
         .route("/admin/audit", get(audit::list))
         .route("/admin/openapi.json", get(openapi::document))
+}
+
+/// The admin handlers use the operations and nothing else of the server.
+impl FromRef<AppState> for Arc<AdminOps> {
+    fn from_ref(app: &AppState) -> Self {
+        app.admin.clone()
+    }
+}
+
+/// What admin input is checked against, from the server's configuration and the methods it runs.
+pub(crate) fn limits(config: &Config, auth_methods: Vec<AuthMethod>) -> Limits {
+    Limits {
+        auth_methods,
+        assertion_signing_algs: config.assertion_signing_algs.clone(),
+        default_access_token_lifetime: config.default_access_token_lifetime,
+        max_access_token_lifetime: config.max_access_token_lifetime,
+        max_secret_grace_period: config.max_secret_grace_period,
+        max_credentials_per_client: config.max_credentials_per_client,
+        fetch: config.fetch_config(),
+    }
+}
+
+impl SecretKeys for Keyring {
+    fn hash(&self, secret: &ClientSecret) -> SecretHash {
+        SecretHash::compute(&self.pepper, secret)
+    }
+
+    fn seal(&self, aad: &str, plaintext: &[u8]) -> Result<Vec<u8>, BoxError> {
+        Ok(Keyring::seal(self, aad, plaintext)?)
+    }
 }

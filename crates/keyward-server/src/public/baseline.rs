@@ -18,11 +18,11 @@ use axum::{
 };
 use serde_json::json;
 
-use super::form::Form;
+use super::form::read_form;
 use crate::error::ApiError;
 
 pub(super) async fn baseline(headers: HeaderMap, body: Body) -> Result<Response, ApiError> {
-    let form = Form::read(&headers, body).await?;
+    let form = read_form(&headers, body).await?;
     let grant = form
         .get("grant_type")
         .ok_or(ApiError::InvalidRequest("grant_type is missing".into()))?;

@@ -1,73 +1,69 @@
-//! Reading the token request body: `application/x-www-form-urlencoded`, at most 64 KiB, each
-//! parameter at most once (RFC 6749 §3.2: "parameters MUST NOT be included more than once").
-
-use std::collections::HashMap;
+//! Reading the token request: an `application/x-www-form-urlencoded` body of at most 64 KiB,
+//! each parameter at most once (RFC 6749 §3.2), then the typed request the grant handlers read.
 
 use axum::{
     body::Body,
     http::{header, HeaderMap},
 };
-use keyward_client_auth::TokenRequestCredentials;
-use keyward_types::Untrusted;
+use keyward_client_auth::FormParams;
+use keyward_types::{GrantType, Untrusted};
 
 use crate::error::ApiError;
 
-pub(super) const MAX_BODY: usize = 64 * 1024;
+const MAX_BODY: usize = 64 * 1024;
 
-pub(crate) struct Form(HashMap<String, String>);
+/// A token request (RFC 6749 §4.4.2): the grant and its parameters, typed. The form itself
+/// stays with it, because each client authentication method reads its own parameters from it.
+pub(crate) struct TokenRequest {
+    pub(crate) grant_type: GrantType,
+    pub(crate) scope: Option<String>,
+    /// RFC 8707 `resource`: the audience asked for.
+    pub(crate) resource: Option<String>,
+    pub(crate) form: FormParams,
+}
 
-impl Form {
+impl TokenRequest {
     pub(super) async fn read(headers: &HeaderMap, body: Body) -> Result<Self, ApiError> {
-        let expected = "application/x-www-form-urlencoded";
-        let content_type = headers
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("");
-        let mime = content_type.split(';').next().unwrap_or("").trim();
-        if !mime.eq_ignore_ascii_case(expected) {
-            return Err(ApiError::UnsupportedMediaType { expected });
-        }
-        let bytes = axum::body::to_bytes(body, MAX_BODY)
-            .await
-            .map_err(|_| ApiError::PayloadTooLarge { limit: MAX_BODY })?;
-        Self::parse(&bytes)
+        Self::from_form(read_form(headers, body).await?)
     }
 
-    /// The body's parameters, each at most once.
-    pub(crate) fn parse(bytes: &[u8]) -> Result<Self, ApiError> {
-        let mut map = HashMap::new();
-        for (k, v) in url::form_urlencoded::parse(bytes) {
-            if map.insert(k.to_string(), v.into_owned()).is_some() {
-                return Err(ApiError::InvalidRequest(
-                    format!("parameter '{}' is repeated", Untrusted(&k)).into(),
-                ));
-            }
-        }
-        Ok(Self(map))
-    }
-
-    pub(crate) fn get(&self, name: &str) -> Option<&str> {
-        self.0.get(name).map(String::as_str)
-    }
-
-    /// What the client presented, with the `Authorization` header's value (step 2's input).
-    pub(crate) fn credentials<'a>(&'a self, authorization: Option<&'a str>) -> TokenRequestCredentials<'a> {
-        TokenRequestCredentials {
-            authorization,
-            client_id: self.get("client_id"),
-            client_secret: self.get("client_secret"),
-            client_assertion_type: self.get("client_assertion_type"),
-            client_assertion: self.get("client_assertion"),
-        }
+    /// A missing `grant_type` is `invalid_request`; one the server does not implement is
+    /// `unsupported_grant_type`, answered before the client is authenticated.
+    fn from_form(form: FormParams) -> Result<Self, ApiError> {
+        let grant_type = form
+            .get("grant_type")
+            .ok_or(ApiError::InvalidRequest("grant_type is missing".into()))?
+            .parse()
+            .map_err(|_| ApiError::UnsupportedGrantType)?;
+        Ok(Self {
+            grant_type,
+            scope: form.get("scope").map(str::to_owned),
+            resource: form.get("resource").map(str::to_owned),
+            form,
+        })
     }
 }
 
-impl Drop for Form {
-    /// The form may hold a client secret: wipe it with the rest.
-    fn drop(&mut self) {
-        use zeroize::Zeroize;
-        for v in self.0.values_mut() {
-            v.zeroize();
-        }
+/// The body, refused unless it is a form within [`MAX_BODY`].
+pub(super) async fn read_form(headers: &HeaderMap, body: Body) -> Result<FormParams, ApiError> {
+    let expected = "application/x-www-form-urlencoded";
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let mime = content_type.split(';').next().unwrap_or("").trim();
+    if !mime.eq_ignore_ascii_case(expected) {
+        return Err(ApiError::UnsupportedMediaType { expected });
     }
+    let bytes = axum::body::to_bytes(body, MAX_BODY)
+        .await
+        .map_err(|_| ApiError::PayloadTooLarge { limit: MAX_BODY })?;
+    parse_form(&bytes)
+}
+
+/// The body's parameters, each at most once.
+pub(crate) fn parse_form(bytes: &[u8]) -> Result<FormParams, ApiError> {
+    FormParams::from_pairs(url::form_urlencoded::parse(bytes)).map_err(|repeated| {
+        ApiError::InvalidRequest(format!("parameter '{}' is repeated", Untrusted(&repeated.name)).into())
+    })
 }

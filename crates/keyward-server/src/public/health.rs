@@ -6,11 +6,11 @@ use axum::{
 };
 use serde_json::json;
 
-use crate::state::AppState;
+use crate::state::Health;
 
 /// Ready when the database answers; a load balancer takes the node out otherwise.
-pub(super) async fn healthz(State(app): State<AppState>) -> Response {
-    match app.storage.ping().await {
+pub(super) async fn healthz(State(health): State<Health>) -> Response {
+    match health.ping().await {
         Ok(()) => Json(json!({"status": "ok"})).into_response(),
         Err(e) => {
             tracing::warn!(error = %e, "health check: storage unavailable");

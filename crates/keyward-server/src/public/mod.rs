@@ -9,7 +9,7 @@ mod token;
 
 use axum::{routing::get, routing::post, Router};
 
-pub(crate) use discovery::discovery_document;
+pub(crate) use discovery::DiscoveryDocument;
 
 use crate::state::AppState;
 

@@ -1,47 +1,44 @@
 //! `POST /token` (RFC 6749 §3.2), in the order of DESIGN.md "The token request, step by step".
 
+use std::{net::SocketAddr, sync::Arc};
+
 use axum::{
-    body::Body,
-    extract::State,
-    http::{header, HeaderMap},
+    extract::{ConnectInfo, Request, State},
+    http::{header, request::Parts},
     response::Response,
 };
-use keyward_client_auth::{AuthContext, AuthError, AuthenticatedClient, Presented};
+use keyward_client_auth::{AuthContext, AuthError, AuthFailure, AuthenticatedClient, RequestParts, TlsInfo};
 use keyward_types::{GrantType, Scope, Untrusted};
 
-use super::form::Form;
-use crate::{access_token, error::ApiError, metrics, state::AppState};
+use super::form::TokenRequest;
+use crate::{access_token, error::ApiError, metrics, state::TokenEndpoint};
 
 pub(super) async fn token(
-    State(app): State<AppState>,
-    headers: HeaderMap,
-    body: Body,
+    State(app): State<Arc<TokenEndpoint>>,
+    request: Request,
 ) -> Result<Response, ApiError> {
+    let (parts, body) = request.into_parts();
     // 1. The form.
-    let form = Form::read(&headers, body).await?;
-    let grant = form
-        .get("grant_type")
-        .ok_or(ApiError::InvalidRequest("grant_type is missing".into()))?;
-    let grant: GrantType = grant.parse().map_err(|_| ApiError::UnsupportedGrantType)?;
+    let request = TokenRequest::read(&parts.headers, body).await?;
 
     // 2–4. Who is asking.
-    let client = authenticate(&app, &headers, &form).await?;
+    let client = authenticate(&app, &parts, &request).await?;
 
     // 5. What they may have.
-    match grant {
-        GrantType::ClientCredentials => client_credentials(&app, &client, &form).await,
+    match request.grant_type {
+        GrantType::ClientCredentials => client_credentials(&app, &client, &request).await,
         _ => Err(ApiError::UnsupportedGrantType),
     }
 }
 
 async fn authenticate(
-    app: &AppState,
-    headers: &HeaderMap,
-    form: &Form,
+    app: &TokenEndpoint,
+    parts: &Parts,
+    request: &TokenRequest,
 ) -> Result<AuthenticatedClient, ApiError> {
     // RFC 6749 §3.2 forbids repeating a parameter; a second `Authorization` header is the same
     // ambiguity one layer down (which credentials count?), so it is refused, never first-wins.
-    let mut all = headers.get_all(header::AUTHORIZATION).iter();
+    let mut all = parts.headers.get_all(header::AUTHORIZATION).iter();
     let header = all.next();
     if all.next().is_some() {
         return Err(ApiError::InvalidRequest(
@@ -62,17 +59,25 @@ async fn authenticate(
                 ApiError::InvalidClient { used_basic }
             }
             AuthError::InvalidRequest(m) => ApiError::InvalidRequest(m.into()),
-            AuthError::Unavailable(m) => ApiError::Unavailable(m),
-            other => ApiError::Internal(other.to_string()),
+            unavailable => ApiError::AuthUnavailable(unavailable),
         }
     };
-    let authorization = match header.map(|h| h.to_str()) {
-        Some(Err(_)) => return Err(fail(keyward_client_auth::AuthFailure::BasicNotUtf8.into(), None)),
-        Some(Ok(v)) => Some(v),
-        None => None,
+    let form_client_id = request.form.get("client_id");
+    // An `Authorization` header that is not text is refused before any method reads the
+    // request, as a Basic header that does not decode.
+    if header.is_some_and(|h| h.to_str().is_err()) {
+        return Err(fail(AuthFailure::BasicNotUtf8.into(), None));
+    }
+    let request_parts = RequestParts {
+        headers: &parts.headers,
+        form: &request.form,
+        peer: parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0),
+        tls: parts.extensions.get::<TlsInfo>(),
     };
-    let creds = form.credentials(authorization);
-    let presented = Presented::extract(&creds).map_err(|e| fail(e, creds.client_id))?;
+    let presented = app
+        .authenticator
+        .extract(&request_parts)
+        .map_err(|e| fail(e, form_client_id))?;
     let ctx = AuthContext {
         now: app.clock.now(),
         pepper: &app.keyring.pepper,
@@ -82,22 +87,22 @@ async fn authenticate(
         remote_keys: &app.remote_keys,
     };
     app.authenticator
-        .authenticate(&presented, &app.clients, &ctx)
+        .authenticate(&presented, &*app.clients, &ctx)
         .await
-        .map_err(|e| fail(e, presented.claimed_client_id()))
+        .map_err(|e| fail(e, Some(presented.claimed_client_id())))
 }
 
 /// RFC 6749 §4.4: the client asks for a token for itself.
 async fn client_credentials(
-    app: &AppState,
+    app: &TokenEndpoint,
     client: &AuthenticatedClient,
-    form: &Form,
+    request: &TokenRequest,
 ) -> Result<Response, ApiError> {
     let registered = client.client();
     if !registered.allows_grant(GrantType::ClientCredentials) {
         return Err(ApiError::UnauthorizedClient);
     }
-    let scope = match form.get("scope") {
+    let scope = match &request.scope {
         None => registered.scope.clone(),
         Some(s) => {
             let requested = Scope::parse(s).map_err(|e| ApiError::InvalidScope(e.to_string()))?;
@@ -109,20 +114,20 @@ async fn client_credentials(
             requested
         }
     };
-    let audience = match form.get("resource") {
+    let audience = match &request.resource {
         None => registered
             .default_audience
             .clone()
             .unwrap_or_else(|| app.issuer.clone()),
         Some(resource) => {
-            let allowed = registered.default_audience.as_deref() == Some(resource)
+            let allowed = registered.default_audience.as_ref() == Some(resource)
                 || registered.allowed_audiences.iter().any(|a| a == resource);
             if !allowed {
                 return Err(ApiError::InvalidTarget(
                     "resource is not an allowed audience of this client".into(),
                 ));
             }
-            resource.to_owned()
+            resource.clone()
         }
     };
     let issued = access_token::issue(app, registered, audience, scope).await?;

@@ -1,11 +1,11 @@
 //! The replay store on SQLite: an append-only table (`replay_log`) for durability and an
 //! in-memory index for the check.
 //!
-//! Why not one table keyed by `(client_id, jti)`: jtis are random, so every insert landed on a
-//! random leaf of that B-tree and each commit wrote one 4 KiB WAL page per assertion. That cost
-//! more CPU than verifying the assertion (BENCHMARKS.md, issue 8), and grew with the number of
-//! live entries. Appending in `seq` order dirties the last page or two per batch, whatever the
-//! table holds; the "seen before?" question goes to the index.
+//! Why not one table keyed by `(client_id, jti)`: jtis are random, so every insert would land
+//! on a random leaf of that B-tree and each commit would write one 4 KiB WAL page per
+//! assertion, more CPU than verifying the assertion, growing with the number of live entries.
+//! Appending in `seq` order dirties the last page or two per batch, whatever the table holds;
+//! the "seen before?" question goes to the index. BENCHMARKS.md has the measurements.
 //!
 //! The guarantees stay those of [`ReplayStore`]: an accepted pair is durable (WAL,
 //! `synchronous=FULL`) before `insert_once` returns, a restart reloads the index from the
@@ -22,12 +22,13 @@ use async_trait::async_trait;
 use keyward_storage::{ReplayStore, StorageError};
 use keyward_types::ClientId;
 use sqlx::Row;
+use thiserror::Error;
 use time::OffsetDateTime;
 use tokio::sync::{mpsc, oneshot};
 
 use crate::{
     time_col::{db_err, to_col},
-    SqliteStorage,
+    SqliteStorage, SqliteStorageError,
 };
 use index::Index;
 use staging::Staging;
@@ -47,7 +48,7 @@ impl std::fmt::Debug for Replay {
 }
 
 impl Replay {
-    pub(crate) fn start(file: &Path) -> Result<Self, String> {
+    pub(crate) fn start(file: &Path) -> Result<Self, SqliteStorageError> {
         let index = Arc::new(Index::new());
         let jobs = writer::start(file, index.clone())?;
         Ok(Self {
@@ -64,8 +65,18 @@ impl Replay {
     }
 }
 
+/// Why the replay store cannot answer, as the cause of [`StorageError::Unavailable`].
+#[derive(Debug, Error)]
+pub(crate) enum ReplayError {
+    #[error("replay writer stopped")]
+    Stopped,
+    /// One failed batch answers every claim in it, so the cause is shared.
+    #[error("replay store: {0}")]
+    Sqlite(#[source] Arc<rusqlite::Error>),
+}
+
 fn stopped() -> StorageError {
-    StorageError::Unavailable("replay writer stopped".into())
+    StorageError::unavailable(ReplayError::Stopped)
 }
 
 #[async_trait]

@@ -2,10 +2,10 @@
 //! writer, so that one commit carries many of them.
 //!
 //! Why: a commit costs the same CPU whether it holds one claim or a hundred (the WAL fsync
-//! submits the I/O from the committing thread), and on a busy single core that cost was the
-//! biggest item after the signature check (BENCHMARKS.md, issue 8). When every claim woke the
-//! idle writer at once, the writer (on the same core) ran before the runtime had parsed the
-//! next requests, and most commits held one or two claims.
+//! submits the I/O from the committing thread), and on a busy single core that cost is the
+//! biggest item after the signature check (BENCHMARKS.md). Were every claim to wake the idle
+//! writer at once, the writer (on the same core) would run before the runtime had parsed the
+//! next requests, and most commits would hold one or two claims.
 //!
 //! How: the first claim of a group spawns a flush task that first yields. Tokio runs a yielded
 //! task only after the worker has polled its I/O driver, that is after every request that was

@@ -5,10 +5,10 @@
 //! batch holding its row has committed, so an accepted assertion is durable.
 //!
 //! Why a thread and rusqlite rather than sqlx: sqlx runs every statement on its own worker
-//! thread and answers over a channel, so a batch of N inserts cost N round trips between the
-//! async runtime and that worker; on one core those hand-offs cost more than the inserts
-//! (BENCHMARKS.md, issue 8). rusqlite links the same `libsqlite3-sys` as sqlx, so both use one
-//! SQLite library.
+//! thread and answers over a channel, so a batch of N inserts would cost N round trips between
+//! the async runtime and that worker; on one core those hand-offs cost more than the inserts
+//! (BENCHMARKS.md). rusqlite links the same `libsqlite3-sys` as sqlx, so both use one SQLite
+//! library.
 //!
 //! The decision "fresh or replay" is taken here, inside the batch's write transaction: before
 //! deciding, the writer reads rows that another connection (a second process on the same
@@ -20,7 +20,8 @@ use keyward_storage::StorageError;
 use rusqlite::{params, Connection, OpenFlags, TransactionBehavior};
 use tokio::sync::{mpsc, oneshot};
 
-use super::index::Index;
+use super::{index::Index, ReplayError};
+use crate::SqliteStorageError;
 
 /// No more jobs are taken into a batch once it holds this many claims: bounds the time a
 /// transaction holds SQLite's write lock (a batch may exceed it by one staged group).
@@ -56,12 +57,12 @@ pub(super) enum Job {
 
 /// Opens the writer's own connection to the (created and migrated) database file and starts
 /// its thread, which ends when every sender is dropped.
-pub(super) fn start(file: &Path, index: Arc<Index>) -> Result<mpsc::Sender<Job>, String> {
+pub(super) fn start(file: &Path, index: Arc<Index>) -> Result<mpsc::Sender<Job>, SqliteStorageError> {
     let conn = connect(file)?;
     // Checkpoints are the checkpointer thread's job; this is only a backstop should it fall
     // behind. A checkpoint on this thread would hold every waiting claim behind it.
     conn.pragma_update(None, "wal_autocheckpoint", 20_000)
-        .map_err(|e| e.to_string())?;
+        .map_err(SqliteStorageError::OpenReplay)?;
     let checkpointer = start_checkpointer(file)?;
     // Bounded queue of groups: under overload the staging flushes wait here, and the callers
     // behind them, instead of memory growing.
@@ -75,7 +76,7 @@ pub(super) fn start(file: &Path, index: Arc<Index>) -> Result<mpsc::Sender<Job>,
     std::thread::Builder::new()
         .name("keyward-replay".into())
         .spawn(move || writer.run(rx))
-        .map_err(|e| e.to_string())?;
+        .map_err(SqliteStorageError::StartReplay)?;
     Ok(tx)
 }
 
@@ -92,29 +93,28 @@ struct Writer {
 /// A connection of this module's own to the (created and migrated) database file. WAL is a
 /// property of the file (set by the pool that created it); synchronous is per connection: FULL,
 /// so an acknowledged claim survives a power cut, not only a crash.
-fn connect(file: &Path) -> Result<Connection, String> {
+fn connect(file: &Path) -> Result<Connection, SqliteStorageError> {
     let conn = Connection::open_with_flags(
         file,
         OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
     )
-    .map_err(|e| e.to_string())?;
+    .map_err(SqliteStorageError::OpenReplay)?;
     conn.pragma_update(None, "synchronous", "FULL")
         .and_then(|()| conn.busy_timeout(Duration::from_secs(5)))
-        .map_err(|e| e.to_string())?;
+        .map_err(SqliteStorageError::OpenReplay)?;
     Ok(conn)
 }
 
 /// How often the WAL is copied back into the database file. Often, so each checkpoint is small:
-/// a commit's WAL sync may wait for the disk to finish what the checkpointer wrote. Whether that
-/// wait is the p99 tail of the assertion scenarios is not settled: one run at 100 ms had none,
-/// a later one had them again (BENCHMARKS.md, issue 8).
+/// a commit's WAL sync may wait for the disk to finish what the checkpointer wrote, which can
+/// show in the p99 of the assertion scenarios (BENCHMARKS.md).
 const CHECKPOINT_EVERY: Duration = Duration::from_millis(100);
 
-/// A thread with its own connection that runs a PASSIVE checkpoint every [`CHECKPOINT_EVERY`]. PASSIVE does
-/// not take the write lock, so claims keep committing while it copies pages; when the writer
-/// checkpointed itself (SQLite's default, every 1,000 WAL pages), each checkpoint and its fsync
-/// stalled every claim queued behind it, which showed as a p99 of 10-30 x p50 (BENCHMARKS.md).
-fn start_checkpointer(file: &Path) -> Result<std::sync::mpsc::Sender<()>, String> {
+/// A thread with its own connection that runs a PASSIVE checkpoint every [`CHECKPOINT_EVERY`].
+/// PASSIVE does not take the write lock, so claims keep committing while it copies pages. A
+/// writer that checkpointed itself (SQLite's default, every 1,000 WAL pages) would stall every
+/// claim queued behind each checkpoint and its fsync, a p99 of 10-30 x p50 (BENCHMARKS.md).
+fn start_checkpointer(file: &Path) -> Result<std::sync::mpsc::Sender<()>, SqliteStorageError> {
     let conn = connect(file)?;
     let (stop, stopped) = std::sync::mpsc::channel::<()>();
     std::thread::Builder::new()
@@ -127,7 +127,7 @@ fn start_checkpointer(file: &Path) -> Result<std::sync::mpsc::Sender<()>, String
                 }
             }
         })
-        .map_err(|e| e.to_string())?;
+        .map_err(SqliteStorageError::StartReplay)?;
     Ok(stop)
 }
 
@@ -139,8 +139,8 @@ struct Purge {
     replies: Vec<oneshot::Sender<Result<u64, StorageError>>>,
 }
 
-fn unavailable(e: &rusqlite::Error) -> StorageError {
-    StorageError::Unavailable(format!("replay store: {e}"))
+fn unavailable(e: &Arc<rusqlite::Error>) -> StorageError {
+    StorageError::unavailable(ReplayError::Sqlite(e.clone()))
 }
 
 impl Writer {
@@ -190,6 +190,7 @@ impl Writer {
                 }
             }
             Err(e) => {
+                let e = Arc::new(e);
                 // Nothing of the batch is stored: take its claims back, newest first, so a
                 // retry after this answer is not refused as a replay. (A retry that arrived
                 // while the batch was pending saw the claim and was refused: a spurious 401,
@@ -265,6 +266,7 @@ impl Writer {
                 None
             }
             Err(e) => {
+                let e = Arc::new(e);
                 for r in p.replies {
                     let _ = r.send(Err(unavailable(&e)));
                 }

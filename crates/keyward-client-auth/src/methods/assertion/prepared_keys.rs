@@ -1,13 +1,14 @@
 //! Parsed public keys, kept between requests.
 //!
-//! Why: turning a JWK into a key the verifier can use (base64 decoding, building the RSA key,
-//! checking that an EC point is on its curve) cost 4-5 µs per `private_key_jwt` request for
-//! RSA and EC keys, paid again for the same key on every request (BENCHMARKS.md, issue 8).
+//! Turning a JWK into a key the verifier can use (base64 decoding, building the RSA key,
+//! checking that an EC point is on its curve) costs microseconds per `private_key_jwt` request
+//! for RSA and EC keys, the same work for the same key every time; BENCHMARKS.md has the
+//! figures.
 //!
 //! A cached key is used only for the exact key material it was made from: the entry is found
-//! by the credential's thumbprint and then the JWK members the key is built from are compared
-//! with the credential's own, so a wrong or stale thumbprint can cost a parse, never verify
-//! with another key. The algorithm is part of the entry, as it is of [`VerifyingKey`].
+//! by the credential's thumbprint and then the JWK's key material is compared with the
+//! credential's own, so a wrong or stale thumbprint can cost a parse, never verify with
+//! another key. The algorithm is part of the entry, as it is of [`VerifyingKey`].
 //! Whether a credential may be used at all (enabled, not expired, its `alg`) is decided before
 //! this cache is asked, on every request.
 
@@ -17,7 +18,7 @@ use std::{
 };
 
 use keyward_jose::{JoseError, VerifyingKey};
-use keyward_types::{Credential, PublicJwk, SigningAlg};
+use keyward_types::{Credential, JwkParams, SigningAlg};
 
 /// Entries kept at most; a full cache starts over. A parsed key takes about a kilobyte, so
 /// this bounds the cache to a few MiB.
@@ -36,41 +37,9 @@ impl std::fmt::Debug for PreparedKeys {
 
 struct Prepared {
     alg: SigningAlg,
-    material: Material,
+    /// The key material [`VerifyingKey::from_jwk`] read.
+    material: JwkParams,
     key: Arc<VerifyingKey>,
-}
-
-/// The members of a public JWK that [`VerifyingKey::from_jwk`] reads.
-#[derive(PartialEq, Eq)]
-struct Material {
-    kty: String,
-    crv: Option<String>,
-    n: Option<String>,
-    e: Option<String>,
-    x: Option<String>,
-    y: Option<String>,
-}
-
-impl Material {
-    fn of(jwk: &PublicJwk) -> Self {
-        Self {
-            kty: jwk.kty.clone(),
-            crv: jwk.crv.clone(),
-            n: jwk.n.clone(),
-            e: jwk.e.clone(),
-            x: jwk.x.clone(),
-            y: jwk.y.clone(),
-        }
-    }
-
-    fn is_of(&self, jwk: &PublicJwk) -> bool {
-        self.kty == jwk.kty
-            && self.crv == jwk.crv
-            && self.n == jwk.n
-            && self.e == jwk.e
-            && self.x == jwk.x
-            && self.y == jwk.y
-    }
 }
 
 impl PreparedKeys {
@@ -82,7 +51,7 @@ impl PreparedKeys {
     ) -> Result<Arc<VerifyingKey>, JoseError> {
         let jwk = &credential.jwk;
         if let Some(p) = self.read().get(&credential.thumbprint) {
-            if p.alg == alg && p.material.is_of(jwk) {
+            if p.alg == alg && p.material == jwk.params {
                 return Ok(p.key.clone());
             }
         }
@@ -98,7 +67,7 @@ impl PreparedKeys {
             credential.thumbprint.clone(),
             Prepared {
                 alg,
-                material: Material::of(jwk),
+                material: jwk.params.clone(),
                 key: key.clone(),
             },
         );

@@ -1,65 +1,53 @@
-use async_trait::async_trait;
-use keyward_types::{AuthMethod, ClientEntry, Credential, SigningAlg};
+//! `private_key_jwt` (RFC 7523 §2.2, OIDC Core §9): an assertion signed with one of the keys in
+//! the client's credential list, or published at its `jwks_uri`.
+
+use keyward_types::{ClientEntry, Credential, SigningAlg};
 use time::OffsetDateTime;
 
-use super::{prepared_keys::PreparedKeys, rules::before_signature};
-use crate::{AuthContext, AuthFailure, ClientAuthenticator, Presented};
-
-/// `private_key_jwt` (RFC 7523 §2.2, OIDC Core §9): an assertion signed with one of the keys in
-/// the client's credential list.
-#[derive(Debug, Default)]
-pub struct PrivateKeyJwtMethod {
-    keys: PreparedKeys,
-}
+use super::{prepared_keys::PreparedKeys, Assertion};
+use crate::{AuthContext, AuthFailure};
 
 /// Without a `kid`, at most this many keys of the algorithm are tried.
 const MAX_KEYS_WITHOUT_KID: usize = 3;
 
-#[async_trait]
-impl ClientAuthenticator for PrivateKeyJwtMethod {
-    fn methods(&self) -> &[AuthMethod] {
-        &[AuthMethod::PrivateKeyJwt]
-    }
-
-    async fn verify(
-        &self,
-        presented: &Presented,
-        entry: &ClientEntry,
-        ctx: &AuthContext<'_>,
-    ) -> Result<(), AuthFailure> {
-        let (a, alg, checked) = before_signature(presented, &entry.client, AuthMethod::PrivateKeyJwt, ctx)?;
-        let remote;
-        let credentials: &[Credential] = match &entry.client.jwks_uri {
-            Some(uri) => {
-                remote = ctx
-                    .remote_keys
-                    .keys(uri, a.header.kid.as_deref())
-                    .await
-                    .map_err(|()| AuthFailure::JwksUnavailable)?;
-                &remote
-            }
-            None => &entry.credentials,
-        };
-        let keys = select_keys(credentials, a.header.kid.as_deref(), alg, ctx.now)?;
-        // A key that fails today's key checks (stored before a check existed: an Ed25519 point
-        // of small order, an RSA key with e = 1) never verifies; when every candidate is such a
-        // key the reason says so, rather than blaming the signature.
-        let mut refused = 0;
-        let verified = keys.iter().any(|c| match self.keys.get(c, alg) {
-            Ok(k) => k.verify(a.signing_input.as_bytes(), &a.signature).is_ok(),
-            Err(_) => {
-                refused += 1;
-                false
-            }
-        });
-        if !verified {
-            return Err(if refused == keys.len() {
-                AuthFailure::KeyRefused
-            } else {
-                AuthFailure::SignatureInvalid
-            });
+pub(super) async fn verify_signature(
+    prepared: &PreparedKeys,
+    a: &Assertion,
+    alg: SigningAlg,
+    entry: &ClientEntry,
+    ctx: &AuthContext<'_>,
+) -> Result<(), AuthFailure> {
+    let remote;
+    let credentials: &[Credential] = match &entry.client.jwks_uri {
+        Some(uri) => {
+            // The server's implementation logs why; the client sees `key.jwks_unavailable`.
+            remote = ctx
+                .remote_keys
+                .keys(uri, a.header.kid.as_deref())
+                .await
+                .map_err(|_| AuthFailure::JwksUnavailable)?;
+            &remote
         }
-        ctx.first_use(&entry.client, checked).await
+        None => &entry.credentials,
+    };
+    let keys = select_keys(credentials, a.header.kid.as_deref(), alg, ctx.now)?;
+    // A key that fails the key checks (an Ed25519 point of small order, an RSA key with e = 1,
+    // stored before the check that refuses it) never verifies; when every candidate is such a
+    // key the reason says so, rather than blaming the signature.
+    let mut refused = 0;
+    let verified = keys.iter().any(|c| match prepared.get(c, alg) {
+        Ok(k) => k.verify(a.signing_input.as_bytes(), &a.signature).is_ok(),
+        Err(_) => {
+            refused += 1;
+            false
+        }
+    });
+    if verified {
+        Ok(())
+    } else if refused == keys.len() {
+        Err(AuthFailure::KeyRefused)
+    } else {
+        Err(AuthFailure::SignatureInvalid)
     }
 }
 

@@ -6,22 +6,20 @@ use keyward_types::{AuthMethod, Client, SigningAlg};
 use serde_json::{Map, Value};
 use time::OffsetDateTime;
 
-use crate::{
-    methods::assertion_of, presented::Assertion, AssertionPolicy, AuthContext, AuthFailure, Presented,
-};
+use super::Assertion;
+use crate::{AssertionPolicy, AuthContext, AuthFailure};
 
 /// Every rule that runs before the signature, in order: the header, then the claims. Both JWT
 /// methods start with this; they differ only in where the verifying key comes from.
-pub(crate) fn before_signature<'a>(
-    presented: &'a Presented,
+pub(crate) fn before_signature(
+    a: &Assertion,
     client: &Client,
-    method: AuthMethod,
+    method: &AuthMethod,
     ctx: &AuthContext<'_>,
-) -> Result<(&'a Assertion, SigningAlg, Checked), AuthFailure> {
-    let a = assertion_of(presented)?;
+) -> Result<(SigningAlg, Checked), AuthFailure> {
     let alg = check_header(&a.header, client, method, ctx.policy)?;
     let checked = check_claims(&a.claims, client, ctx.policy, ctx.now)?;
-    Ok((a, alg, checked))
+    Ok((alg, checked))
 }
 
 /// Header: no `crit` (RFC 7515 §4.1.11: a JWS naming an extension the verifier does not
@@ -33,7 +31,7 @@ pub(crate) fn before_signature<'a>(
 fn check_header(
     header: &JwsHeader,
     client: &Client,
-    method: AuthMethod,
+    method: &AuthMethod,
     policy: &AssertionPolicy,
 ) -> Result<SigningAlg, AuthFailure> {
     if header.has_crit() {

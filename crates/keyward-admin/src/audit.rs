@@ -1,0 +1,95 @@
+//! The audit log: the event every change is written with, the record of a refused change, and
+//! reading the log back.
+
+use std::future::Future;
+
+use keyward_storage::{AuditEvent, AuditRecord};
+use serde_json::{json, Value};
+
+use crate::{page_size, Actor, AdminError, AdminOps};
+
+/// The changes the audit log records, by the names it records them under.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    ClientCreate,
+    ClientUpdate,
+    ClientDelete,
+    SecretRotate,
+    CredentialCreate,
+    CredentialUpdate,
+    CredentialDelete,
+    KeysCacheClear,
+}
+
+impl Action {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Action::ClientCreate => "client.create",
+            Action::ClientUpdate => "client.update",
+            Action::ClientDelete => "client.delete",
+            Action::SecretRotate => "client.secret.rotate",
+            Action::CredentialCreate => "credential.create",
+            Action::CredentialUpdate => "credential.update",
+            Action::CredentialDelete => "credential.delete",
+            Action::KeysCacheClear => "keys_cache.clear",
+        }
+    }
+}
+
+/// A page of the audit log, newest first.
+#[derive(Debug)]
+pub struct AuditPage {
+    pub events: Vec<AuditRecord>,
+    /// Pass as `before` for the next page; absent on the last page.
+    pub next_before: Option<i64>,
+}
+
+impl AdminOps {
+    /// The successful `action` on `target`, to be written in the same transaction as the change.
+    pub(crate) fn event(&self, actor: &Actor, action: Action, target: &str, detail: Value) -> AuditEvent {
+        AuditEvent {
+            at: self.clock.now(),
+            actor: actor.as_str().to_owned(),
+            action: action.as_str().to_owned(),
+            target: target.to_owned(),
+            outcome: "success".to_owned(),
+            detail,
+        }
+    }
+
+    /// Runs one change; if it fails, the failure is recorded as `action` on `target` and the
+    /// error returned as it was.
+    pub(crate) async fn audited<T>(
+        &self,
+        actor: &Actor,
+        action: Action,
+        target: &str,
+        change: impl Future<Output = Result<T, AdminError>>,
+    ) -> Result<T, AdminError> {
+        match change.await {
+            Ok(done) => Ok(done),
+            Err(e) => Err(self.refused(actor, action, target, e).await),
+        }
+    }
+
+    /// Records a refused change (including one whose request could not even be read) and
+    /// returns the refusal, which is what the caller sees.
+    pub async fn refused(&self, actor: &Actor, action: Action, target: &str, err: AdminError) -> AdminError {
+        let mut event = self.event(actor, action, target, json!({"error": err.to_string()}));
+        event.outcome = "failure".to_owned();
+        if let Err(store_err) = self.storage.append_audit(&event).await {
+            tracing::warn!(error = %store_err, "could not record failed admin action");
+        }
+        err
+    }
+
+    /// The audit log, newest first, `limit` (1–500, default 100) events older than `before`.
+    pub async fn list_audit(&self, limit: Option<u32>, before: Option<i64>) -> Result<AuditPage, AdminError> {
+        let limit = page_size(limit)?;
+        let events = self.storage.list_audit(before, limit).await?;
+        let next_before = (events.len() == limit as usize)
+            .then(|| events.last().map(|e| e.id))
+            .flatten();
+        Ok(AuditPage { events, next_before })
+    }
+}

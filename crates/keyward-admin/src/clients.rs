@@ -1,0 +1,315 @@
+//! Clients: register, read, list, change, delete, and rotate a client's secret.
+
+use keyward_storage::StorageError;
+use keyward_types::{Client, ClientEntry, ClientId, ClientSecret, Credential};
+use serde::Deserialize;
+use serde_json::{json, Map, Value};
+use time::{Duration, OffsetDateTime};
+
+use crate::{
+    inline_jwks::credentials_from_jwks, json::metadata_document, page_size, Action, Actor, AdminError,
+    AdminOps, ClientMetadata, ADMIN_SCOPE, BOOTSTRAP_CLIENT,
+};
+
+/// A registered client with what it was registered with; `secret` is shown this once.
+#[derive(Debug)]
+pub struct CreatedClient {
+    pub client: Client,
+    pub credentials: Vec<Credential>,
+    pub secret: Option<ClientSecret>,
+}
+
+/// A change of metadata: the members sent replace the stored ones, `null` resets one to its
+/// default. Checked as a whole once merged, by the rules of a registration.
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(transparent)]
+pub struct ClientPatch(pub Map<String, Value>);
+
+/// A page of clients in `client_id` order.
+#[derive(Debug)]
+pub struct ClientPage {
+    pub clients: Vec<Client>,
+    /// Pass as `after` for the next page; absent on the last page.
+    pub next_after: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct RotateRequest {
+    /// How long the previous secret keeps working, in seconds (default 0, at most the server's
+    /// `max_secret_grace_period`).
+    pub grace_period_seconds: Option<u64>,
+}
+
+/// A new secret, shown this once.
+#[derive(Debug)]
+pub struct RotatedSecret {
+    pub client_id: ClientId,
+    pub secret: ClientSecret,
+    /// Until when the previous secret still works; `None` when it stopped at once.
+    pub previous_secret_expires_at: Option<OffsetDateTime>,
+}
+
+/// A client id as an admin typed it: one that cannot exist is simply not found.
+pub(crate) fn parse_id(raw: &str) -> Result<ClientId, AdminError> {
+    ClientId::parse(raw).map_err(|_| not_found_raw(raw))
+}
+
+fn not_found(id: &ClientId) -> AdminError {
+    AdminError::NotFound(format!("no client '{id}'").into())
+}
+
+fn not_found_raw(raw: &str) -> AdminError {
+    AdminError::NotFound(format!("no client '{}'", raw.chars().take(64).collect::<String>()).into())
+}
+
+impl AdminOps {
+    /// The client and its credentials, from storage (not the token path's cache).
+    pub async fn client(&self, raw_id: &str) -> Result<ClientEntry, AdminError> {
+        self.load(&parse_id(raw_id)?).await
+    }
+
+    pub(crate) async fn load(&self, id: &ClientId) -> Result<ClientEntry, AdminError> {
+        self.storage.load_client(id).await?.ok_or_else(|| not_found(id))
+    }
+
+    /// Clients in `client_id` order, `limit` (1–500, default 100) after `after`.
+    pub async fn list_clients(
+        &self,
+        limit: Option<u32>,
+        after: Option<&str>,
+    ) -> Result<ClientPage, AdminError> {
+        let limit = page_size(limit)?;
+        let after = after
+            .map(ClientId::parse)
+            .transpose()
+            .map_err(|_| AdminError::InvalidRequest("after is not a client_id".into()))?;
+        let clients = self.storage.list_clients(after.as_ref(), limit).await?;
+        let next_after = (clients.len() == limit as usize)
+            .then(|| clients.last().map(|c| c.client_id.to_string()))
+            .flatten();
+        Ok(ClientPage { clients, next_after })
+    }
+
+    /// Registers a client; secret-based clients get a generated secret, returned only here.
+    pub async fn create_client(
+        &self,
+        actor: &Actor,
+        meta: ClientMetadata,
+    ) -> Result<CreatedClient, AdminError> {
+        self.audited(actor, Action::ClientCreate, "-", self.insert_client(actor, meta))
+            .await
+    }
+
+    async fn insert_client(&self, actor: &Actor, meta: ClientMetadata) -> Result<CreatedClient, AdminError> {
+        let jwks = meta.jwks.clone();
+        let now = self.clock.now();
+        let client = meta.into_client(None, now, &self.limits)?;
+        let credentials = credentials_from_jwks(
+            jwks.as_ref(),
+            &client,
+            now,
+            self.limits.max_credentials_per_client,
+        )?;
+        let method = &client.token_endpoint_auth_method;
+        let secret = if method.uses_secret() {
+            Some(self.new_secret(&client.client_id, method)?)
+        } else {
+            None
+        };
+        let detail = json!({
+            "token_endpoint_auth_method": method.as_str(),
+            "credentials": credentials.iter().map(|c| json!({"kid": c.kid, "thumbprint": c.thumbprint})).collect::<Vec<_>>(),
+        });
+        let audit = self.event(actor, Action::ClientCreate, client.client_id.as_str(), detail);
+        let stored = secret.as_ref().map(|s| &s.1);
+        match self
+            .storage
+            .insert_client(&client, stored, &credentials, &audit)
+            .await
+        {
+            Err(StorageError::Conflict(_)) => {
+                let id = &client.client_id;
+                return Err(AdminError::Conflict(
+                    format!("client_id '{id}' is already registered").into(),
+                ));
+            }
+            other => other?,
+        }
+        self.directory.invalidate(&client.client_id);
+        tracing::info!(client_id = %client.client_id, actor = %actor, "client created");
+        Ok(CreatedClient {
+            client,
+            credentials,
+            secret: secret.map(|s| s.0),
+        })
+    }
+
+    /// Changes a client's metadata; `enabled: false` disables it at once.
+    pub async fn update_client(
+        &self,
+        actor: &Actor,
+        raw_id: &str,
+        patch: ClientPatch,
+    ) -> Result<Client, AdminError> {
+        self.audited(
+            actor,
+            Action::ClientUpdate,
+            raw_id,
+            self.patch_client(actor, raw_id, patch),
+        )
+        .await
+    }
+
+    async fn patch_client(
+        &self,
+        actor: &Actor,
+        raw_id: &str,
+        patch: ClientPatch,
+    ) -> Result<Client, AdminError> {
+        let id = parse_id(raw_id)?;
+        let entry = self.load(&id).await?;
+        let current = entry.client;
+        if patch.0.contains_key("jwks") {
+            return Err(AdminError::field(
+                "jwks",
+                "keys are registered with the client; changing them by PATCH is not supported yet",
+            ));
+        }
+        let updated =
+            merged(&current, &patch)?.into_client(Some(&current), self.clock.now(), &self.limits)?;
+        if updated.client_id.as_str() == BOOTSTRAP_CLIENT
+            && (!updated.enabled || !updated.scope.contains(ADMIN_SCOPE))
+        {
+            return Err(AdminError::Conflict(
+                "the bootstrap admin client cannot be disabled or lose scope keyward:admin".into(),
+            ));
+        }
+        let (old, new) = (
+            &current.token_endpoint_auth_method,
+            &updated.token_endpoint_auth_method,
+        );
+        if old.uses_secret() != new.uses_secret() || old.needs_clear_secret() != new.needs_clear_secret() {
+            return Err(AdminError::field(
+                "token_endpoint_auth_method",
+                "cannot switch to a method that keeps its secret or keys differently; register a new client",
+            ));
+        }
+        if updated.jwks_uri.is_some() && !entry.credentials.is_empty() {
+            return Err(AdminError::field(
+                "jwks_uri",
+                "the client has registered keys; use either those or a jwks_uri, not both",
+            ));
+        }
+        let fields: Vec<&String> = patch.0.keys().collect();
+        let audit = self.event(
+            actor,
+            Action::ClientUpdate,
+            id.as_str(),
+            json!({"fields": fields}),
+        );
+        self.storage.update_client(&updated, &audit).await?;
+        self.directory.invalidate(&id);
+        Ok(updated)
+    }
+
+    /// Deletes a client with its secrets and credentials. The bootstrap admin client stays.
+    pub async fn delete_client(&self, actor: &Actor, raw_id: &str) -> Result<(), AdminError> {
+        self.audited(
+            actor,
+            Action::ClientDelete,
+            raw_id,
+            self.remove_client(actor, raw_id),
+        )
+        .await
+    }
+
+    async fn remove_client(&self, actor: &Actor, raw_id: &str) -> Result<(), AdminError> {
+        let id = parse_id(raw_id)?;
+        if id.as_str() == BOOTSTRAP_CLIENT {
+            return Err(AdminError::Conflict(
+                "the bootstrap admin client cannot be deleted".into(),
+            ));
+        }
+        let audit = self.event(actor, Action::ClientDelete, id.as_str(), json!({}));
+        match self.storage.delete_client(&id, &audit).await {
+            Err(StorageError::NotFound) => return Err(not_found(&id)),
+            other => other?,
+        }
+        self.directory.invalidate(&id);
+        Ok(())
+    }
+
+    /// Regenerates a client's secret; the previous one keeps working for the grace period.
+    pub async fn rotate_secret(
+        &self,
+        actor: &Actor,
+        raw_id: &str,
+        request: RotateRequest,
+    ) -> Result<RotatedSecret, AdminError> {
+        self.audited(
+            actor,
+            Action::SecretRotate,
+            raw_id,
+            self.new_client_secret(actor, raw_id, request),
+        )
+        .await
+    }
+
+    async fn new_client_secret(
+        &self,
+        actor: &Actor,
+        raw_id: &str,
+        request: RotateRequest,
+    ) -> Result<RotatedSecret, AdminError> {
+        let id = parse_id(raw_id)?;
+        let grace = request.grace_period_seconds.unwrap_or(0);
+        let max = self.limits.max_secret_grace_period;
+        if grace > max {
+            return Err(AdminError::field(
+                "grace_period_seconds",
+                format!("at most {max} seconds"),
+            ));
+        }
+        let method = self.load(&id).await?.client.token_endpoint_auth_method;
+        if !method.uses_secret() {
+            let message = format!("client '{id}' uses {method} and has no secret");
+            return Err(AdminError::InvalidRequest(message.into()));
+        }
+        let (secret, record) = self.new_secret(&id, &method)?;
+        let now = self.clock.now();
+        let until = now + Duration::seconds(i64::try_from(grace).unwrap_or(i64::MAX));
+        let audit = self.event(
+            actor,
+            Action::SecretRotate,
+            id.as_str(),
+            json!({"grace_period_seconds": grace}),
+        );
+        self.storage
+            .rotate_secret(&id, &record, until, now, &audit)
+            .await?;
+        self.directory.invalidate(&id);
+        Ok(RotatedSecret {
+            client_id: id,
+            secret,
+            previous_secret_expires_at: (grace > 0).then_some(until),
+        })
+    }
+}
+
+/// The stored metadata with the patch applied, read again by the registration rules.
+fn merged(current: &Client, patch: &ClientPatch) -> Result<ClientMetadata, AdminError> {
+    let mut merged = serde_json::to_value(ClientMetadata::from(current)).map_err(AdminError::Encode)?;
+    if let Some(obj) = merged.as_object_mut() {
+        for (k, v) in &patch.0 {
+            if v.is_null() {
+                obj.remove(k);
+            } else {
+                obj.insert(k.clone(), v.clone());
+            }
+        }
+    }
+    let document = serde_json::to_vec(&merged).map_err(AdminError::Encode)?;
+    metadata_document(&document)
+}

@@ -1,0 +1,40 @@
+use keyward_jose::JoseError;
+use keyward_server::{ConfigError, KeyringError, ServeError};
+use keyward_storage::StorageError;
+use keyward_storage_postgres::PostgresStorageError;
+use keyward_storage_sqlite::SqliteStorageError;
+use keyward_types::{SigningAlg, TypeError};
+use thiserror::Error;
+
+/// Why keyward could not start, or could not open what an operation on the database needs.
+#[derive(Debug, Error)]
+#[non_exhaustive]
+pub enum StartupError {
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error("storage: unsupported database_url scheme '{scheme}'; use sqlite://PATH or postgres://…")]
+    UnsupportedDatabase { scheme: String },
+    #[error("storage: {0}")]
+    Sqlite(#[from] SqliteStorageError),
+    #[error("storage: {0}")]
+    Postgres(#[from] PostgresStorageError),
+    #[error("storage: {0}")]
+    Storage(#[from] StorageError),
+    #[error(transparent)]
+    Keyring(#[from] KeyringError),
+    #[error("keys: cannot generate a {alg} signing key: {source}")]
+    KeyGeneration {
+        alg: SigningAlg,
+        #[source]
+        source: JoseError,
+    },
+    #[error("keys: signing key generation did not finish: {0}")]
+    KeyGenerationStopped(#[source] tokio::task::JoinError),
+    /// The bootstrap admin client's id or scope is refused by its own type.
+    #[error("bootstrap admin client: {0}")]
+    Bootstrap(#[source] TypeError),
+    #[error("bootstrap admin client: cannot generate its secret: the random number generator failed")]
+    BootstrapSecret(#[source] aws_lc_rs::error::Unspecified),
+    #[error(transparent)]
+    Serve(#[from] ServeError),
+}

@@ -1,0 +1,29 @@
+//! Choosing and opening the database backend.
+
+use std::{sync::Arc, time::Duration};
+
+use keyward_server::Config;
+use keyward_storage::Storage;
+use keyward_storage_postgres::{PgOptions, PostgresStorage};
+use keyward_storage_sqlite::SqliteStorage;
+
+use crate::StartupError;
+
+/// Opens the database named by `url`: `sqlite://PATH` for one node, `postgres://…` for several
+/// nodes sharing one database (pool size and acquire timeout from `config`).
+pub async fn open_storage(url: &str, config: &Config) -> Result<Arc<dyn Storage>, StartupError> {
+    if url.starts_with("sqlite:") {
+        Ok(Arc::new(SqliteStorage::open(url).await?))
+    } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        let options = PgOptions {
+            max_connections: config.database_max_connections.max(1),
+            acquire_timeout: Duration::from_millis(config.database_acquire_timeout_ms.max(1)),
+            ..PgOptions::default()
+        };
+        Ok(Arc::new(PostgresStorage::open(url, options).await?))
+    } else {
+        Err(StartupError::UnsupportedDatabase {
+            scheme: url.split(':').next().unwrap_or("").to_owned(),
+        })
+    }
+}

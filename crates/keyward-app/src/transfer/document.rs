@@ -1,0 +1,139 @@
+//! The export document's format, and its translation to and from what storage holds. Secret
+//! hashes, encrypted secrets and encrypted keys are carried as base64, never opened.
+
+use base64::{engine::general_purpose::STANDARD, Engine};
+use keyward_server::Keyring;
+use keyward_storage::SigningKeyRecord;
+use keyward_types::{Client, ClientEntry, ClientSecret, Credential, SecretHash, StoredSecret};
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+use super::TransferError;
+
+pub(super) const FORMAT: &str = "keyward-export";
+pub(super) const VERSION: u32 = 1;
+
+#[derive(Serialize, Deserialize)]
+pub(super) struct Document {
+    pub(super) format: String,
+    pub(super) version: u32,
+    #[serde(with = "time::serde::rfc3339")]
+    pub(super) exported_at: OffsetDateTime,
+    /// HMAC of a fixed text under the pepper: equal only when the pepper is.
+    pub(super) pepper_check: String,
+    pub(super) clients: Vec<ExportedClient>,
+    pub(super) signing_keys: Vec<ExportedKey>,
+}
+
+#[derive(Serialize, Deserialize)]
+pub(super) struct ExportedClient {
+    client: Client,
+    secrets: Vec<ExportedSecret>,
+    credentials: Vec<Credential>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct ExportedSecret {
+    id: String,
+    hash: String,
+    #[serde(with = "time::serde::rfc3339")]
+    created_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339::option")]
+    expires_at: Option<OffsetDateTime>,
+    encrypted: Option<String>,
+}
+
+#[derive(Serialize, Deserialize)]
+pub(super) struct ExportedKey {
+    kid: String,
+    alg: String,
+    encrypted_key: String,
+    #[serde(with = "time::serde::rfc3339")]
+    created_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339::option")]
+    retire_at: Option<OffsetDateTime>,
+}
+
+pub(super) fn pepper_check(keyring: &Keyring) -> String {
+    let probe = ClientSecret::from_presented("keyward export pepper check".into());
+    STANDARD.encode(SecretHash::compute(keyring.pepper(), &probe).as_bytes())
+}
+
+impl From<ClientEntry> for ExportedClient {
+    fn from(entry: ClientEntry) -> Self {
+        let secrets = entry.secrets.into_iter().map(|s| ExportedSecret {
+            id: s.id,
+            hash: STANDARD.encode(s.hash.as_bytes()),
+            created_at: s.created_at,
+            expires_at: s.expires_at,
+            encrypted: s.encrypted.map(|e| STANDARD.encode(e)),
+        });
+        Self {
+            client: entry.client,
+            secrets: secrets.collect(),
+            credentials: entry.credentials,
+        }
+    }
+}
+
+impl From<SigningKeyRecord> for ExportedKey {
+    fn from(k: SigningKeyRecord) -> Self {
+        Self {
+            kid: k.kid,
+            alg: k.alg,
+            encrypted_key: STANDARD.encode(k.encrypted_key),
+            created_at: k.created_at,
+            retire_at: k.retire_at,
+        }
+    }
+}
+
+fn decode(field: &'static str, text: &str) -> Result<Vec<u8>, TransferError> {
+    STANDARD
+        .decode(text)
+        .map_err(|source| TransferError::NotBase64 { field, source })
+}
+
+impl TryFrom<ExportedClient> for ClientEntry {
+    type Error = TransferError;
+
+    fn try_from(c: ExportedClient) -> Result<Self, TransferError> {
+        let secrets = c
+            .secrets
+            .into_iter()
+            .map(|s| {
+                Ok(StoredSecret {
+                    hash: SecretHash::from_bytes(&decode("secret hash", &s.hash)?)
+                        .ok_or(TransferError::BadSecretHash)?,
+                    encrypted: s
+                        .encrypted
+                        .as_deref()
+                        .map(|e| decode("encrypted secret", e))
+                        .transpose()?,
+                    id: s.id,
+                    created_at: s.created_at,
+                    expires_at: s.expires_at,
+                })
+            })
+            .collect::<Result<Vec<_>, TransferError>>()?;
+        Ok(ClientEntry {
+            client: c.client,
+            secrets,
+            credentials: c.credentials,
+        })
+    }
+}
+
+impl TryFrom<ExportedKey> for SigningKeyRecord {
+    type Error = TransferError;
+
+    fn try_from(k: ExportedKey) -> Result<Self, TransferError> {
+        Ok(SigningKeyRecord {
+            encrypted_key: decode("encrypted signing key", &k.encrypted_key)?,
+            kid: k.kid,
+            alg: k.alg,
+            created_at: k.created_at,
+            retire_at: k.retire_at,
+        })
+    }
+}

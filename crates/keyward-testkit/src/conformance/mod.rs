@@ -1,0 +1,113 @@
+//! The behaviour every storage backend must have. A backend runs all of it with
+//! [`conformance_tests!`](crate::conformance_tests), which makes one named test per check; a
+//! check panics at the first thing its backend gets wrong.
+
+mod clients;
+mod keys_audit_replay;
+
+pub use clients::*;
+pub use keys_audit_replay::*;
+
+use keyward_storage::AuditEvent;
+use keyward_types::{
+    AuthMethod, Client, ClientId, Credential, GrantType, PublicJwk, Scope, SecretHash, SigningAlg,
+    StoredSecret,
+};
+use time::{macros::datetime, OffsetDateTime};
+
+/// The time every record of the suite is made at.
+pub const T0: OffsetDateTime = datetime!(2030-01-01 00:00 UTC);
+
+/// A `client_secret_basic` client `id` with scope `read write`, made at [`T0`].
+pub fn sample_client(id: &str) -> Client {
+    Client {
+        client_id: ClientId::parse(id).unwrap(),
+        client_name: Some(format!("name of {id}")),
+        client_uri: None,
+        token_endpoint_auth_method: AuthMethod::ClientSecretBasic,
+        token_endpoint_auth_signing_alg: None,
+        legacy_token_endpoint_audience: false,
+        jwks_uri: None,
+        grant_types: vec![GrantType::ClientCredentials],
+        scope: Scope::parse("read write").unwrap(),
+        default_audience: None,
+        allowed_audiences: vec![],
+        access_token_lifetime: 300,
+        enabled: true,
+        created_at: T0,
+        updated_at: T0,
+    }
+}
+
+/// A stored secret `id` whose hash is 32 times `byte`.
+pub fn secret(id: &str, byte: u8, expires_at: Option<OffsetDateTime>) -> StoredSecret {
+    StoredSecret {
+        id: id.to_owned(),
+        hash: SecretHash::from_bytes(&[byte; 32]).unwrap(),
+        created_at: T0,
+        expires_at,
+        encrypted: None,
+    }
+}
+
+/// A successful audit event for `action` on `target`.
+pub fn audit(action: &str, target: &str) -> AuditEvent {
+    AuditEvent {
+        at: T0,
+        actor: "conformance".into(),
+        action: action.into(),
+        target: target.into(),
+        outcome: "success".into(),
+        detail: serde_json::json!({}),
+    }
+}
+
+/// An enabled Ed25519 credential without expiry; `byte` makes the key (and its kid) unique.
+pub fn key_credential(id: &str, byte: u8) -> Credential {
+    let jwk = PublicJwk::ed25519(&[byte; 32]);
+    Credential {
+        id: id.into(),
+        name: None,
+        kid: format!("kid-{byte}"),
+        alg: SigningAlg::EdDSA,
+        thumbprint: jwk.thumbprint(),
+        jwk,
+        created_at: T0,
+        expires_at: None,
+        enabled: true,
+        certificate: None,
+    }
+}
+
+/// Expands to one `#[tokio::test]` per conformance check. `$make` is an async expression that
+/// returns `(backend, guard)`: a fresh, empty backend, and whatever must live as long as it
+/// (a temp directory, a schema to drop).
+#[macro_export]
+macro_rules! conformance_tests {
+    ($make:expr) => {
+        $crate::conformance_tests!(@each $make;
+            inserts_and_loads_client,
+            rejects_duplicate_client_id_and_keeps_first,
+            lists_clients_in_pages,
+            updates_and_deletes_client_with_audit,
+            rotation_keeps_at_most_two_secrets,
+            signing_keys_rotate_and_expire,
+            audit_log_pages_newest_first,
+            stores_credentials_and_encrypted_secret_with_client,
+            updates_and_deletes_credentials,
+            adds_credentials_all_or_none_within_limit,
+            restores_exported_client_and_signing_key,
+            replay_store_accepts_each_jti_once,
+            replay_store_is_atomic_under_concurrency
+        );
+    };
+    (@each $make:expr; $($name:ident),*) => {
+        $(
+            #[tokio::test]
+            async fn $name() {
+                let (store, _guard) = $make.await;
+                $crate::conformance::$name(&store).await;
+            }
+        )*
+    };
+}
