@@ -47,16 +47,6 @@ async fn assert_invalid_token(srv: &TestServer, authorization: Option<&str>) {
     assert!(!srv.client_exists("probe").await);
 }
 
-/// A token for `id`, by `client_secret_basic`.
-async fn token_for(srv: &TestServer, id: &str, secret: &str) -> String {
-    let resp = srv.token_basic(id, secret, &[CC]).await;
-    assert_eq!(resp.status(), StatusCode::OK);
-    resp.json::<Value>().await.unwrap()["access_token"]
-        .as_str()
-        .unwrap()
-        .to_owned()
-}
-
 /// `POST /admin/clients` with this metadata must be refused with `invalid_client_metadata`
 /// naming `field`, and store nothing.
 async fn assert_bad_metadata(srv: &TestServer, metadata: Value, field: &str) {
@@ -101,7 +91,7 @@ async fn admin_rejects_token_of_non_admin_client() {
     let (id, secret) = srv
         .create_client(json!({"client_id": "svc-read", "scope": "read"}))
         .await;
-    let token = token_for(&srv, &id, &secret).await;
+    let token = srv.token_for(&id, &secret).await;
     let before = srv.snapshot().await;
     let (status, www, body) = create_with_auth(&srv, Some(&format!("Bearer {token}"))).await;
     assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
@@ -137,7 +127,7 @@ async fn admin_rejects_token_after_admin_client_disabled() {
     let (ops, ops_secret) = srv
         .create_client(json!({"client_id": "ops-admin", "scope": "keyward:admin"}))
         .await;
-    let token = token_for(&srv, &ops, &ops_secret).await;
+    let token = srv.token_for(&ops, &ops_secret).await;
     let (status, _) = srv.admin_as(&token, Method::GET, "/admin/clients", None).await;
     assert_eq!(status, StatusCode::OK, "works while enabled");
 

@@ -177,14 +177,19 @@ impl TestServer {
             .unwrap()
     }
 
-    /// A token for the bootstrap admin client.
-    pub async fn admin_token(&self) -> String {
-        let resp = self.token_basic(ADMIN_ID, ADMIN_SECRET, &[CC]).await;
+    /// An access token for `id`, by `client_secret_basic`.
+    pub async fn token_for(&self, id: &str, secret: &str) -> String {
+        let resp = self.token_basic(id, secret, &[CC]).await;
         assert_eq!(resp.status(), StatusCode::OK);
         resp.json::<Value>().await.unwrap()["access_token"]
             .as_str()
             .unwrap()
             .to_owned()
+    }
+
+    /// A token for the bootstrap admin client.
+    pub async fn admin_token(&self) -> String {
+        self.token_for(ADMIN_ID, ADMIN_SECRET).await
     }
 
     pub async fn admin(

@@ -11,6 +11,7 @@ mod error;
 mod grant;
 mod jwk;
 mod log_safe;
+pub mod random;
 mod scope;
 mod secret;
 pub mod strict_json;
