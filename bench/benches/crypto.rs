@@ -64,8 +64,8 @@ struct AccessClaims<'a> {
 }
 
 /// One access token, as the server issues it (fresh `jti`, clock read, `typ: at+jwt`).
-fn issue(key: &SigningKey, client_id: &str) -> Result<String, JoseError> {
-    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+fn issue(key: &SigningKey, client_id: &str) -> anyhow::Result<String> {
+    let now = keyward_types::Clock::now(&keyward_types::SystemClock).unix_timestamp();
     let claims = AccessClaims {
         iss: ISSUER,
         sub: client_id,
@@ -74,9 +74,9 @@ fn issue(key: &SigningKey, client_id: &str) -> Result<String, JoseError> {
         scope: "read",
         iat: now,
         exp: now + 3600,
-        jti: uuid::Uuid::new_v4().simple().to_string(),
+        jti: keyward_types::random::uuid()?.simple().to_string(),
     };
-    key.sign_jwt("at+jwt", &claims)
+    Ok(key.sign_jwt("at+jwt", &claims)?)
 }
 
 /// A client assertion as `keyward-bench assertions` makes them for bench/run.sh.
@@ -86,14 +86,14 @@ fn assertion(
     kid: Option<&str>,
     sign: impl Fn(&[u8]) -> anyhow::Result<Vec<u8>>,
 ) -> anyhow::Result<String> {
-    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    let now = keyward_types::Clock::now(&keyward_types::SystemClock).unix_timestamp();
     let header = match kid {
         Some(kid) => serde_json::json!({"alg": alg.as_str(), "typ": "JWT", "kid": kid}),
         None => serde_json::json!({"alg": alg.as_str(), "typ": "JWT"}),
     };
     let claims = serde_json::json!({
         "iss": client_id, "sub": client_id, "aud": ISSUER, "iat": now, "exp": now + 55,
-        "jti": uuid::Uuid::new_v4().simple().to_string(),
+        "jti": keyward_types::random::uuid()?.simple().to_string(),
     });
     let input = format!(
         "{}.{}",
@@ -308,7 +308,7 @@ fn main() -> anyhow::Result<()> {
     for (name, auth, key, client_id) in requests {
         let request = || -> anyhow::Result<String> {
             auth()?;
-            Ok(issue(key, client_id)?)
+            issue(key, client_id)
         };
         request().context(name)?;
         g.bench_function(name, |b| b.iter(request));

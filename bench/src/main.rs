@@ -125,9 +125,9 @@ fn assertions(
     if signer.is_none() && secret.is_none() {
         bail!("give --key or --secret");
     }
-    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    let now = keyward_types::Clock::now(&keyward_types::SystemClock).unix_timestamp();
     let one = || -> anyhow::Result<String> {
-        let jti = uuid::Uuid::new_v4();
+        let jti = keyward_types::random::uuid()?;
         let pick = (jti.as_u128() % u128::from(clients.max(1))) as u32;
         let client_id = match pick {
             0 => client_id.to_owned(),
@@ -186,7 +186,7 @@ async fn replay(count: usize, concurrency: usize, prefill: usize, db: Option<Pat
     let store =
         Arc::new(keyward_storage_sqlite::SqliteStorage::open(&format!("sqlite://{}", file.display())).await?);
     let client = ClientId::parse("bench").map_err(|e| anyhow::anyhow!("{e}"))?;
-    let now = time::OffsetDateTime::now_utc();
+    let now = keyward_types::Clock::now(&keyward_types::SystemClock);
     let have = usize::try_from(store.replay_entries().await?)?;
     if have < prefill {
         // Many concurrent callers so the group commit makes the prefill quick.
@@ -241,7 +241,7 @@ async fn run_inserts(
         tasks.push(tokio::spawn(async move {
             let mut fresh = 0usize;
             for _ in 0..per_task {
-                let jti = uuid::Uuid::new_v4().to_string();
+                let jti = keyward_types::random::uuid()?.to_string();
                 fresh += usize::from(store.insert_once(&client, &jti, exp, now).await?);
             }
             anyhow::Ok(fresh)

@@ -201,7 +201,8 @@ pub(crate) fn to_credential(
             return Err(KeyRule::AlgMismatch(p).into());
         }
     }
-    let new_id = |_: &str| uuid::Uuid::new_v4().to_string();
+    let id = crate::random_id()?;
+    let new_id = |_: &str| id;
     let mut credential =
         keyward_jose::credential_from_jwk(key.jwk, alg.or(pinned), new_id, now).map_err(KeyError::from)?;
     if let Some(cert) = &key.certificate {

@@ -38,13 +38,9 @@ pub(crate) fn credentials_from_jwks(
     for (index, mut jwk) in keys.into_iter().enumerate() {
         // An `x5c` sent with a JWK is not checked against the key, so it is not kept either.
         jwk.x5c = None;
-        let c = credential_from_jwk(
-            jwk,
-            client.token_endpoint_auth_signing_alg,
-            |_| uuid::Uuid::new_v4().to_string(),
-            now,
-        )
-        .map_err(|source| AdminError::value("jwks", FieldProblem::InlineKey { index, source }))?;
+        let id = crate::random_id()?;
+        let c = credential_from_jwk(jwk, client.token_endpoint_auth_signing_alg, |_| id, now)
+            .map_err(|source| AdminError::value("jwks", FieldProblem::InlineKey { index, source }))?;
         if out.iter().any(|o| o.thumbprint == c.thumbprint) {
             return Err(AdminError::field(
                 "jwks",

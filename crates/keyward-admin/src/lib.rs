@@ -145,3 +145,10 @@ fn page_size(limit: Option<u32>) -> Result<u32, AdminError> {
         ))
     }
 }
+
+/// A random id for a new record: a credential, a stored secret, a client registered without one.
+fn random_id() -> Result<String, AdminError> {
+    Ok(keyward_types::random::uuid()
+        .map_err(|_| AdminError::Rng)?
+        .to_string())
+}

@@ -150,9 +150,7 @@ fn client_id(existing: Option<&Client>, sent: Option<String>) -> Result<ClientId
         }
         (Some(e), _) => Ok(e.client_id.clone()),
         (None, Some(id)) => ClientId::new_registration(id).map_err(|e| AdminError::value("client_id", e)),
-        (None, None) => {
-            ClientId::new_registration(uuid::Uuid::new_v4().to_string()).map_err(AdminError::GeneratedId)
-        }
+        (None, None) => ClientId::new_registration(crate::random_id()?).map_err(AdminError::GeneratedId),
     }
 }
 

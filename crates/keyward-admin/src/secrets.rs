@@ -22,7 +22,7 @@ impl AdminOps {
         method: &AuthMethod,
     ) -> Result<(ClientSecret, StoredSecret), AdminError> {
         let secret = ClientSecret::generate_for(method).map_err(|_| AdminError::Rng)?;
-        let id = format!("{}-{}", client_id, uuid::Uuid::new_v4().simple());
+        let id = format!("{}-{}", client_id, crate::random_id()?.replace('-', ""));
         let encrypted = if method.needs_clear_secret() {
             Some(
                 self.secrets

@@ -124,7 +124,12 @@ async fn apply_configured_secret(
     }
     let now = clock.now();
     let record = StoredSecret {
-        id: format!("{BOOTSTRAP_CLIENT}-config-{}", uuid::Uuid::new_v4().simple()),
+        id: format!(
+            "{BOOTSTRAP_CLIENT}-config-{}",
+            keyward_types::random::uuid()
+                .map_err(StartupError::BootstrapSecretId)?
+                .simple()
+        ),
         hash,
         created_at: now,
         expires_at: None,

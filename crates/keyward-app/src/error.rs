@@ -35,6 +35,8 @@ pub enum StartupError {
     Bootstrap(#[source] TypeError),
     #[error("bootstrap admin client: cannot generate its secret: the random number generator failed")]
     BootstrapSecret(#[source] aws_lc_rs::error::Unspecified),
+    #[error("bootstrap admin client: cannot draw a secret id: the random number generator failed")]
+    BootstrapSecretId(#[source] aws_lc_rs::error::Unspecified),
     #[error(transparent)]
     Serve(#[from] ServeError),
 }

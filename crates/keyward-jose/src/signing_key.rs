@@ -2,7 +2,6 @@ use std::fmt;
 
 use aws_lc_rs::{
     encoding::AsDer,
-    rand::SystemRandom,
     rsa::KeySize,
     signature::{self, EcdsaKeyPair, Ed25519KeyPair, KeyPair, RsaEncoding, RsaKeyPair},
 };
@@ -190,12 +189,12 @@ impl SigningKey {
         match &self.pair {
             Pair::Rsa(k, enc) => {
                 let mut sig = vec![0u8; k.public_modulus_len()];
-                k.sign(*enc, &SystemRandom::new(), message, &mut sig)
+                k.sign(*enc, &keyward_types::random::rng(), message, &mut sig)
                     .map_err(|_| JoseError::SigningFailed)?;
                 Ok(sig)
             }
             Pair::Ec(k) => k
-                .sign(&SystemRandom::new(), message)
+                .sign(&keyward_types::random::rng(), message)
                 .map(|s| s.as_ref().to_vec())
                 .map_err(|_| JoseError::SigningFailed),
             Pair::Ed(k) => Ok(k.sign(message).as_ref().to_vec()),

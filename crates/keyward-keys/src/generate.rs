@@ -6,7 +6,7 @@ use std::{fmt, str::FromStr};
 
 use aws_lc_rs::{
     encoding::{AsDer, Pkcs8V1Der},
-    rand::{SecureRandom, SystemRandom},
+    rand::SecureRandom,
     rsa::{KeyPair as RsaKeyPair, KeySize},
     signature::{
         EcdsaKeyPair, Ed25519KeyPair, ECDSA_P256_SHA256_ASN1_SIGNING, ECDSA_P384_SHA384_ASN1_SIGNING,
@@ -174,7 +174,7 @@ pub fn generate(spec: &KeystoreSpec<'_>) -> Result<Generated, KeyError> {
         KeystoreFormat::Pkcs12 => pkcs12::write(spec.alias, &pkcs8, &cert_der, spec.store_password)?,
         KeystoreFormat::Jks => {
             let mut salt = [0u8; 20];
-            SystemRandom::new()
+            keyward_types::random::rng()
                 .fill(&mut salt)
                 .map_err(|_| KeyError::Generation("no randomness".into()))?;
             let entry = jks::NewKeyEntry {
@@ -236,7 +236,7 @@ fn self_signed(spec: &KeystoreSpec<'_>, pkcs8: &[u8]) -> Result<Vec<u8>, KeyErro
         KeyPair::from_pkcs8_der_and_sign_algo(&PrivatePkcs8KeyDer::from(pkcs8), spec.key_type.signature())
             .map_err(failed)?;
     let mut serial = [0u8; 16];
-    SystemRandom::new()
+    keyward_types::random::rng()
         .fill(&mut serial)
         .map_err(|_| KeyError::Generation("no randomness".into()))?;
     serial[0] = (serial[0] & 0x7f) | 0x01;

@@ -35,7 +35,7 @@ fn spec<'a>(
         key_password: key,
         common_name: "billing",
         validity_days: 30,
-        now: OffsetDateTime::now_utc(),
+        now: keyward_types::Clock::now(&keyward_types::SystemClock),
     }
 }
 

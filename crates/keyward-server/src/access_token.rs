@@ -1,10 +1,7 @@
 //! Access tokens: JWTs per RFC 9068, signed with the active server key; and their verification,
 //! for the admin API, which accepts tokens this server issued to itself.
 
-use aws_lc_rs::{
-    error::Unspecified,
-    rand::{SecureRandom, SystemRandom},
-};
+use aws_lc_rs::error::Unspecified;
 use axum::{
     http::{header, HeaderValue},
     response::{IntoResponse, Response},
@@ -97,14 +94,10 @@ pub(crate) async fn issue(
     Ok(resp)
 }
 
-/// A random (v4) UUID for an access token's `jti`, from aws-lc's generator, which the token
-/// signature already uses. `Uuid::new_v4` asks the kernel (`getrandom`) on every call: one
-/// system call per token issued, about 1 us in a VM.
+/// A random (v4) UUID for an access token's `jti`.
 fn token_id() -> Result<String, IssueError> {
-    let mut bytes = [0u8; 16];
-    SystemRandom::new().fill(&mut bytes).map_err(IssueError::Random)?;
-    Ok(uuid::Builder::from_random_bytes(bytes)
-        .into_uuid()
+    Ok(keyward_types::random::uuid()
+        .map_err(IssueError::Random)?
         .simple()
         .to_string())
 }

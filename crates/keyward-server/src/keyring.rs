@@ -13,7 +13,6 @@ use aws_lc_rs::{
     aead::{Aad, LessSafeKey, Nonce, UnboundKey, AES_256_GCM, NONCE_LEN},
     error::Unspecified,
     hmac,
-    rand::{SecureRandom, SystemRandom},
 };
 use keyward_jose::{b64_decode, b64_encode};
 use thiserror::Error;
@@ -84,7 +83,7 @@ impl Keyring {
     /// so a stored blob cannot be swapped onto another row.
     pub fn seal(&self, aad: &str, plaintext: &[u8]) -> Result<Vec<u8>, KeyringError> {
         let mut nonce = [0u8; NONCE_LEN];
-        SystemRandom::new().fill(&mut nonce).map_err(KeyringError::Rng)?;
+        keyward_types::random::fill(&mut nonce).map_err(KeyringError::Rng)?;
         let mut buf = plaintext.to_vec();
         self.kek
             .seal_in_place_append_tag(
@@ -160,7 +159,7 @@ fn create(file: &Path, name: &'static str) -> Result<Zeroizing<Vec<u8>>, Keyring
         fs::create_dir_all(dir).map_err(io("create", dir))?;
     }
     let mut bytes = Zeroizing::new(vec![0u8; 32]);
-    SystemRandom::new().fill(&mut bytes).map_err(KeyringError::Rng)?;
+    keyward_types::random::fill(&mut bytes).map_err(KeyringError::Rng)?;
     let mut options = OpenOptions::new();
     options.write(true).create_new(true);
     #[cfg(unix)]

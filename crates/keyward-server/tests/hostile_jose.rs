@@ -65,7 +65,7 @@ fn claims_with(srv: &TestServer, id: &str, aud_members: &str) -> String {
     format!(
         r#"{{"iss":"{id}","sub":"{id}",{aud_members},"iat":{now},"exp":{},"jti":"{}"}}"#,
         now + 30,
-        uuid::Uuid::new_v4()
+        keyward_types::random::uuid().unwrap()
     )
 }
 

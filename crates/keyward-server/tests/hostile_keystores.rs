@@ -142,7 +142,7 @@ async fn store_odd_client(srv: &TestServer, template: &str, odd_id: &str) {
     let mut client = entry.client.clone();
     client.client_id = ClientId::parse(odd_id).unwrap();
     let audit = AuditEvent {
-        at: time::OffsetDateTime::now_utc(),
+        at: keyward_types::Clock::now(&keyward_types::SystemClock),
         actor: "test".into(),
         action: "client.create".into(),
         target: odd_id.into(),

@@ -15,7 +15,6 @@ use std::process::Output;
 
 use keyward_testkit::server::*;
 use serde_json::{json, Value};
-use time::OffsetDateTime;
 
 const SCRIPT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/interop/authlib_client.py");
 
@@ -41,7 +40,8 @@ fn text(out: &[u8]) -> String {
 
 /// Authlib stamps `iat` from the real clock: move the test clock to it first.
 fn sync_clock(srv: &TestServer) {
-    srv.clock.set(OffsetDateTime::now_utc());
+    srv.clock
+        .set(keyward_types::Clock::now(&keyward_types::SystemClock));
 }
 
 /// The token response of a successful run.

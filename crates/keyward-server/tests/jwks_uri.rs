@@ -350,7 +350,7 @@ async fn flood_of_random_kids_costs_at_most_one_fetch_per_cooldown() {
 
     let assertions: Vec<String> = (0..1000)
         .map(|_| {
-            ec.with_kid(&uuid::Uuid::new_v4().to_string())
+            ec.with_kid(&keyward_types::random::uuid().unwrap().to_string())
                 .assertion(&srv, "flood")
         })
         .collect();

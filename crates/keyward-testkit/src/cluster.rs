@@ -33,7 +33,7 @@ pub async fn serial() -> tokio::sync::MutexGuard<'static, ()> {
 /// 32 random bytes, base64url: a pepper or key-encryption key.
 pub fn random_key() -> String {
     let mut bytes = [0u8; 32];
-    aws_lc_rs::rand::fill(&mut bytes).unwrap();
+    keyward_types::random::fill(&mut bytes).unwrap();
     URL_SAFE_NO_PAD.encode(bytes)
 }
 
@@ -180,7 +180,7 @@ where
 /// Assertion claims for `client_id` with `aud` = [`ISSUER`], 60 s from the wall clock (the
 /// nodes run on it); returns them and their jti.
 fn claims(client_id: &str) -> (Value, String) {
-    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    let now = keyward_types::Clock::now(&keyward_types::SystemClock).unix_timestamp();
     let claims = assertion_claims(client_id, ISSUER, now, 60);
     let jti = claims["jti"].as_str().unwrap().to_owned();
     (claims, jti)

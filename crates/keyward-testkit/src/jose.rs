@@ -39,7 +39,7 @@ pub fn sign_hmac(secret: &[u8], header: &Value, claims: &Value) -> String {
 pub fn assertion_claims(client_id: &str, aud: &str, now: i64, lifetime: i64) -> Value {
     json!({
         "iss": client_id, "sub": client_id, "aud": aud,
-        "iat": now, "exp": now + lifetime, "jti": uuid::Uuid::new_v4().to_string(),
+        "iat": now, "exp": now + lifetime, "jti": keyward_types::random::uuid().unwrap().to_string(),
     })
 }
 

@@ -29,7 +29,7 @@ impl Default for Schema {
 impl Schema {
     pub fn new() -> Self {
         Self {
-            name: format!("kw_test_{}", uuid::Uuid::new_v4().simple()),
+            name: format!("kw_test_{}", keyward_types::random::uuid().unwrap().simple()),
             url: database_url(),
         }
     }
@@ -171,7 +171,7 @@ pub struct TestDb {
 impl TestDb {
     pub fn create() -> Self {
         let admin_url = database_url();
-        let name = format!("kw_cluster_{}", uuid::Uuid::new_v4().simple());
+        let name = format!("kw_cluster_{}", keyward_types::random::uuid().unwrap().simple());
         psql(&admin_url, &format!("CREATE DATABASE {name}"));
         Self {
             url: with_database(&admin_url, &name),

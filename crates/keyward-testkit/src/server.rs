@@ -12,7 +12,6 @@ use keyward_storage::Storage;
 use keyward_types::{ClientId, Clock, ManualClock, SigningAlg};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
-use time::OffsetDateTime;
 
 pub use crate::{
     fixtures::*,
@@ -60,7 +59,7 @@ impl TestServer {
             ..Config::default()
         };
         tune(&mut config);
-        let clock = ManualClock::new(OffsetDateTime::now_utc());
+        let clock = ManualClock::new(keyward_types::Clock::now(&keyward_types::SystemClock));
         let server = launch(&config, &clock).await;
         let base = format!("http://{}", server.addr);
         Self {
@@ -241,7 +240,7 @@ impl TestServer {
             StatusCode::OK,
             "/healthz after the hostile request"
         );
-        let id = format!("alive-{}", uuid::Uuid::new_v4().simple());
+        let id = format!("alive-{}", keyward_types::random::uuid().unwrap().simple());
         let (id, secret) = self
             .create_client(json!({"client_id": id, "scope": "read"}))
             .await;

@@ -1,6 +1,6 @@
 use std::fmt;
 
-use aws_lc_rs::{hmac, rand::SecureRandom};
+use aws_lc_rs::hmac;
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
 use subtle::ConstantTimeEq;
 use zeroize::Zeroizing;
@@ -41,7 +41,7 @@ impl ClientSecret {
 
     fn generate_bytes<const N: usize>() -> Result<Self, aws_lc_rs::error::Unspecified> {
         let mut bytes = Zeroizing::new([0u8; N]);
-        aws_lc_rs::rand::SystemRandom::new().fill(bytes.as_mut())?;
+        crate::random::fill(bytes.as_mut())?;
         Ok(Self(Zeroizing::new(URL_SAFE_NO_PAD.encode(bytes.as_ref()))))
     }
 

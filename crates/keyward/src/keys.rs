@@ -158,7 +158,7 @@ fn generate(args: GenerateArgs) -> anyhow::Result<()> {
         key_password: key_password.as_ref(),
         common_name: &args.cn,
         validity_days: args.validity_days,
-        now: OffsetDateTime::now_utc(),
+        now: keyward_types::Clock::now(&keyward_types::SystemClock),
     })?;
     write_new(&args.out, &generated.keystore)?;
     eprintln!("wrote {}", args.out.display());

@@ -302,7 +302,9 @@ fn generate_roundtrip(key_type: &str, format: &str, alg: &str, cert_signature: &
         env.push((KEY_ENV, KEY_PASSWORD));
     }
     let days = VALIDITY_DAYS.to_string();
-    let before = OffsetDateTime::now_utc().replace_nanosecond(0).unwrap();
+    let before = keyward_types::Clock::now(&keyward_types::SystemClock)
+        .replace_nanosecond(0)
+        .unwrap();
     let o = keys(
         dir.path(),
         &[
@@ -322,7 +324,7 @@ fn generate_roundtrip(key_type: &str, format: &str, alg: &str, cert_signature: &
         ],
         &env,
     );
-    let after = OffsetDateTime::now_utc();
+    let after = keyward_types::Clock::now(&keyward_types::SystemClock);
     let o = ok(o, &format!("keyward keys generate {key_type} {format}"));
     assert_eq!(stderr(&o), format!("wrote {out_arg}\n"));
 
@@ -1295,7 +1297,7 @@ async fn generated_private_key_signs_a_token_and_is_never_stored_or_logged() {
         "the credential's kid is the key's RFC 7638 thumbprint"
     );
     assert_eq!(credential["thumbprint"], kid.as_str());
-    let now = OffsetDateTime::now_utc().unix_timestamp();
+    let now = keyward_types::Clock::now(&keyward_types::SystemClock).unix_timestamp();
     let header = json!({"alg": "ES256", "typ": "JWT", "kid": kid});
     let assertion = sign_jws(&signer, &header, &assertion_claims("gen", &base, now, 60));
     let resp = client

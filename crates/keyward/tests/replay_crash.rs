@@ -51,10 +51,10 @@ fn server(dir: &Path) -> Command {
 
 /// HS256 `client_secret_jwt` assertions with distinct jtis, `aud` = the issuer.
 fn assertions(secret: &str, n: usize) -> (Vec<String>, i64) {
-    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    let now = keyward_types::Clock::now(&keyward_types::SystemClock).unix_timestamp();
     let exp = now + LIFETIME_SECS;
     let header = json!({"alg": "HS256"});
-    let run = uuid::Uuid::new_v4().simple().to_string();
+    let run = keyward_types::random::uuid().unwrap().simple().to_string();
     let list = (0..n)
         .map(|i| {
             let claims = json!({"iss": CLIENT_ID, "sub": CLIENT_ID, "aud": ISSUER,
@@ -212,7 +212,7 @@ async fn no_accepted_assertion_is_accepted_again_after_a_kill_9() {
     let resent_in = restarted.elapsed();
     // An expired assertion is refused with the same 401 as a replay: the resends must all have
     // been checked before `exp`, or a refusal would prove nothing.
-    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    let now = keyward_types::Clock::now(&keyward_types::SystemClock).unix_timestamp();
     assert!(
         now < exp - 5,
         "the resends ended too close to the assertions' expiry ({now} vs exp {exp})"

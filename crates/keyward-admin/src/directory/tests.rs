@@ -6,7 +6,6 @@ use keyward_client_auth::ClientDirectory;
 use keyward_storage::{AuditEvent, Storage};
 use keyward_storage_sqlite::SqliteStorage;
 use keyward_types::{AuthMethod, Client, ClientId, GrantType, Scope};
-use time::OffsetDateTime;
 
 use super::Directory;
 
@@ -23,7 +22,7 @@ async fn fixture() -> Fixture {
 }
 
 fn client(id: &str, name: &str) -> Client {
-    let now = OffsetDateTime::now_utc();
+    let now = keyward_types::Clock::now(&keyward_types::SystemClock);
     Client {
         client_id: ClientId::parse(id).unwrap(),
         client_name: Some(name.into()),
@@ -45,7 +44,7 @@ fn client(id: &str, name: &str) -> Client {
 
 fn audit(target: &str) -> AuditEvent {
     AuditEvent {
-        at: OffsetDateTime::now_utc(),
+        at: keyward_types::Clock::now(&keyward_types::SystemClock),
         actor: "test".into(),
         action: "client.create".into(),
         target: target.into(),

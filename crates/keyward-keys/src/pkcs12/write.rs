@@ -2,7 +2,7 @@
 //! an encrypted SafeContents, the key in a shrouded key bag, both PBES2 with
 //! PBKDF2-HMAC-SHA-256 and AES-256-CBC, and an HMAC-SHA-256 MAC, all at 10,000 iterations.
 
-use aws_lc_rs::rand::{SecureRandom, SystemRandom};
+use aws_lc_rs::rand::SecureRandom;
 
 use super::{encode, oid, protect};
 use crate::{KeyError, Password};
@@ -18,7 +18,7 @@ pub(crate) fn write(
     password: &Password,
 ) -> Result<Vec<u8>, KeyError> {
     let failed = || KeyError::Generation("the PKCS#12 keystore could not be written".into());
-    let rng = SystemRandom::new();
+    let rng = keyward_types::random::rng();
     let random = |n: usize| -> Result<Vec<u8>, KeyError> {
         let mut buf = vec![0u8; n];
         rng.fill(&mut buf)
