@@ -7,16 +7,24 @@ use axum::{
     response::{IntoResponse, Response},
     Json,
 };
+use std::sync::Arc;
+
 use keyward_jose::{CompactJws, JoseError};
-use keyward_types::{Client, Scope};
+use keyward_types::{Client, Clock, Scope};
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 use time::Duration;
 
-use crate::{
-    error::ApiError,
-    state::{AppState, TokenEndpoint},
-};
+use crate::{error::ApiError, signing::SigningKeys};
+
+/// Issues and verifies this server's access tokens: what the token endpoint and the admin
+/// API's bearer check share.
+#[derive(Clone)]
+pub(crate) struct AccessTokens {
+    issuer: String,
+    clock: Arc<dyn Clock>,
+    keys: Arc<SigningKeys>,
+}
 
 #[derive(Serialize, Deserialize)]
 pub(crate) struct AccessClaims {
@@ -53,12 +61,34 @@ struct TokenResponse {
     token_type: &'static str,
 }
 
-pub(crate) async fn issue(
-    app: &TokenEndpoint,
-    client: &Client,
-    aud: String,
-    scope: Scope,
-) -> Result<Response, ApiError> {
+impl AccessTokens {
+    pub(crate) fn new(issuer: String, clock: Arc<dyn Clock>, keys: Arc<SigningKeys>) -> Self {
+        Self { issuer, clock, keys }
+    }
+
+    /// This server's issuer: the tokens' `iss`, and their default audience.
+    pub(crate) fn issuer(&self) -> &str {
+        &self.issuer
+    }
+
+    /// Signs a token for `client` and answers with it (RFC 6749 §5.1).
+    pub(crate) async fn issue(
+        &self,
+        client: &Client,
+        aud: String,
+        scope: Scope,
+    ) -> Result<Response, ApiError> {
+        issue(self, client, aud, scope).await
+    }
+
+    /// Checks a bearer token this server issued: a published key by `kid`, that key's
+    /// algorithm, `typ: at+jwt`, our issuer, our issuer as audience, not expired.
+    pub(crate) fn verify(&self, token: &str) -> Result<AccessClaims, ApiError> {
+        verify(self, token)
+    }
+}
+
+async fn issue(app: &AccessTokens, client: &Client, aud: String, scope: Scope) -> Result<Response, ApiError> {
     let now = app.clock.now();
     let lifetime = i64::from(client.access_token_lifetime);
     let claims = AccessClaims {
@@ -102,9 +132,7 @@ fn token_id() -> Result<String, IssueError> {
         .to_string())
 }
 
-/// Checks a bearer token this server issued: a published key by `kid`, that key's algorithm,
-/// `typ: at+jwt`, our issuer, our issuer as audience, not expired.
-pub(crate) fn verify(app: &AppState, token: &str) -> Result<AccessClaims, ApiError> {
+fn verify(app: &AccessTokens, token: &str) -> Result<AccessClaims, ApiError> {
     let invalid = ApiError::InvalidToken;
     let jws = CompactJws::parse(token).map_err(|_| invalid("malformed token"))?;
     if jws.header.typ.as_deref() != Some("at+jwt") {

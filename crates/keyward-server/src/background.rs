@@ -1,35 +1,71 @@
 //! The server's periodic work, off the request path: signing-key reload, metrics upkeep,
-//! replay purge, and the change feed of a shared database.
+//! replay purge, and cache coherence between nodes that share one database (DESIGN.md
+//! "Storage"): every node listens to the storage's change feed and drops what another node
+//! changed ([`keyward_admin::AdminOps::apply_change`]). A gap in the feed arrives as
+//! `Change::All`, which drops every cache, so a missed notification never leaves a stale client,
+//! key or JWKS entry behind.
 
-use std::time::Duration;
+use std::{sync::Arc, time::Duration};
 
-use keyward_storage::Change;
+use keyward_admin::AdminOps;
+use keyward_storage::{Change, Storage};
+use keyward_types::Clock;
 use tokio::{sync::mpsc::Receiver, task::JoinHandle};
 
-use crate::{metrics, state::AppState};
+use crate::{keyring::Keyring, metrics, signing::SigningKeys};
+
+/// What the background tasks work on.
+pub(crate) struct Upkeep {
+    pub(crate) storage: Arc<dyn Storage>,
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) keyring: Keyring,
+    pub(crate) keys: Arc<SigningKeys>,
+    pub(crate) admin: Arc<AdminOps>,
+    /// How often signing keys are reloaded (`signing_key_reload_seconds`).
+    pub(crate) key_reload: Duration,
+    /// How often expired replay entries are deleted (`replay_purge_seconds`).
+    pub(crate) replay_purge: Duration,
+}
+
+impl Upkeep {
+    async fn reload_keys(&self) -> Result<(), crate::signing::SigningKeyError> {
+        self.keys
+            .reload(&*self.storage, &self.keyring, self.clock.now())
+            .await
+    }
+}
+
+/// The storage's change feed, or `None` when the backend serves this node alone. Called before
+/// the node loads its keys, so nothing committed after that load can go unheard.
+pub(crate) async fn subscribe(storage: &dyn Storage) -> Option<Receiver<Change>> {
+    match storage.subscribe().await {
+        Ok(rx) => rx,
+        Err(e) => {
+            // The feed retries by itself; a node that starts without it still serves.
+            tracing::warn!(error = %e, "change feed unavailable at start");
+            None
+        }
+    }
+}
 
 /// Starts every background task; the server aborts them when it is dropped.
-pub(crate) fn spawn(state: &AppState, changes: Option<Receiver<Change>>) -> Vec<JoinHandle<()>> {
+pub(crate) fn spawn(upkeep: Upkeep, changes: Option<Receiver<Change>>) -> Vec<JoinHandle<()>> {
+    let upkeep = Arc::new(upkeep);
     let mut tasks = vec![
-        key_reload(state.clone()),
+        key_reload(upkeep.clone()),
         metrics_upkeep(),
-        replay_purge(state.clone()),
+        replay_purge(upkeep.clone()),
     ];
-    tasks.extend(changes.map(|rx| crate::sync::spawn_listener(state.clone(), rx)));
+    tasks.extend(changes.map(|rx| listen(upkeep, rx)));
     tasks
 }
 
 /// Picks up a rotation made by `keyward admin rotate-signing-key` or another node.
-fn key_reload(state: AppState) -> JoinHandle<()> {
+fn key_reload(upkeep: Arc<Upkeep>) -> JoinHandle<()> {
     tokio::spawn(async move {
-        let period = Duration::from_secs(state.config.signing_key_reload_seconds.max(1));
         loop {
-            tokio::time::sleep(period).await;
-            if let Err(e) = state
-                .keys
-                .reload(&*state.storage, &state.keyring, state.clock.now())
-                .await
-            {
+            tokio::time::sleep(upkeep.key_reload).await;
+            if let Err(e) = upkeep.reload_keys().await {
                 tracing::warn!(error = %e, "signing key reload failed; keeping current keys");
             }
         }
@@ -48,16 +84,44 @@ fn metrics_upkeep() -> JoinHandle<()> {
 }
 
 /// Expired replay entries are deleted in the background, never on the token path.
-fn replay_purge(state: AppState) -> JoinHandle<()> {
+fn replay_purge(upkeep: Arc<Upkeep>) -> JoinHandle<()> {
     tokio::spawn(async move {
-        let period = Duration::from_secs(state.config.replay_purge_seconds.max(1));
         loop {
-            tokio::time::sleep(period).await;
-            match state.storage.purge_expired(state.clock.now()).await {
+            tokio::time::sleep(upkeep.replay_purge).await;
+            match upkeep.storage.purge_expired(upkeep.clock.now()).await {
                 Ok(n) if n > 0 => tracing::debug!(purged = n, "expired replay entries removed"),
                 Ok(_) => {}
                 Err(e) => tracing::warn!(error = %e, "replay purge failed; will retry"),
             }
         }
     })
+}
+
+/// Applies every change from the feed until it closes. Cached clients and JWKS URL keys are
+/// the admin layer's to drop; signing keys are reloaded here.
+fn listen(upkeep: Arc<Upkeep>, mut changes: Receiver<Change>) -> JoinHandle<()> {
+    tokio::spawn(async move {
+        while let Some(change) = changes.recv().await {
+            tracing::debug!(?change, "change from the feed");
+            upkeep.admin.apply_change(&change).await;
+            if matches!(change, Change::SigningKeys | Change::All) {
+                reload_keys_after_change(&upkeep).await;
+            }
+        }
+        tracing::warn!("change feed closed");
+    })
+}
+
+/// Reloads signing keys, retrying briefly: the change that triggered this is committed, so a
+/// failure here is the database being away, and the periodic reload is the backstop.
+async fn reload_keys_after_change(upkeep: &Upkeep) {
+    for attempt in 0..3u32 {
+        match upkeep.reload_keys().await {
+            Ok(()) => return,
+            Err(e) => {
+                tracing::warn!(error = %e, attempt, "signing key reload after a change failed");
+                tokio::time::sleep(Duration::from_millis(200 * u64::from(attempt + 1))).await;
+            }
+        }
+    }
 }

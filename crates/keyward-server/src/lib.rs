@@ -22,7 +22,6 @@ mod replay;
 mod serve;
 mod signing;
 mod state;
-mod sync;
 
 pub use admin::{ADMIN_SCOPE, BOOTSTRAP_CLIENT};
 pub use config::{Config, ConfigError, LogFormat};

@@ -1,7 +1,7 @@
 //! A server built from injected parts: it binds, serves the router, runs its background tasks,
 //! and shuts down gracefully. Which database and keys it gets is decided by its caller.
 
-use std::{future::Future, net::SocketAddr, sync::Arc};
+use std::{future::Future, net::SocketAddr, sync::Arc, time::Duration};
 
 use axum::{middleware, Router};
 use keyward_admin::{AdminOps, Directory, KeyWork, Parts as AdminParts};
@@ -9,19 +9,22 @@ use keyward_client_auth::{
     built_in_methods, AssertionPolicy, Authenticator, ClientAuthenticator, DuplicateMethod,
 };
 use keyward_jwks_fetch::JwksCache;
-use keyward_storage::{Change, Storage};
+use keyward_storage::Storage;
 use keyward_types::Clock;
-use tokio::{net::TcpListener, sync::mpsc::Receiver, sync::oneshot, task::JoinHandle};
+use tokio::{net::TcpListener, sync::oneshot, task::JoinHandle};
 
 use crate::{
-    admin, background,
+    access_token::AccessTokens,
+    admin::{self, AdminAuth},
+    background::{self, Upkeep},
     error::ServeError,
     keyring::Keyring,
-    metrics, public,
+    metrics,
+    public::{self, Discovery, Health, TokenEndpoint},
     remote_keys::CachedRemoteKeys,
     replay::StorageReplay,
     signing::SigningKeys,
-    state::{AppState, Discovery, Inner, TokenEndpoint},
+    state::{AppState, Parts},
     Config,
 };
 
@@ -59,7 +62,7 @@ impl ServerBuilder {
         let _ = metrics::handle();
         // Listening before loading: a change another node commits from here on is either in what
         // is loaded next or announced on the feed, never lost in between.
-        let changes = crate::sync::subscribe(&*self.storage).await;
+        let changes = background::subscribe(&*self.storage).await;
         let keys = SigningKeys::load(&*self.storage, &self.keyring, self.clock.now()).await?;
         let listener = TcpListener::bind(&self.config.listen)
             .await
@@ -75,12 +78,15 @@ impl ServerBuilder {
             .unwrap_or_else(|| format!("http://{addr}"))
             .trim_end_matches('/')
             .to_owned();
-        let state = self.into_state(issuer.clone(), keys)?;
+        let (state, upkeep) = self.into_parts(issuer.clone(), keys)?;
         tracing::info!(%addr, %issuer, "keyward listening on http://{addr}");
-        Ok(RunningServer::serve(listener, addr, issuer, state, changes))
+        let background = background::spawn(upkeep, changes);
+        Ok(RunningServer::serve(listener, addr, issuer, state, background))
     }
 
-    fn into_state(mut self, issuer: String, keys: SigningKeys) -> Result<AppState, ServeError> {
+    /// The router's parts and the background tasks' parts, sharing one directory, one key set
+    /// and one JWKS cache.
+    fn into_parts(mut self, issuer: String, keys: SigningKeys) -> Result<(AppState, Upkeep), ServeError> {
         let authenticator = authenticator(std::mem::take(&mut self.methods))?;
         let policy = policy(&issuer, &self.config);
         let discovery = discovery(&issuer, &authenticator, &policy)?;
@@ -93,28 +99,35 @@ impl ServerBuilder {
         ));
         let admin = self.admin_ops(&clients, &jwks, &authenticator);
         let keys = Arc::new(keys);
+        let tokens = AccessTokens::new(issuer, self.clock.clone(), keys.clone());
         let token = TokenEndpoint {
-            issuer: issuer.clone(),
+            tokens: tokens.clone(),
             clock: self.clock.clone(),
             keyring: self.keyring.clone(),
-            keys: keys.clone(),
             clients: clients.clone(),
             authenticator,
             policy,
             replay: StorageReplay(self.storage.clone()),
             remote_keys: CachedRemoteKeys(jwks),
         };
-        let shared = Inner {
-            clients,
-            admin,
-            keys,
-            issuer,
+        let state = AppState::new(Parts {
+            discovery,
+            health: Health::new(self.storage.clone()),
+            keys: keys.clone(),
+            token: Arc::new(token),
+            admin: admin.clone(),
+            admin_auth: AdminAuth { tokens, clients },
+        });
+        let upkeep = Upkeep {
+            key_reload: Duration::from_secs(self.config.signing_key_reload_seconds.max(1)),
+            replay_purge: Duration::from_secs(self.config.replay_purge_seconds.max(1)),
             storage: self.storage,
             clock: self.clock,
             keyring: self.keyring,
-            config: self.config,
+            keys,
+            admin,
         };
-        Ok(AppState::new(shared, token, discovery))
+        Ok((state, upkeep))
     }
 
     fn admin_ops(
@@ -184,9 +197,8 @@ impl RunningServer {
         addr: SocketAddr,
         issuer: String,
         state: AppState,
-        changes: Option<Receiver<Change>>,
+        background: Vec<JoinHandle<()>>,
     ) -> Self {
-        let background = background::spawn(&state, changes);
         let app = Router::new()
             .merge(public::routes())
             .merge(admin::routes())

@@ -1,10 +1,23 @@
-use axum::{extract::FromRequestParts, http::header, http::request::Parts};
-use keyward_admin::Actor;
+use std::sync::Arc;
+
+use axum::{
+    extract::{FromRef, FromRequestParts},
+    http::header,
+    http::request::Parts,
+};
+use keyward_admin::{Actor, Directory};
 use keyward_client_auth::ClientDirectory;
 use keyward_types::ClientId;
 
 use super::ADMIN_SCOPE;
-use crate::{access_token, error::ApiError, state::AppState};
+use crate::{access_token::AccessTokens, error::ApiError};
+
+/// What the bearer check uses: this server's access tokens, and the clients that hold them.
+#[derive(Clone)]
+pub(crate) struct AdminAuth {
+    pub(crate) tokens: AccessTokens,
+    pub(crate) clients: Arc<Directory>,
+}
 
 /// An admin caller: holding one means the request carried a valid access token of this server
 /// with scope `keyward:admin`, from a client that still exists and is enabled.
@@ -12,10 +25,15 @@ pub(crate) struct Admin {
     pub(crate) actor: Actor,
 }
 
-impl FromRequestParts<AppState> for Admin {
+impl<S> FromRequestParts<S> for Admin
+where
+    S: Send + Sync,
+    AdminAuth: FromRef<S>,
+{
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, app: &AppState) -> Result<Self, ApiError> {
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        let app = AdminAuth::from_ref(state);
         // Two headers would leave "which one counts" to whoever reads them, and a proxy may
         // pick another than this server does: RFC 6750 §3.1 `invalid_request`, never first-wins.
         let mut headers = parts.headers.get_all(header::AUTHORIZATION).iter();
@@ -32,7 +50,7 @@ impl FromRequestParts<AppState> for Admin {
             .strip_prefix("Bearer ")
             .or_else(|| value.strip_prefix("bearer "))
             .ok_or(ApiError::InvalidToken("missing bearer token"))?;
-        let claims = access_token::verify(app, token.trim())?;
+        let claims = app.tokens.verify(token.trim())?;
         // A token outlives nothing: disabling or deleting its client revokes it.
         let client_id =
             ClientId::parse(claims.client_id).map_err(|_| ApiError::InvalidToken("unknown client"))?;

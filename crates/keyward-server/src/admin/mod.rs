@@ -25,12 +25,18 @@ use axum::{
 use keyward_admin::{AdminOps, BoxError, Limits, SecretKeys};
 use keyward_types::{AuthMethod, ClientSecret, SecretHash};
 
-pub(crate) use auth::Admin;
+pub(crate) use auth::{Admin, AdminAuth};
 pub use keyward_admin::{ADMIN_SCOPE, BOOTSTRAP_CLIENT};
 
-use crate::{keyring::Keyring, state::AppState, Config};
+use crate::{keyring::Keyring, Config};
 
-pub(crate) fn routes() -> Router<AppState> {
+/// The admin routes, for any router state that holds the operations and the bearer check.
+pub(crate) fn routes<S>() -> Router<S>
+where
+    S: Clone + Send + Sync + 'static,
+    Arc<AdminOps>: FromRef<S>,
+    AdminAuth: FromRef<S>,
+{
     Router::new()
         .route("/admin/clients", post(clients::create).get(clients::list))
         .route(
@@ -54,13 +60,6 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/admin/keys-cache/clear", post(keys_cache::clear))
         .route("/admin/audit", get(audit::list))
         .route("/admin/openapi.json", get(openapi::document))
-}
-
-/// The admin handlers use the operations and nothing else of the server.
-impl FromRef<AppState> for Arc<AdminOps> {
-    fn from_ref(app: &AppState) -> Self {
-        app.admin.clone()
-    }
 }
 
 /// What admin input is checked against, from the server's configuration and the methods it runs.

@@ -5,10 +5,16 @@ use axum::{
     http::{header, HeaderValue},
     response::{IntoResponse, Response},
 };
+use bytes::Bytes;
+use keyward_admin::ADMIN_SCOPE;
 use keyward_types::{GrantType, SigningAlg};
 use serde::Serialize;
 
-use crate::{admin::ADMIN_SCOPE, signing::SigningKeys, state::Discovery};
+use crate::signing::SigningKeys;
+
+/// The discovery document, rendered once at start.
+#[derive(Clone)]
+pub(crate) struct Discovery(pub(crate) Bytes);
 
 /// RFC 8414 / OpenID Connect Discovery metadata, listing only what really works. Rendered once
 /// at start: the issuer and the registered methods do not change while the server runs.

@@ -4,9 +4,24 @@ use axum::{
     response::{IntoResponse, Response},
     Json,
 };
+use std::sync::Arc;
+
+use keyward_storage::{Storage, StorageError};
 use serde_json::json;
 
-use crate::state::Health;
+/// Readiness: whether the database answers.
+#[derive(Clone)]
+pub(crate) struct Health(Arc<dyn Storage>);
+
+impl Health {
+    pub(crate) fn new(storage: Arc<dyn Storage>) -> Self {
+        Self(storage)
+    }
+
+    async fn ping(&self) -> Result<(), StorageError> {
+        self.0.ping().await
+    }
+}
 
 /// Ready when the database answers; a load balancer takes the node out otherwise.
 pub(super) async fn healthz(State(health): State<Health>) -> Response {

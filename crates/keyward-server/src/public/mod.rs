@@ -7,13 +7,25 @@ pub(crate) mod form;
 mod health;
 mod token;
 
-use axum::{routing::get, routing::post, Router};
+use std::sync::Arc;
 
-pub(crate) use discovery::DiscoveryDocument;
+use axum::{extract::FromRef, routing::get, routing::post, Router};
 
-use crate::state::AppState;
+pub(crate) use discovery::{Discovery, DiscoveryDocument};
+pub(crate) use health::Health;
+pub(crate) use token::TokenEndpoint;
 
-pub(crate) fn routes() -> Router<AppState> {
+use crate::signing::SigningKeys;
+
+/// The public routes, for any router state that holds the parts their handlers take.
+pub(crate) fn routes<S>() -> Router<S>
+where
+    S: Clone + Send + Sync + 'static,
+    Discovery: FromRef<S>,
+    Health: FromRef<S>,
+    Arc<SigningKeys>: FromRef<S>,
+    Arc<TokenEndpoint>: FromRef<S>,
+{
     let router = Router::new();
     #[cfg(feature = "bench-baseline")]
     let router = router.route("/bench/baseline", post(baseline::baseline));

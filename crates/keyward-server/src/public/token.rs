@@ -7,11 +7,31 @@ use axum::{
     http::{header, request::Parts},
     response::Response,
 };
-use keyward_client_auth::{AuthContext, AuthError, AuthFailure, AuthenticatedClient, RequestParts, TlsInfo};
-use keyward_types::{GrantType, Scope, Untrusted};
+use keyward_admin::Directory;
+use keyward_client_auth::{
+    AssertionPolicy, AuthContext, AuthError, AuthFailure, AuthenticatedClient, Authenticator, RequestParts,
+    TlsInfo,
+};
+use keyward_types::{Clock, GrantType, Scope, Untrusted};
 
 use super::form::TokenRequest;
-use crate::{access_token, error::ApiError, metrics, state::TokenEndpoint};
+use crate::{
+    access_token::AccessTokens, error::ApiError, keyring::Keyring, metrics, remote_keys::CachedRemoteKeys,
+    replay::StorageReplay,
+};
+
+/// What `POST /token` uses: the client directory, the authenticator and what it checks
+/// against, and the access tokens it signs.
+pub(crate) struct TokenEndpoint {
+    pub(crate) tokens: AccessTokens,
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) keyring: Keyring,
+    pub(crate) clients: Arc<Directory>,
+    pub(crate) authenticator: Authenticator,
+    pub(crate) policy: AssertionPolicy,
+    pub(crate) replay: StorageReplay,
+    pub(crate) remote_keys: CachedRemoteKeys,
+}
 
 pub(super) async fn token(
     State(app): State<Arc<TokenEndpoint>>,
@@ -118,7 +138,7 @@ async fn client_credentials(
         None => registered
             .default_audience
             .clone()
-            .unwrap_or_else(|| app.issuer.clone()),
+            .unwrap_or_else(|| app.tokens.issuer().to_owned()),
         Some(resource) => {
             let allowed = registered.default_audience.as_ref() == Some(resource)
                 || registered.allowed_audiences.iter().any(|a| a == resource);
@@ -130,7 +150,7 @@ async fn client_credentials(
             resource.clone()
         }
     };
-    let issued = access_token::issue(app, registered, audience, scope).await?;
+    let issued = app.tokens.issue(registered, audience, scope).await?;
     metrics::token_issued(client.method().as_str());
     Ok(issued)
 }
