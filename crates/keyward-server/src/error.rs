@@ -49,7 +49,9 @@ pub(crate) enum ApiError {
     #[error("unsupported_grant_type")]
     UnsupportedGrantType,
     #[error("invalid_scope: {0}")]
-    InvalidScope(String),
+    InvalidScope(&'static str),
+    #[error("invalid_scope: {0}")]
+    MalformedScope(#[source] keyward_types::TypeError),
     #[error("invalid_target: {0}")]
     InvalidTarget(String),
     #[error("request body exceeds {limit} bytes")]
@@ -196,6 +198,7 @@ impl IntoResponse for ApiError {
                 "grant_type is not supported",
             ),
             ApiError::InvalidScope(m) => oauth(StatusCode::BAD_REQUEST, "invalid_scope", m),
+            ApiError::MalformedScope(e) => oauth(StatusCode::BAD_REQUEST, "invalid_scope", e),
             ApiError::InvalidTarget(m) => oauth(StatusCode::BAD_REQUEST, "invalid_target", m),
             ApiError::PayloadTooLarge { limit } => oauth(
                 StatusCode::PAYLOAD_TOO_LARGE,

@@ -125,10 +125,10 @@ async fn client_credentials(
     let scope = match &request.scope {
         None => registered.scope.clone(),
         Some(s) => {
-            let requested = Scope::parse(s).map_err(|e| ApiError::InvalidScope(e.to_string()))?;
+            let requested = Scope::parse(s).map_err(ApiError::MalformedScope)?;
             if !requested.is_subset_of(&registered.scope) {
                 return Err(ApiError::InvalidScope(
-                    "requested scope exceeds the client's registered scope".into(),
+                    "requested scope exceeds the client's registered scope",
                 ));
             }
             requested
