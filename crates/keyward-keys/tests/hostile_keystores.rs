@@ -1,4 +1,4 @@
-//! Keystores built to crash or stall the importer (issue 15 items 1 and 2): each is refused
+//! Keystores built to crash or stall the importer: each is refused
 //! with a stable reason before the expensive part runs, and the work limits still let every
 //! file real tools write through.
 #![allow(

@@ -1,5 +1,5 @@
-//! Keystore uploads built to crash or stall the server (issue 15 items 1, 2 and the keystore
-//! file name of item 6), sent over HTTP: each is refused with a clear reason before the
+//! Keystore uploads built to crash or stall the server (and a hostile
+//! keystore file name), sent over HTTP: each is refused with a clear reason before the
 //! expensive part runs, nothing is stored, and the process still answers and issues tokens.
 //! The files are built here (keyward-keys' `fixtures`), never read from disk.
 #![allow(

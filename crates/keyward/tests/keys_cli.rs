@@ -5,9 +5,9 @@
     clippy::indexing_slicing
 )]
 //! Integration tests of the offline key tools, `keyward keys generate` and `keyward keys
-//! inspect` (issue 5, "Offline CLI"), run as the real binary; and the end-to-end proof against
+//! inspect`, run as the real binary; and the end-to-end proof against
 //! the real server that the private key of a generated client keystore never reaches the logs,
-//! the database or an admin response (issue 5, item 3).
+//! the database or an admin response.
 //!
 //! Generated keystores are read back by `keytool` and `openssl`; inspected files are the real
 //! interop files in `../shared/interop/`. Thumbprints are checked against the `kid`s of the
