@@ -7,6 +7,7 @@
 
 use std::sync::Arc;
 
+use keyward_client_auth::ClientAuthenticator;
 use keyward_server::{Config, RunningServer};
 use keyward_storage::Storage;
 use keyward_types::{ClientId, Clock, ManualClock, SigningAlg};
@@ -32,13 +33,22 @@ pub struct TestServer {
     pub clock: ManualClock,
     pub config: Config,
     pub dir: tempfile::TempDir,
+    methods: Vec<Arc<dyn ClientAuthenticator>>,
 }
 
 /// The one place a test server is started (first start and restarts).
-async fn launch(config: &Config, clock: &ManualClock) -> RunningServer {
-    keyward_app::start(config.clone(), Arc::new(clock.clone()))
+async fn launch(
+    config: &Config,
+    clock: &ManualClock,
+    methods: &[Arc<dyn ClientAuthenticator>],
+) -> RunningServer {
+    let mut builder = keyward_app::prepare(config.clone(), Arc::new(clock.clone()))
         .await
-        .unwrap()
+        .unwrap();
+    for method in methods {
+        builder = builder.auth_method(method.clone());
+    }
+    builder.start().await.unwrap()
 }
 
 impl TestServer {
@@ -48,6 +58,15 @@ impl TestServer {
 
     /// Starts a server; `tune` may change the config (its database and data dir are temp).
     pub async fn start_with(tune: impl FnOnce(&mut Config)) -> Self {
+        Self::start_with_methods(tune, Vec::new()).await
+    }
+
+    /// Starts a server with client authentication methods registered besides the built-in
+    /// ones, as an extension crate registers its own.
+    pub async fn start_with_methods(
+        tune: impl FnOnce(&mut Config),
+        methods: Vec<Arc<dyn ClientAuthenticator>>,
+    ) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let mut config = Config {
             listen: "127.0.0.1:0".into(),
@@ -60,7 +79,7 @@ impl TestServer {
         };
         tune(&mut config);
         let clock = ManualClock::new(keyward_types::Clock::now(&keyward_types::SystemClock));
-        let server = launch(&config, &clock).await;
+        let server = launch(&config, &clock, &methods).await;
         let base = format!("http://{}", server.addr);
         Self {
             server: Some(server),
@@ -69,6 +88,7 @@ impl TestServer {
             clock,
             config,
             dir,
+            methods,
         }
     }
 
@@ -78,7 +98,7 @@ impl TestServer {
         if let Some(s) = self.server.take() {
             s.shutdown().await;
         }
-        let server = launch(&self.config, &self.clock).await;
+        let server = launch(&self.config, &self.clock, &self.methods).await;
         self.base = format!("http://{}", server.addr);
         self.server = Some(server);
     }
