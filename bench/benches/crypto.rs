@@ -1,6 +1,6 @@
-//! Per-request crypto of `POST /token`: `cargo bench -p keyward-bench
-//! --bench crypto`. A scenario's `C` is 1 / (time of its `per_request/*` line), and its bound is
-//! `1 / (1/H + 1/C)` with `H` the trivial-handler req/s.
+//! Per-request crypto of `POST /token`: `cargo bench -p keyward-bench --bench crypto`. A
+//! scenario's `C` is 1 / (time of its `per_request/*` line), and its bound is `1 / (1/H + 1/C)`
+//! with `H` the trivial-handler req/s.
 //!
 //! | bench/run.sh scenario (TOKEN_ALG)      | C is the line                       |
 //! |----------------------------------------|-------------------------------------|

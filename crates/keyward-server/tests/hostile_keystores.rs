@@ -1,7 +1,7 @@
-//! Keystore uploads built to crash or stall the server (and a hostile
-//! keystore file name), sent over HTTP: each is refused with a clear reason before the
-//! expensive part runs, nothing is stored, and the process still answers and issues tokens.
-//! The files are built here (keyward-keys' `fixtures`), never read from disk.
+//! Keystore uploads built to crash or stall the server (and a hostile keystore file name),
+//! sent over HTTP: each is refused with a clear reason before the expensive part runs,
+//! nothing is stored, and the process still answers and issues tokens. The files are built
+//! here (keyward-keys' `fixtures`), never read from disk.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,

@@ -4,9 +4,10 @@
     clippy::panic,
     clippy::indexing_slicing
 )]
-//! `keyward keys inspect` on keystores built to crash or stall the reader: the scrypt `N = 0` file that made a dependency panic, and a file declaring far more
-//! key-derivation work than one import may cost. Each ends with one line on stderr naming the
-//! fault, exit status 1, nothing on stdout, and no panic report. The files are built here.
+//! `keyward keys inspect` on keystores built to crash or stall the reader: the scrypt `N = 0`
+//! file that made a dependency panic, and a file declaring far more key-derivation work than
+//! one import may cost. Each ends with one line on stderr naming the fault, exit status 1,
+//! nothing on stdout, and no panic report. The files are built here.
 
 use std::{path::Path, process::Output, process::Stdio};
 
