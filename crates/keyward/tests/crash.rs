@@ -259,7 +259,7 @@ async fn admin_worker(shared: Arc<Shared>, worker: u64, base: String, token: Str
         match answer {
             Outcome::Answer(status, body) if (200..300).contains(&status) => {
                 ledger.writes_acked += 1;
-                record(&mut ledger, &body);
+                record(&mut *ledger, &body);
             }
             Outcome::NoAnswer => ledger.cut += 1,
             Outcome::Answer(status, body) => ledger.unexpected.push(format!("{what}: {status} {body}")),
