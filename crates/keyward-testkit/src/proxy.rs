@@ -59,7 +59,10 @@ impl Proxy {
                     let (server_read, server_write) = server.into_split();
                     let up = tokio::spawn(pipe(client_read, server_write, dead.clone(), shared.clone()));
                     let down = tokio::spawn(pipe(server_read, client_write, dead, shared.clone()));
-                    shared.tasks.lock().extend([up.abort_handle(), down.abort_handle()]);
+                    shared
+                        .tasks
+                        .lock()
+                        .extend([up.abort_handle(), down.abort_handle()]);
                 }
             })
         };

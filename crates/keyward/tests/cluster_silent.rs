@@ -129,10 +129,7 @@ async fn a_silently_dropped_node_stops_accepting_a_disabled_client_and_reconnect
         .await
         .expect("B kept issuing tokens to the disabled client");
     let (status, body) = s.token_on_b().await;
-    assert!(
-        matches!(status.as_u16(), 401 | 503),
-        "B answered {status} {body}"
-    );
+    assert!(matches!(status.as_u16(), 401 | 503), "B answered {status} {body}");
     let detected = log_line(&s.b.proc, HEARTBEAT_FAILED)
         .await
         .expect("B's listener never found its connection dead");
@@ -152,7 +149,12 @@ async fn a_silently_dropped_node_stops_accepting_a_disabled_client_and_reconnect
          heartbeat failure seen within {detected:?}; traffic back: B refused with 401 after \
          {refused:?}, feed reconnected within {reconnected:?}"
     );
-    assert!(s.a.proc.stderr_lines().iter().all(|l| !l.contains(HEARTBEAT_FAILED)));
+    assert!(s
+        .a
+        .proc
+        .stderr_lines()
+        .iter()
+        .all(|l| !l.contains(HEARTBEAT_FAILED)));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -74,6 +74,8 @@ struct Ledger {
     /// 200s per assertion.
     accepted: HashMap<String, usize>,
     replays_sent: usize,
+    /// Replays answered 401 (an assertion whose first use was cut by a kill may get its one
+    /// 200 on a replay).
     replays_refused: usize,
     cut: usize,
     /// Answers that break a rule, with what was asked.
@@ -168,14 +170,13 @@ async fn token_worker(shared: Arc<Shared>, base: String, stop: Arc<AtomicBool>) 
             None
         };
         let fresh = replay.is_none();
+        let made = Instant::now();
         let assertion = replay.unwrap_or_else(|| {
-            let a = if n % 2 == 0 {
+            if n % 2 == 0 {
                 hs256_assertion(&shared.hs_secret, HS_CLIENT)
             } else {
                 key_assertion(&key, &kid, PK_CLIENT).0
-            };
-            shared.ledger.lock().unwrap().sent.push((a.clone(), Instant::now()));
-            a
+            }
         });
         let form = [
             ("grant_type", "client_credentials"),
@@ -184,7 +185,10 @@ async fn token_worker(shared: Arc<Shared>, base: String, stop: Arc<AtomicBool>) 
         ];
         let answer = outcome(http.post(format!("{base}/token")).form(&form)).await;
         let mut ledger = shared.ledger.lock().unwrap();
-        if !fresh {
+        if fresh {
+            // A candidate for replays only once its first use is answered (or cut).
+            ledger.sent.push((assertion.clone(), made));
+        } else {
             ledger.replays_sent += 1;
         }
         match answer {
@@ -193,9 +197,10 @@ async fn token_worker(shared: Arc<Shared>, base: String, stop: Arc<AtomicBool>) 
                 ledger.replays_refused += 1;
             }
             Outcome::NoAnswer => ledger.cut += 1,
-            Outcome::Answer(status, body) => ledger
-                .unexpected
-                .push(format!("token (fresh: {fresh}): {status} {body}")),
+            Outcome::Answer(status, body) => ledger.unexpected.push(format!(
+                "token (fresh: {fresh}, {}): {status} {body}",
+                if n % 2 == 0 { HS_CLIENT } else { PK_CLIENT }
+            )),
         }
     }
 }
@@ -222,38 +227,37 @@ async fn admin_worker(shared: Arc<Shared>, worker: u64, base: String, token: Str
             (mine, untried)
         };
         let op = n % 3;
-        let (what, req, record): (String, _, Box<dyn FnOnce(&mut Ledger, &Value) + Send>) = if op == 1
-            && !mine.is_empty()
-        {
-            let id = mine[random_below(mine.len() as u64) as usize].clone();
-            let seq = shared.next();
-            let req = http
-                .patch(format!("{base}/admin/clients/{id}"))
-                .json(&json!({"client_name": format!("name-{seq}")}));
-            let record = Box::new(move |l: &mut Ledger, _: &Value| {
-                let e = l.named.entry(id).or_default();
-                *e = (*e).max(seq);
-            });
-            (format!("update {seq}"), req, record)
-        } else if op == 2 && !untried.is_empty() {
-            let id = untried[0].clone();
-            shared.ledger.lock().unwrap().credential_tried.push(id.clone());
-            let req = http
-                .post(format!("{base}/admin/clients/{id}/credentials"))
-                .json(&json!({"format": "jwk", "data": ec_jwk().to_string()}));
-            let record = Box::new(move |l: &mut Ledger, body: &Value| {
-                let cred = body["credentials"][0]["id"].as_str().unwrap().to_owned();
-                l.credentials.push((id, cred));
-            });
-            (format!("credential add for {}", untried[0]), req, record)
-        } else {
-            let id = format!("crash-w{worker}-{}", shared.next());
-            let req = http.post(format!("{base}/admin/clients")).json(&json!({
+        let (what, req, record): (String, _, Box<dyn FnOnce(&mut Ledger, &Value) + Send>) =
+            if op == 1 && !mine.is_empty() {
+                let id = mine[random_below(mine.len() as u64) as usize].clone();
+                let seq = shared.next();
+                let req = http
+                    .patch(format!("{base}/admin/clients/{id}"))
+                    .json(&json!({"client_name": format!("name-{seq}")}));
+                let record = Box::new(move |l: &mut Ledger, _: &Value| {
+                    let e = l.named.entry(id).or_default();
+                    *e = (*e).max(seq);
+                });
+                (format!("update {seq}"), req, record)
+            } else if op == 2 && !untried.is_empty() {
+                let id = untried[0].clone();
+                shared.ledger.lock().unwrap().credential_tried.push(id.clone());
+                let req = http
+                    .post(format!("{base}/admin/clients/{id}/credentials"))
+                    .json(&json!({"format": "jwk", "data": ec_jwk().to_string()}));
+                let record = Box::new(move |l: &mut Ledger, body: &Value| {
+                    let cred = body["credentials"][0]["id"].as_str().unwrap().to_owned();
+                    l.credentials.push((id, cred));
+                });
+                (format!("credential add for {}", untried[0]), req, record)
+            } else {
+                let id = format!("crash-w{worker}-{}", shared.next());
+                let req = http.post(format!("{base}/admin/clients")).json(&json!({
                 "client_id": id, "scope": "read",
                 "token_endpoint_auth_method": "private_key_jwt"}));
-            let record = Box::new(move |l: &mut Ledger, _: &Value| l.created.push((worker, id)));
-            ("create".to_owned(), req, record)
-        };
+                let record = Box::new(move |l: &mut Ledger, _: &Value| l.created.push((worker, id)));
+                ("create".to_owned(), req, record)
+            };
         let answer = outcome(req.bearer_auth(&token)).await;
         let mut ledger = shared.ledger.lock().unwrap();
         match answer {
@@ -276,7 +280,13 @@ async fn load_then_kill(shared: &Arc<Shared>, proc: &mut Proc, base: &str) {
         workers.spawn(token_worker(shared.clone(), base.to_owned(), stop.clone()));
     }
     for w in 0..ADMIN_WORKERS {
-        workers.spawn(admin_worker(shared.clone(), w, base.to_owned(), token.clone(), stop.clone()));
+        workers.spawn(admin_worker(
+            shared.clone(),
+            w,
+            base.to_owned(),
+            token.clone(),
+            stop.clone(),
+        ));
     }
     let load = LOAD_MS.0 + random_below(LOAD_MS.1 - LOAD_MS.0);
     tokio::time::sleep(Duration::from_millis(load)).await;
@@ -305,7 +315,15 @@ async fn check(shared: &Shared, base: &str) {
         .collect();
     drop(l);
     for (_, id) in &created {
-        let (status, body) = admin_as(&http, base, &token, Method::GET, &format!("/admin/clients/{id}"), None).await;
+        let (status, body) = admin_as(
+            &http,
+            base,
+            &token,
+            Method::GET,
+            &format!("/admin/clients/{id}"),
+            None,
+        )
+        .await;
         assert_eq!(status, 200, "acknowledged client {id} is missing: {body}");
         if let Some(seq) = named.get(id) {
             let stored: u64 = body["client_name"]
@@ -313,7 +331,10 @@ async fn check(shared: &Shared, base: &str) {
                 .and_then(|n| n.strip_prefix("name-"))
                 .and_then(|n| n.parse().ok())
                 .unwrap_or_else(|| panic!("client {id} lost its acknowledged name {seq}: {body}"));
-            assert!(stored >= *seq, "client {id}: name-{stored} stored, name-{seq} was acknowledged");
+            assert!(
+                stored >= *seq,
+                "client {id}: name-{stored} stored, name-{seq} was acknowledged"
+            );
         }
     }
     for (id, cred) in &credentials {
@@ -321,7 +342,11 @@ async fn check(shared: &Shared, base: &str) {
         let (status, body) = admin_as(&http, base, &token, Method::GET, &path, None).await;
         assert_eq!(status, 200, "{body}");
         assert!(
-            body.as_array().unwrap().iter().any(|c| c["id"] == cred.as_str()),
+            body["credentials"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|c| c["id"] == cred.as_str()),
             "acknowledged credential {cred} of {id} is missing: {body}"
         );
     }
@@ -377,9 +402,17 @@ async fn survives_kills(target: Target, backend: &str) {
     proc.stop();
 
     let l = shared.ledger.lock().unwrap();
-    assert!(l.unexpected.is_empty(), "unexpected answers: {:?}", &l.unexpected[..l.unexpected.len().min(20)]);
+    assert!(
+        l.unexpected.is_empty(),
+        "unexpected answers: {:?}",
+        &l.unexpected[..l.unexpected.len().min(20)]
+    );
     let twice: Vec<_> = l.accepted.values().filter(|n| **n > 1).collect();
-    assert!(twice.is_empty(), "{} assertions were accepted more than once", twice.len());
+    assert!(
+        twice.is_empty(),
+        "{} assertions were accepted more than once",
+        twice.len()
+    );
     assert!(l.replays_refused > 0, "no replay was refused");
     eprintln!(
         "[crash] {backend}: {KILLS} kills, {} starts all healthy; {} admin writes acknowledged \

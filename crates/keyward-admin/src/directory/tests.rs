@@ -168,8 +168,8 @@ async fn an_entry_older_than_the_max_age_is_read_again() {
     let f = fixture().await;
     register(&f.storage, "svc").await;
     let clock = keyward_types::ManualClock::new(keyward_types::Clock::now(&keyward_types::SystemClock));
-    let cache =
-        Directory::new(f.storage.clone(), 10).with_max_age(Arc::new(clock.clone()), time::Duration::seconds(60));
+    let cache = Directory::new(f.storage.clone(), 10)
+        .with_max_age(Arc::new(clock.clone()), time::Duration::seconds(60));
     cache.find(&id("svc")).await.unwrap().expect("registered");
     // A change this node never heard of: no invalidation.
     f.storage
@@ -197,13 +197,10 @@ async fn a_client_deleted_unheard_is_gone_after_the_max_age() {
     let f = fixture().await;
     register(&f.storage, "svc").await;
     let clock = keyward_types::ManualClock::new(keyward_types::Clock::now(&keyward_types::SystemClock));
-    let cache =
-        Directory::new(f.storage.clone(), 10).with_max_age(Arc::new(clock.clone()), time::Duration::seconds(60));
+    let cache = Directory::new(f.storage.clone(), 10)
+        .with_max_age(Arc::new(clock.clone()), time::Duration::seconds(60));
     cache.find(&id("svc")).await.unwrap().expect("registered");
-    f.storage
-        .delete_client(&id("svc"), &audit("svc"))
-        .await
-        .unwrap();
+    f.storage.delete_client(&id("svc"), &audit("svc")).await.unwrap();
     clock.advance(time::Duration::seconds(61));
     assert!(cache.find(&id("svc")).await.unwrap().is_none());
     assert_eq!(cache.len(), 0);
