@@ -91,6 +91,9 @@ struct Ledger {
     writes_acked: usize,
 }
 
+/// What an acknowledged admin write adds to the ledger, given the response body.
+type Record = Box<dyn FnOnce(&mut Ledger, &Value) + Send>;
+
 struct Shared {
     ledger: Mutex<Ledger>,
     hs_secret: String,
@@ -157,7 +160,7 @@ async fn token_worker(shared: Arc<Shared>, base: String, stop: Arc<AtomicBool>) 
     let (key, kid) = (ec_key(), ec_kid());
     while !stop.load(Ordering::SeqCst) {
         let n = shared.next();
-        let replay = if n % REPLAY_EVERY == 0 {
+        let replay = if n.is_multiple_of(REPLAY_EVERY) {
             let ledger = shared.ledger.lock().unwrap();
             let young: Vec<&String> = ledger
                 .sent
@@ -172,7 +175,7 @@ async fn token_worker(shared: Arc<Shared>, base: String, stop: Arc<AtomicBool>) 
         let fresh = replay.is_none();
         let made = Instant::now();
         let assertion = replay.unwrap_or_else(|| {
-            if n % 2 == 0 {
+            if n.is_multiple_of(2) {
                 hs256_assertion(&shared.hs_secret, HS_CLIENT)
             } else {
                 key_assertion(&key, &kid, PK_CLIENT).0
@@ -199,7 +202,7 @@ async fn token_worker(shared: Arc<Shared>, base: String, stop: Arc<AtomicBool>) 
             Outcome::NoAnswer => ledger.cut += 1,
             Outcome::Answer(status, body) => ledger.unexpected.push(format!(
                 "token (fresh: {fresh}, {}): {status} {body}",
-                if n % 2 == 0 { HS_CLIENT } else { PK_CLIENT }
+                if n.is_multiple_of(2) { HS_CLIENT } else { PK_CLIENT }
             )),
         }
     }
@@ -227,43 +230,42 @@ async fn admin_worker(shared: Arc<Shared>, worker: u64, base: String, token: Str
             (mine, untried)
         };
         let op = n % 3;
-        let (what, req, record): (String, _, Box<dyn FnOnce(&mut Ledger, &Value) + Send>) =
-            if op == 1 && !mine.is_empty() {
-                let id = mine[random_below(mine.len() as u64) as usize].clone();
-                let seq = shared.next();
-                let req = http
-                    .patch(format!("{base}/admin/clients/{id}"))
-                    .json(&json!({"client_name": format!("name-{seq}")}));
-                let record = Box::new(move |l: &mut Ledger, _: &Value| {
-                    let e = l.named.entry(id).or_default();
-                    *e = (*e).max(seq);
-                });
-                (format!("update {seq}"), req, record)
-            } else if op == 2 && !untried.is_empty() {
-                let id = untried[0].clone();
-                shared.ledger.lock().unwrap().credential_tried.push(id.clone());
-                let req = http
-                    .post(format!("{base}/admin/clients/{id}/credentials"))
-                    .json(&json!({"format": "jwk", "data": ec_jwk().to_string()}));
-                let record = Box::new(move |l: &mut Ledger, body: &Value| {
-                    let cred = body["credentials"][0]["id"].as_str().unwrap().to_owned();
-                    l.credentials.push((id, cred));
-                });
-                (format!("credential add for {}", untried[0]), req, record)
-            } else {
-                let id = format!("crash-w{worker}-{}", shared.next());
-                let req = http.post(format!("{base}/admin/clients")).json(&json!({
+        let (what, req, record): (String, _, Record) = if op == 1 && !mine.is_empty() {
+            let id = mine[random_below(mine.len() as u64) as usize].clone();
+            let seq = shared.next();
+            let req = http
+                .patch(format!("{base}/admin/clients/{id}"))
+                .json(&json!({"client_name": format!("name-{seq}")}));
+            let record = Box::new(move |l: &mut Ledger, _: &Value| {
+                let e = l.named.entry(id).or_default();
+                *e = (*e).max(seq);
+            });
+            (format!("update {seq}"), req, record)
+        } else if op == 2 && !untried.is_empty() {
+            let id = untried[0].clone();
+            shared.ledger.lock().unwrap().credential_tried.push(id.clone());
+            let req = http
+                .post(format!("{base}/admin/clients/{id}/credentials"))
+                .json(&json!({"format": "jwk", "data": ec_jwk().to_string()}));
+            let record = Box::new(move |l: &mut Ledger, body: &Value| {
+                let cred = body["credentials"][0]["id"].as_str().unwrap().to_owned();
+                l.credentials.push((id, cred));
+            });
+            (format!("credential add for {}", untried[0]), req, record)
+        } else {
+            let id = format!("crash-w{worker}-{}", shared.next());
+            let req = http.post(format!("{base}/admin/clients")).json(&json!({
                 "client_id": id, "scope": "read",
                 "token_endpoint_auth_method": "private_key_jwt"}));
-                let record = Box::new(move |l: &mut Ledger, _: &Value| l.created.push((worker, id)));
-                ("create".to_owned(), req, record)
-            };
+            let record = Box::new(move |l: &mut Ledger, _: &Value| l.created.push((worker, id)));
+            ("create".to_owned(), req, record)
+        };
         let answer = outcome(req.bearer_auth(&token)).await;
         let mut ledger = shared.ledger.lock().unwrap();
         match answer {
             Outcome::Answer(status, body) if (200..300).contains(&status) => {
                 ledger.writes_acked += 1;
-                record(&mut *ledger, &body);
+                record(&mut ledger, &body);
             }
             Outcome::NoAnswer => ledger.cut += 1,
             Outcome::Answer(status, body) => ledger.unexpected.push(format!("{what}: {status} {body}")),
@@ -304,16 +306,23 @@ async fn load_then_kill(shared: &Arc<Shared>, proc: &mut Proc, base: &str) {
 async fn check(shared: &Shared, base: &str) {
     let http = http();
     let token = admin_token(&http, base).await;
-    let l = shared.ledger.lock().unwrap();
-    let (created, named, credentials) = (l.created.clone(), l.named.clone(), l.credentials.clone());
-    let accepted: Vec<String> = l.accepted.keys().cloned().collect();
-    let young: Vec<String> = l
-        .sent
-        .iter()
-        .filter(|(a, at)| at.elapsed() < REPLAYABLE && l.accepted.contains_key(a))
-        .map(|(a, _)| a.clone())
-        .collect();
-    drop(l);
+    let (created, named, credentials, accepted, young) = {
+        let l = shared.ledger.lock().unwrap();
+        let accepted: Vec<String> = l.accepted.keys().cloned().collect();
+        let young: Vec<String> = l
+            .sent
+            .iter()
+            .filter(|(a, at)| at.elapsed() < REPLAYABLE && l.accepted.contains_key(a))
+            .map(|(a, _)| a.clone())
+            .collect();
+        (
+            l.created.clone(),
+            l.named.clone(),
+            l.credentials.clone(),
+            accepted,
+            young,
+        )
+    };
     for (_, id) in &created {
         let (status, body) = admin_as(
             &http,
