@@ -18,6 +18,8 @@ pub async fn open_storage(url: &str, config: &Config) -> Result<Arc<dyn Storage>
         let options = PgOptions {
             max_connections: config.database_max_connections.max(1),
             acquire_timeout: Duration::from_millis(config.database_acquire_timeout_ms.max(1)),
+            tcp_keepalive: Some(Duration::from_secs(config.database_tcp_keepalive_seconds.max(1))),
+            listen_heartbeat: Duration::from_secs(config.pg_listen_heartbeat_seconds.max(1)),
             ..PgOptions::default()
         };
         Ok(Arc::new(PostgresStorage::open(url, options).await?))

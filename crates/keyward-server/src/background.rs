@@ -3,7 +3,8 @@
 //! "Storage"): every node listens to the storage's change feed and drops what another node
 //! changed ([`keyward_admin::AdminOps::apply_change`]). A gap in the feed arrives as
 //! `Change::All`, which drops every cache, so a missed notification never leaves a stale client,
-//! key or JWKS entry behind.
+//! key or JWKS entry behind. A gap nobody noticed (a connection dropped silently) is bounded by
+//! the feed's heartbeat and, for cached clients, by their maximum age (`cache_max_age_seconds`).
 
 use std::{sync::Arc, time::Duration};
 

@@ -73,6 +73,16 @@ pub struct Config {
     pub jwks_refetch_cooldown: u32,
     /// How long the last good keys are used while refreshes fail (s); then fail closed.
     pub jwks_max_staleness: u32,
+    // Multi-node caches
+    /// TCP keepalive idle time of every PostgreSQL connection, in seconds (probes every third
+    /// of it after that, three unanswered end the connection).
+    pub database_tcp_keepalive_seconds: u64,
+    /// Quiet seconds after which the PostgreSQL listening connection is proven alive with a
+    /// query (also that query's timeout); a dead one is replaced and every cache cleared.
+    pub pg_listen_heartbeat_seconds: u64,
+    /// Seconds a cached client (with its keys and secrets) is used before it is read again,
+    /// so a missed change notification heals by itself.
+    pub cache_max_age_seconds: u64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -117,6 +127,10 @@ impl Default for Config {
             jwks_default_ttl: 300,
             jwks_refetch_cooldown: 10,
             jwks_max_staleness: 86400,
+            // Multi-node caches
+            database_tcp_keepalive_seconds: 30,
+            pg_listen_heartbeat_seconds: 5,
+            cache_max_age_seconds: 60,
         }
     }
 }
@@ -211,7 +225,7 @@ fn wide(n: usize) -> u64 {
 const DAY: u64 = 86_400;
 
 #[rustfmt::skip]
-const BOUNDS: [Bound; 20] = [
+const BOUNDS: [Bound; 23] = [
     bound("database_max_connections", 1, 1_000, "connections", |c| c.database_max_connections.into()),
     bound("database_acquire_timeout_ms", 1, 600_000, "ms", |c| c.database_acquire_timeout_ms),
     bound("max_secret_grace_period", 0, 365 * DAY, "seconds", |c| c.max_secret_grace_period),
@@ -232,6 +246,10 @@ const BOUNDS: [Bound; 20] = [
     bound("jwks_default_ttl", 0, 7 * DAY, "seconds", |c| c.jwks_default_ttl.into()),
     bound("jwks_refetch_cooldown", 0, 3_600, "seconds", |c| c.jwks_refetch_cooldown.into()),
     bound("jwks_max_staleness", 0, 30 * DAY, "seconds", |c| c.jwks_max_staleness.into()),
+    // Multi-node caches
+    bound("database_tcp_keepalive_seconds", 1, 7_200, "seconds", |c| c.database_tcp_keepalive_seconds),
+    bound("pg_listen_heartbeat_seconds", 1, DAY, "seconds", |c| c.pg_listen_heartbeat_seconds),
+    bound("cache_max_age_seconds", 1, DAY, "seconds", |c| c.cache_max_age_seconds),
 ];
 
 impl Config {

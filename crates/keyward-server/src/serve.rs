@@ -93,10 +93,11 @@ impl ServerBuilder {
         let jwks =
             JwksCache::new(self.config.fetch_config(), self.clock.clone()).map_err(ServeError::JwksClient)?;
         let jwks = Arc::new(jwks);
-        let clients = Arc::new(Directory::new(
-            self.storage.clone(),
-            self.config.client_cache_capacity,
-        ));
+        let clients = Directory::new(self.storage.clone(), self.config.client_cache_capacity).with_max_age(
+            self.clock.clone(),
+            time::Duration::seconds(i64::try_from(self.config.cache_max_age_seconds).unwrap_or(i64::MAX)),
+        );
+        let clients = Arc::new(clients);
         let admin = self.admin_ops(&clients, &jwks, &authenticator);
         let keys = Arc::new(keys);
         let tokens = AccessTokens::new(issuer, self.clock.clone(), keys.clone());

@@ -31,7 +31,12 @@ impl ChangeFeed for PostgresStorage {
     /// yields [`Change::All`] once the listener is connected.
     async fn subscribe(&self) -> Result<Option<mpsc::Receiver<Change>>, StorageError> {
         Ok(Some(
-            listener::spawn(self.listen_options.clone(), self.connect_timeout).await,
+            listener::spawn(
+                self.listen_options.clone(),
+                self.connect_timeout,
+                self.listen_heartbeat,
+            )
+            .await,
         ))
     }
 }

@@ -42,6 +42,7 @@ pub struct PostgresStorage {
     /// Connection settings for the change listener's own connection (see `listener.rs`).
     pub(crate) listen_options: PgConnectOptions,
     pub(crate) connect_timeout: Duration,
+    pub(crate) listen_heartbeat: Duration,
 }
 
 /// By hand: the connect options hold the password.
@@ -100,6 +101,7 @@ impl PostgresStorage {
             pool,
             listen_options: connect.application_name(&listen_name),
             connect_timeout: options.connect_timeout,
+            listen_heartbeat: options.listen_heartbeat,
         })
     }
 }
@@ -117,6 +119,14 @@ fn connect_options(url: &str, options: &PgOptions) -> Result<PgConnectOptions, P
             return Err(PostgresStorageError::BadSchema(schema.clone()));
         }
         connect = connect.options([("search_path", schema.as_str())]);
+    }
+    if let Some(idle) = options.tcp_keepalive {
+        let idle = idle.as_secs().max(1);
+        connect = connect.options([
+            ("tcp_keepalives_idle", idle),
+            ("tcp_keepalives_interval", (idle / 3).max(1)),
+            ("tcp_keepalives_count", 3),
+        ]);
     }
     Ok(connect)
 }

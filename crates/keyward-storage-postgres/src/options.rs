@@ -23,6 +23,15 @@ pub struct PgOptions {
     /// Shown in `pg_stat_activity`, so an operator can tell nodes apart. The change listener's
     /// connection gets this name with `:listen` appended. Default `keyward`.
     pub application_name: Option<String>,
+    /// TCP keepalive idle time of every connection (pool and listener), asked of the server
+    /// with the `tcp_keepalives_idle/interval/count` startup options: probes every
+    /// `idle / 3` after `idle` of silence, 3 unanswered probes end the connection, so the
+    /// server lets go of a peer that vanished and middleboxes see traffic on idle connections.
+    /// `None` leaves the server's settings.
+    pub tcp_keepalive: Option<Duration>,
+    /// How long the change listener's connection may stay quiet before a query proves it alive;
+    /// also how long that query may take. A dead one is replaced and every cache cleared.
+    pub listen_heartbeat: Duration,
 }
 
 impl Default for PgOptions {
@@ -34,6 +43,8 @@ impl Default for PgOptions {
             idle_timeout: Duration::from_secs(600),
             schema: None,
             application_name: None,
+            tcp_keepalive: Some(Duration::from_secs(30)),
+            listen_heartbeat: Duration::from_secs(5),
         }
     }
 }

@@ -26,7 +26,7 @@ pub(crate) async fn insert(tx: &mut Transaction<'_, Sqlite>, e: &AuditEvent) -> 
 #[async_trait]
 impl AuditStore for SqliteStorage {
     async fn append_audit(&self, event: &AuditEvent) -> Result<(), StorageError> {
-        let mut tx = self.pool.begin().await.map_err(db_err)?;
+        let mut tx = crate::write_tx::begin_write(&self.pool).await?;
         insert(&mut tx, event).await?;
         tx.commit().await.map_err(db_err)
     }

@@ -17,7 +17,7 @@ async fn change_one_row<'q>(
     query: sqlx::query::Query<'q, Sqlite, sqlx::sqlite::SqliteArguments<'q>>,
     audit: &AuditEvent,
 ) -> Result<(), StorageError> {
-    let mut tx = pool.begin().await.map_err(db_err)?;
+    let mut tx = crate::write_tx::begin_write(pool).await?;
     if query.execute(&mut *tx).await.map_err(db_err)?.rows_affected() == 0 {
         return Err(StorageError::NotFound);
     }
@@ -81,7 +81,7 @@ impl SqliteStorage {
         credentials: &[Credential],
         audit: &AuditEvent,
     ) -> Result<(), StorageError> {
-        let mut tx = self.pool.begin().await.map_err(db_err)?;
+        let mut tx = crate::write_tx::begin_write(&self.pool).await?;
         sqlx::query("INSERT INTO clients (client_id, metadata, created_at) VALUES (?, ?, ?)")
             .bind(client.client_id.as_str())
             .bind(metadata(client)?)
@@ -142,7 +142,7 @@ impl ClientStore for SqliteStorage {
     }
 
     async fn delete_client(&self, client_id: &ClientId, audit: &AuditEvent) -> Result<(), StorageError> {
-        let mut tx = self.pool.begin().await.map_err(db_err)?;
+        let mut tx = crate::write_tx::begin_write(&self.pool).await?;
         for sql in [
             "DELETE FROM client_secrets WHERE client_id = ?",
             "DELETE FROM credentials WHERE client_id = ?",
@@ -176,7 +176,7 @@ impl SecretStore for SqliteStorage {
         now: OffsetDateTime,
         audit: &AuditEvent,
     ) -> Result<(), StorageError> {
-        let mut tx = self.pool.begin().await.map_err(db_err)?;
+        let mut tx = crate::write_tx::begin_write(&self.pool).await?;
         let exists = sqlx::query("SELECT 1 FROM clients WHERE client_id = ?")
             .bind(client_id.as_str())
             .fetch_optional(&mut *tx)
@@ -222,7 +222,7 @@ impl CredentialStore for SqliteStorage {
         max: usize,
         audit: &AuditEvent,
     ) -> Result<(), StorageError> {
-        let mut tx = self.pool.begin().await.map_err(db_err)?;
+        let mut tx = crate::write_tx::begin_write(&self.pool).await?;
         // The first write takes SQLite's write lock, so the count below sees every concurrent
         // addition that committed before, and none can commit in between.
         let exists = sqlx::query("UPDATE clients SET client_id = client_id WHERE client_id = ?")

@@ -9,5 +9,6 @@ mod open;
 mod replay;
 mod signing_keys;
 mod time_col;
+mod write_tx;
 
 pub use open::{SqliteStorage, SqliteStorageError};

@@ -37,7 +37,7 @@ impl SigningKeyStore for SqliteStorage {
         retire_others_at: OffsetDateTime,
         now: OffsetDateTime,
     ) -> Result<(), StorageError> {
-        let mut tx = self.pool.begin().await.map_err(db_err)?;
+        let mut tx = crate::write_tx::begin_write(&self.pool).await?;
         sqlx::query("DELETE FROM signing_keys WHERE retire_at IS NOT NULL AND retire_at <= ?")
             .bind(to_col(now))
             .execute(&mut *tx)
@@ -53,7 +53,7 @@ impl SigningKeyStore for SqliteStorage {
     }
 
     async fn restore_signing_key(&self, key: &SigningKeyRecord) -> Result<(), StorageError> {
-        let mut tx = self.pool.begin().await.map_err(db_err)?;
+        let mut tx = crate::write_tx::begin_write(&self.pool).await?;
         insert(&mut tx, key).await?;
         tx.commit().await.map_err(db_err)
     }

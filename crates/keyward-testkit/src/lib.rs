@@ -20,6 +20,7 @@ pub mod jwks_server;
 pub mod oauth;
 pub mod pg;
 pub mod process;
+pub mod proxy;
 pub mod python;
 pub mod remote;
 pub mod server;

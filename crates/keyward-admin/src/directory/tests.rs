@@ -162,3 +162,46 @@ async fn a_zero_capacity_still_answers() {
     assert!(cache.find(&id("svc")).await.unwrap().is_some());
     assert!(cache.find(&id("svc")).await.unwrap().is_some());
 }
+
+#[tokio::test]
+async fn an_entry_older_than_the_max_age_is_read_again() {
+    let f = fixture().await;
+    register(&f.storage, "svc").await;
+    let clock = keyward_types::ManualClock::new(keyward_types::Clock::now(&keyward_types::SystemClock));
+    let cache = Directory::new(f.storage.clone(), 10)
+        .with_max_age(Arc::new(clock.clone()), time::Duration::seconds(60));
+    cache.find(&id("svc")).await.unwrap().expect("registered");
+    // A change this node never heard of: no invalidation.
+    f.storage
+        .update_client(&client("svc", "renamed"), &audit("svc"))
+        .await
+        .unwrap();
+
+    clock.advance(time::Duration::seconds(59));
+    let entry = cache.find(&id("svc")).await.unwrap().expect("registered");
+    assert_eq!(entry.client.client_name.as_deref(), Some("first"));
+    assert_eq!(cache.loads(), 1);
+
+    clock.advance(time::Duration::seconds(1));
+    let entry = cache.find(&id("svc")).await.unwrap().expect("registered");
+    assert_eq!(entry.client.client_name.as_deref(), Some("renamed"));
+    assert_eq!(cache.loads(), 2);
+    // Read again, the entry is fresh for another full age.
+    clock.advance(time::Duration::seconds(59));
+    cache.find(&id("svc")).await.unwrap().expect("registered");
+    assert_eq!(cache.loads(), 2);
+}
+
+#[tokio::test]
+async fn a_client_deleted_unheard_is_gone_after_the_max_age() {
+    let f = fixture().await;
+    register(&f.storage, "svc").await;
+    let clock = keyward_types::ManualClock::new(keyward_types::Clock::now(&keyward_types::SystemClock));
+    let cache = Directory::new(f.storage.clone(), 10)
+        .with_max_age(Arc::new(clock.clone()), time::Duration::seconds(60));
+    cache.find(&id("svc")).await.unwrap().expect("registered");
+    f.storage.delete_client(&id("svc"), &audit("svc")).await.unwrap();
+    clock.advance(time::Duration::seconds(61));
+    assert!(cache.find(&id("svc")).await.unwrap().is_none());
+    assert_eq!(cache.len(), 0);
+}
