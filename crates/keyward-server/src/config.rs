@@ -360,7 +360,11 @@ impl Config {
         }
         match (&self.tls_cert_file, &self.tls_key_file) {
             (Some(_), None) | (None, Some(_)) => {
-                let missing = if self.tls_cert_file.is_none() { "tls_cert_file" } else { "tls_key_file" };
+                let missing = if self.tls_cert_file.is_none() {
+                    "tls_cert_file"
+                } else {
+                    "tls_key_file"
+                };
                 return Err(ConfigError::Invalid(format!(
                     "tls_cert_file and tls_key_file go together: set both or neither ({missing} is not set)"
                 )));

@@ -90,7 +90,9 @@ impl ServerBuilder {
         });
         tracing::info!(%addr, %issuer, "keyward listening on {scheme}://{addr}");
         let app = router(state);
-        Ok(RunningServer::serve(listener, addr, issuer, app, limits, acceptor, background))
+        Ok(RunningServer::serve(
+            listener, addr, issuer, app, limits, acceptor, background,
+        ))
     }
 
     /// The TLS acceptor and its reloader when `tls_cert_file` and `tls_key_file` are set; a

@@ -30,7 +30,10 @@ async fn header_timeout_closes_a_slowloris_socket() {
     let mut socket = slow_socket(srv.addr(), PARTIAL_HEAD).await;
     let (outcome, took) = read_until_closed(&mut socket, PATIENCE).await;
     assert_eq!(outcome, Outcome::Closed(Vec::new()), "closed without an answer");
-    assert!(took >= Duration::from_millis(250), "closed after {took:?}, before the timeout");
+    assert!(
+        took >= Duration::from_millis(250),
+        "closed after {took:?}, before the timeout"
+    );
     srv.assert_still_serving().await;
 }
 
@@ -70,7 +73,10 @@ async fn body_timeout_answers_token_request_with_408_and_error_body() {
     let (status, head, body) = send_short_body(&srv, &head, 65_536, b"grant_type=client_").await;
     assert_eq!(status, 408);
     assert_eq!(body["error"], "invalid_request");
-    assert_eq!(body["error_description"], "the request body did not arrive in time");
+    assert_eq!(
+        body["error_description"],
+        "the request body did not arrive in time"
+    );
     assert!(head.contains("cache-control: no-store"), "{head}");
     assert!(head.contains("connection: close"), "{head}");
     assert_eq!(srv.snapshot().await, before);
@@ -108,7 +114,11 @@ async fn idle_keep_alive_connection_is_closed() {
     let Outcome::Closed(bytes) = outcome else {
         panic!("idle connection still open after {PATIENCE:?}")
     };
-    assert_eq!(parse_response(&bytes).status, 200, "answered, then closed when idle");
+    assert_eq!(
+        parse_response(&bytes).status,
+        200,
+        "answered, then closed when idle"
+    );
     assert!(took >= Duration::from_millis(300), "closed after {took:?}");
 }
 
@@ -155,7 +165,10 @@ async fn at_the_cap_a_new_connection_waits_until_one_closes() {
         }
     });
     tokio::time::sleep(Duration::from_millis(1_000)).await;
-    assert!(!waiting.is_finished(), "a third connection was served at a cap of two");
+    assert!(
+        !waiting.is_finished(),
+        "a third connection was served at a cap of two"
+    );
     assert!(still_open(&first) && still_open(&second));
     let closed_at = Instant::now();
     drop(first);
@@ -163,6 +176,20 @@ async fn at_the_cap_a_new_connection_waits_until_one_closes() {
     assert_eq!(status, StatusCode::OK);
     assert!(served_at >= closed_at);
     assert!(still_open(&second));
+}
+
+/// A token request on a connection of its own, as a client that just arrived sends it.
+async fn token_on_new_connection(srv: &TestServer, id: &str, secret: &str) -> reqwest::Response {
+    let http = reqwest::Client::builder()
+        .pool_max_idle_per_host(0)
+        .build()
+        .unwrap();
+    http.post(srv.url("/token"))
+        .header("authorization", basic_header(id, secret))
+        .form(&[CC])
+        .send()
+        .await
+        .unwrap()
 }
 
 /// Slow sockets held open at once in the load test.
@@ -185,7 +212,7 @@ async fn token_request_succeeds_while_2000_slow_sockets_are_open() {
     let mut latencies = Vec::new();
     for _ in 0..20 {
         let started = Instant::now();
-        let resp = srv.token_basic(&id, &secret, &[CC]).await;
+        let resp = token_on_new_connection(&srv, &id, &secret).await;
         latencies.push(started.elapsed());
         assert_eq!(resp.status(), StatusCode::OK);
     }
@@ -198,4 +225,25 @@ async fn token_request_succeeds_while_2000_slow_sockets_are_open() {
         latencies[latencies.len() / 2],
         latencies[latencies.len() - 1]
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn at_the_default_cap_a_token_request_is_served_once_slow_sockets_time_out() {
+    raise_fd_limit(2 * SLOW_SOCKETS as u64 + 256);
+    // Defaults: 1,024 connections, 5 s to send a head. The slow sockets beyond the cap and the
+    // token request wait in the backlog until the first slow ones are timed out.
+    let srv = TestServer::start().await;
+    let (id, secret) = srv.basic_client().await;
+    let mut sockets = Vec::with_capacity(SLOW_SOCKETS);
+    for _ in 0..SLOW_SOCKETS {
+        sockets.push(slow_socket(srv.addr(), PARTIAL_HEAD).await);
+    }
+    let started = Instant::now();
+    let resp = tokio::time::timeout(PATIENCE * 3, token_on_new_connection(&srv, &id, &secret))
+        .await
+        .expect("the token request was served");
+    let took = started.elapsed();
+    assert_eq!(resp.status(), StatusCode::OK);
+    let open = sockets.iter().filter(|s| still_open(s)).count();
+    println!("default cap: token after {took:?} behind {SLOW_SOCKETS} slow sockets ({open} still open)");
 }

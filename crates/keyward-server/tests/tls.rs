@@ -33,7 +33,11 @@ async fn tls_server(cert: &TestCert) -> TestServer {
 
 /// The certificate a new TLS connection to `srv` is given.
 async fn served_certificate(srv: &TestServer, roots: &[&TestCert]) -> Vec<u8> {
-    let resp = https_client(roots, true).get(srv.url("/healthz")).send().await.unwrap();
+    let resp = https_client(roots, true)
+        .get(srv.url("/healthz"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(resp.status(), StatusCode::OK);
     peer_certificate(&resp)
 }
@@ -42,7 +46,10 @@ async fn served_certificate(srv: &TestServer, roots: &[&TestCert]) -> Vec<u8> {
 async fn wait_for_certificate(srv: &TestServer, roots: &[&TestCert], want: &TestCert) {
     let deadline = Instant::now() + PATIENCE;
     while served_certificate(srv, roots).await != want.der() {
-        assert!(Instant::now() < deadline, "the new certificate was not served within {PATIENCE:?}");
+        assert!(
+            Instant::now() < deadline,
+            "the new certificate was not served within {PATIENCE:?}"
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
@@ -54,7 +61,11 @@ async fn serves_http1_and_http2_by_alpn() {
     let srv = tls_server(&cert).await;
     assert!(srv.base.starts_with("https://"), "{}", srv.base);
 
-    let h1 = https_client(&[&cert], true).get(srv.url("/healthz")).send().await.unwrap();
+    let h1 = https_client(&[&cert], true)
+        .get(srv.url("/healthz"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(h1.status(), StatusCode::OK);
     assert_eq!(h1.version(), Version::HTTP_11);
 
@@ -66,7 +77,10 @@ async fn serves_http1_and_http2_by_alpn() {
     assert_eq!(h2.status(), StatusCode::OK);
     assert_eq!(h2.version(), Version::HTTP_2);
     let discovery: Value = h2.json().await.unwrap();
-    assert_eq!(discovery["issuer"], srv.base, "the default issuer is https:// + the address");
+    assert_eq!(
+        discovery["issuer"], srv.base,
+        "the default issuer is https:// + the address"
+    );
 }
 
 #[tokio::test]
@@ -97,7 +111,14 @@ async fn curl_with_cacert_fetches_over_tls() {
     let cacert = cert.cert.clone();
     let out = tokio::task::spawn_blocking(move || {
         std::process::Command::new("curl")
-            .args(["-sS", "--max-time", "20", "-w", "\\n%{http_code} %{http_version}", "--cacert"])
+            .args([
+                "-sS",
+                "--max-time",
+                "20",
+                "-w",
+                "\\n%{http_code} %{http_version}",
+                "--cacert",
+            ])
             .arg(cacert)
             .arg(url)
             .output()
@@ -106,8 +127,15 @@ async fn curl_with_cacert_fetches_over_tls() {
     .await
     .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "curl failed: {}", String::from_utf8_lossy(&out.stderr));
-    assert!(stdout.ends_with("\n200 2") || stdout.ends_with("\n200 1.1"), "{stdout}");
+    assert!(
+        out.status.success(),
+        "curl failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.ends_with("\n200 2") || stdout.ends_with("\n200 1.1"),
+        "{stdout}"
+    );
 }
 
 #[tokio::test]
@@ -154,7 +182,10 @@ async fn key_that_is_not_the_certificates_is_refused_at_start() {
         ),
         "{err:?}"
     );
-    assert!(message.contains("tls_key_file") && message.contains("tls_cert_file"), "{message}");
+    assert!(
+        message.contains("tls_key_file") && message.contains("tls_cert_file"),
+        "{message}"
+    );
 }
 
 #[tokio::test]

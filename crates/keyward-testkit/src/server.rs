@@ -53,7 +53,11 @@ async fn launch(
 
 /// `https://` + the bound address when TLS is configured, else `http://`.
 fn base_url(config: &Config, server: &RunningServer) -> String {
-    let scheme = if config.tls_cert_file.is_some() { "https" } else { "http" };
+    let scheme = if config.tls_cert_file.is_some() {
+        "https"
+    } else {
+        "http"
+    };
     format!("{scheme}://{}", server.addr)
 }
 

@@ -20,7 +20,14 @@ impl TestCert {
         let cert = dir.join(format!("{name}.crt"));
         let key = dir.join(format!("{name}.key"));
         let out = Command::new("openssl")
-            .args(["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256"])
+            .args([
+                "req",
+                "-x509",
+                "-newkey",
+                "ec",
+                "-pkeyopt",
+                "ec_paramgen_curve:P-256",
+            ])
             .args(["-nodes", "-days", "1", "-subj"])
             .arg(format!("/CN={name}"))
             .args(["-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"])

@@ -56,11 +56,22 @@ async fn sighup_reloads_the_certificate() {
     proc.signal("HUP");
     let deadline = Instant::now() + PATIENCE;
     while served(&base, &roots).await != renewed.der() {
-        assert!(Instant::now() < deadline, "not reloaded on SIGHUP\n{}", proc.stderr_text());
+        assert!(
+            Instant::now() < deadline,
+            "not reloaded on SIGHUP\n{}",
+            proc.stderr_text()
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    assert!(proc.child.try_wait().unwrap().is_none(), "SIGHUP ended the process");
-    proc.wait_line(Stream::Stderr, |l| l.contains("TLS certificate reloaded"), PATIENCE);
+    assert!(
+        proc.child.try_wait().unwrap().is_none(),
+        "SIGHUP ended the process"
+    );
+    proc.wait_line(
+        Stream::Stderr,
+        |l| l.contains("TLS certificate reloaded"),
+        PATIENCE,
+    );
 }
 
 #[tokio::test]
@@ -84,10 +95,7 @@ async fn serve_raises_the_open_files_soft_limit_to_the_hard_limit() {
     let dir = tempfile::tempdir().unwrap();
     let (proc, _base) = start(serve_with_open_files(dir.path(), 256));
     let limits = std::fs::read_to_string(format!("/proc/{}/limits", proc.child.id())).unwrap();
-    let line = limits
-        .lines()
-        .find(|l| l.starts_with("Max open files"))
-        .unwrap();
+    let line = limits.lines().find(|l| l.starts_with("Max open files")).unwrap();
     let numbers: Vec<&str> = line.split_whitespace().skip(3).take(2).collect();
     assert_eq!(numbers.len(), 2, "{line}");
     assert_eq!(numbers[0], numbers[1], "soft limit is the hard limit: {line}");

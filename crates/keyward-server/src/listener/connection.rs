@@ -92,7 +92,30 @@ impl Serve {
         S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
     {
         let activity = Arc::new(Activity::new());
-        let service = self.service(peer, activity.clone());
+        // The router, with what each request needs from its connection: the peer's address
+        // (`ConnectInfo`, read by the token endpoint), the body deadline, the activity count.
+        let app = self.app.clone();
+        let body_limit = self.limits.body_read;
+        let requests = activity.clone();
+        let service = tower::service_fn(move |request: Request<Incoming>| {
+            let busy = Busy::start(requests.clone());
+            let expired = Expired::default();
+            let mut request = request.map(|body| {
+                if http_body::Body::is_end_stream(&body) {
+                    axum::body::Body::new(body)
+                } else {
+                    axum::body::Body::new(DeadlineBody::new(body, body_limit, expired.clone()))
+                }
+            });
+            request.extensions_mut().insert(ConnectInfo(peer));
+            request.extensions_mut().insert(expired);
+            let app = app.clone();
+            async move {
+                let response = app.oneshot(request).await;
+                drop(busy);
+                response
+            }
+        });
         let builder = if h2 { &self.http2 } else { &self.http1 };
         let conn = builder.serve_connection(TokioIo::new(stream), TowerToHyperService::new(service));
         tokio::pin!(conn);
@@ -132,42 +155,6 @@ impl Serve {
     /// How long a connection asked to close may take to finish what it is doing.
     fn grace(&self) -> Duration {
         self.limits.body_read + self.limits.header_read
-    }
-
-    /// The router, with what each request needs from its connection: the peer's address
-    /// (`ConnectInfo`, read by the token endpoint), the body deadline, and the activity count.
-    fn service(
-        &self,
-        peer: SocketAddr,
-        activity: Arc<Activity>,
-    ) -> impl tower::Service<
-        Request<Incoming>,
-        Response = axum::response::Response,
-        Error = std::convert::Infallible,
-        Future = impl std::future::Future<Output = Result<axum::response::Response, std::convert::Infallible>>
-                     + Send,
-    > + Clone {
-        let app = self.app.clone();
-        let body_limit = self.limits.body_read;
-        tower::service_fn(move |request: Request<Incoming>| {
-            let busy = Busy::start(activity.clone());
-            let expired = Expired::default();
-            let mut request = request.map(|body| {
-                if http_body::Body::is_end_stream(&body) {
-                    axum::body::Body::new(body)
-                } else {
-                    axum::body::Body::new(DeadlineBody::new(body, body_limit, expired.clone()))
-                }
-            });
-            request.extensions_mut().insert(ConnectInfo(peer));
-            request.extensions_mut().insert(expired);
-            let app = app.clone();
-            async move {
-                let response = app.oneshot(request).await;
-                drop(busy);
-                response
-            }
-        })
     }
 }
 
