@@ -83,6 +83,24 @@ pub struct Config {
     /// Seconds a cached client (with its keys and secrets) is used before it is read again,
     /// so a missed change notification heals by itself.
     pub cache_max_age_seconds: u64,
+    // Connections and TLS
+    /// How long a client has to send a request's headers (ms). For HTTP/1.1 the timer runs
+    /// from the moment the server waits for a request, so it also bounds a keep-alive
+    /// connection's wait between requests. Also bounds the TLS handshake.
+    pub header_read_timeout_ms: u64,
+    /// How long a client has to send a request's whole body once its headers arrived (ms);
+    /// later is `408`.
+    pub body_read_timeout_ms: u64,
+    /// A connection with no request in flight for this long is closed (ms).
+    pub idle_timeout_ms: u64,
+    /// Most connections served at once; more wait in the kernel's backlog, not accepted.
+    pub max_connections: usize,
+    /// PEM certificate chain (leaf first) for TLS on `listen`; set with `tls_key_file`.
+    pub tls_cert_file: Option<String>,
+    /// PEM private key (PKCS#8, PKCS#1 or SEC1) of `tls_cert_file`.
+    pub tls_key_file: Option<String>,
+    /// How often the TLS files are re-read to pick up a renewed certificate (s).
+    pub tls_reload_seconds: u64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -131,6 +149,14 @@ impl Default for Config {
             database_tcp_keepalive_seconds: 30,
             pg_listen_heartbeat_seconds: 5,
             cache_max_age_seconds: 60,
+            // Connections and TLS
+            header_read_timeout_ms: 5_000,
+            body_read_timeout_ms: 10_000,
+            idle_timeout_ms: 60_000,
+            max_connections: 1_024,
+            tls_cert_file: None,
+            tls_key_file: None,
+            tls_reload_seconds: 5,
         }
     }
 }
@@ -225,7 +251,7 @@ fn wide(n: usize) -> u64 {
 const DAY: u64 = 86_400;
 
 #[rustfmt::skip]
-const BOUNDS: [Bound; 23] = [
+const BOUNDS: [Bound; 28] = [
     bound("database_max_connections", 1, 1_000, "connections", |c| c.database_max_connections.into()),
     bound("database_acquire_timeout_ms", 1, 600_000, "ms", |c| c.database_acquire_timeout_ms),
     bound("max_secret_grace_period", 0, 365 * DAY, "seconds", |c| c.max_secret_grace_period),
@@ -250,6 +276,12 @@ const BOUNDS: [Bound; 23] = [
     bound("database_tcp_keepalive_seconds", 1, 7_200, "seconds", |c| c.database_tcp_keepalive_seconds),
     bound("pg_listen_heartbeat_seconds", 1, DAY, "seconds", |c| c.pg_listen_heartbeat_seconds),
     bound("cache_max_age_seconds", 1, DAY, "seconds", |c| c.cache_max_age_seconds),
+    // Connections and TLS
+    bound("header_read_timeout_ms", 1, 600_000, "ms", |c| c.header_read_timeout_ms),
+    bound("body_read_timeout_ms", 1, 600_000, "ms", |c| c.body_read_timeout_ms),
+    bound("idle_timeout_ms", 1, DAY * 1_000, "ms", |c| c.idle_timeout_ms),
+    bound("max_connections", 1, 1_000_000, "connections", |c| wide(c.max_connections)),
+    bound("tls_reload_seconds", 1, DAY, "seconds", |c| c.tls_reload_seconds),
 ];
 
 impl Config {
@@ -343,6 +375,19 @@ impl Config {
                 "with PostgreSQL, set pepper and key_encryption_key (KEYWARD_PEPPER, KEYWARD_KEY_ENCRYPTION_KEY), the same on every node"
                     .into(),
             ));
+        }
+        match (&self.tls_cert_file, &self.tls_key_file) {
+            (Some(_), None) | (None, Some(_)) => {
+                let missing = if self.tls_cert_file.is_none() {
+                    "tls_cert_file"
+                } else {
+                    "tls_key_file"
+                };
+                return Err(ConfigError::Invalid(format!(
+                    "tls_cert_file and tls_key_file go together: set both or neither ({missing} is not set)"
+                )));
+            }
+            _ => {}
         }
         if self.admin_secret.as_ref().is_some_and(|s| s.len() < 16) {
             return Err(ConfigError::Invalid(

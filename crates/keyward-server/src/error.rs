@@ -33,6 +33,8 @@ pub enum ServeError {
     Discovery(#[source] serde_json::Error),
     #[error(transparent)]
     AuthMethod(#[from] keyward_client_auth::DuplicateMethod),
+    #[error(transparent)]
+    Tls(#[from] crate::listener::tls::TlsError),
 }
 
 /// The one description every client-authentication failure gets; the reason is only logged.
@@ -58,6 +60,9 @@ pub(crate) enum ApiError {
     PayloadTooLarge { limit: usize },
     #[error("content type must be {expected}")]
     UnsupportedMediaType { expected: &'static str },
+    /// The request body did not arrive within `body_read_timeout_ms` of its headers.
+    #[error("the request body did not arrive in time")]
+    BodyTimeout,
     /// Admin API: missing, malformed, expired or foreign bearer token.
     #[error("invalid_token: {0}")]
     InvalidToken(&'static str),
@@ -204,6 +209,11 @@ impl IntoResponse for ApiError {
                 StatusCode::PAYLOAD_TOO_LARGE,
                 "invalid_request",
                 format!("request body exceeds {limit} bytes"),
+            ),
+            ApiError::BodyTimeout => oauth(
+                StatusCode::REQUEST_TIMEOUT,
+                "invalid_request",
+                "the request body did not arrive in time",
             ),
             ApiError::UnsupportedMediaType { expected } => oauth(
                 StatusCode::BAD_REQUEST,

@@ -14,6 +14,7 @@ mod error;
 #[doc(hidden)]
 pub mod fuzzing;
 mod keyring;
+mod listener;
 mod metrics;
 mod panic_guard;
 mod public;
@@ -28,6 +29,7 @@ pub use config::{Config, ConfigError, LogFormat};
 pub use error::ServeError;
 pub use keyring::{Keyring, KeyringError};
 pub use keyward_jwks_fetch::install_crypto_provider;
+pub use listener::{raise_open_files_limit, tls::TlsError};
 pub use panic_guard::panic_message;
 pub use serve::{RunningServer, ServerBuilder};
 pub use signing::SigningKeyError;

@@ -19,6 +19,7 @@ use crate::{
     background::{self, Upkeep},
     error::ServeError,
     keyring::Keyring,
+    listener::{self, tls, Limits},
     metrics,
     public::{self, Discovery, Health, TokenEndpoint},
     remote_keys::CachedRemoteKeys,
@@ -64,6 +65,7 @@ impl ServerBuilder {
         // is loaded next or announced on the feed, never lost in between.
         let changes = background::subscribe(&*self.storage).await;
         let keys = SigningKeys::load(&*self.storage, &self.keyring, self.clock.now()).await?;
+        let tls = self.tls()?;
         let listener = TcpListener::bind(&self.config.listen)
             .await
             .and_then(|l| Ok((l.local_addr()?, l)));
@@ -71,17 +73,36 @@ impl ServerBuilder {
             addr: self.config.listen.clone(),
             source,
         })?;
+        let scheme = if tls.is_some() { "https" } else { "http" };
         let issuer = self
             .config
             .issuer
             .clone()
-            .unwrap_or_else(|| format!("http://{addr}"))
+            .unwrap_or_else(|| format!("{scheme}://{addr}"))
             .trim_end_matches('/')
             .to_owned();
+        let limits = Limits::from_config(&self.config);
         let (state, upkeep) = self.into_parts(issuer.clone(), keys)?;
-        tracing::info!(%addr, %issuer, "keyward listening on http://{addr}");
-        let background = background::spawn(upkeep, changes);
-        Ok(RunningServer::serve(listener, addr, issuer, state, background))
+        let mut background = background::spawn(upkeep, changes);
+        let acceptor = tls.map(|(acceptor, reloader)| {
+            background.push(reloader.spawn());
+            acceptor
+        });
+        tracing::info!(%addr, %issuer, "keyward listening on {scheme}://{addr}");
+        let app = router(state);
+        Ok(RunningServer::serve(
+            listener, addr, issuer, app, limits, acceptor, background,
+        ))
+    }
+
+    /// The TLS acceptor and its reloader when `tls_cert_file` and `tls_key_file` are set; a
+    /// pair that does not load stops the start.
+    fn tls(&self) -> Result<Option<(tls::Acceptor, tls::Reloader)>, ServeError> {
+        let (Some(cert), Some(key)) = (&self.config.tls_cert_file, &self.config.tls_key_file) else {
+            return Ok(None);
+        };
+        let every = Duration::from_secs(self.config.tls_reload_seconds.max(1));
+        Ok(Some(tls::load(tls::TlsFiles::new(cert, key), every)?))
     }
 
     /// The router's parts and the background tasks' parts, sharing one directory, one key set
@@ -183,6 +204,18 @@ fn authenticator(extra: Vec<Arc<dyn ClientAuthenticator>>) -> Result<Authenticat
     Ok(authenticator)
 }
 
+/// Every route with its layers: the body-deadline answer innermost, so that metrics and the
+/// panic guard see the `408` it makes.
+fn router(state: AppState) -> Router {
+    Router::new()
+        .merge(public::routes())
+        .merge(admin::routes())
+        .layer(middleware::from_fn(listener::body_timeout::answer))
+        .layer(crate::panic_guard::layer())
+        .layer(middleware::from_fn(metrics::track))
+        .with_state(state)
+}
+
 /// A server listening on a socket, serving until [`RunningServer::shutdown`] or drop.
 pub struct RunningServer {
     pub addr: SocketAddr,
@@ -197,26 +230,13 @@ impl RunningServer {
         listener: TcpListener,
         addr: SocketAddr,
         issuer: String,
-        state: AppState,
+        app: Router,
+        limits: Limits,
+        tls: Option<tls::Acceptor>,
         background: Vec<JoinHandle<()>>,
     ) -> Self {
-        let app = Router::new()
-            .merge(public::routes())
-            .merge(admin::routes())
-            .layer(crate::panic_guard::layer())
-            .layer(middleware::from_fn(metrics::track))
-            .with_state(state);
         let (tx, rx) = oneshot::channel::<()>();
-        let task = tokio::spawn(async move {
-            // The peer's address reaches the token endpoint's auth methods (`RequestParts::peer`).
-            let app = app.into_make_service_with_connect_info::<SocketAddr>();
-            let serve = axum::serve(listener, app).with_graceful_shutdown(async {
-                let _ = rx.await;
-            });
-            if let Err(e) = serve.await {
-                tracing::error!(error = %e, "server stopped");
-            }
-        });
+        let task = listener::spawn(listener, app, limits, tls, rx);
         Self {
             addr,
             issuer,

@@ -14,6 +14,7 @@
 
 pub mod cluster;
 pub mod conformance;
+pub mod connections;
 pub mod fixtures;
 pub mod jose;
 pub mod jwks_server;
@@ -25,5 +26,6 @@ pub mod python;
 pub mod remote;
 pub mod server;
 mod server_clients;
+pub mod tls;
 
 pub use keyward_client_auth::JWT_BEARER;

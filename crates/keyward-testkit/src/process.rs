@@ -36,7 +36,20 @@ pub fn keyward_bin() -> PathBuf {
 /// `keyward` in `dir`, with no `KEYWARD_*` variable inherited from the test's environment and
 /// `KEYWARD_LISTEN=127.0.0.1:0`.
 pub fn keyward(dir: &Path) -> Command {
-    let mut cmd = Command::new(keyward_bin());
+    in_clean_env(Command::new(keyward_bin()), dir)
+}
+
+/// `keyward serve` as [`serve`] sets it up, started by a shell with the open-files soft limit
+/// lowered to `soft` (as a typical login shell gives it).
+pub fn serve_with_open_files(dir: &Path, soft: u64) -> Command {
+    let mut cmd = Command::new("sh");
+    cmd.arg("-c")
+        .arg(format!("ulimit -Sn {soft} && exec \"$0\" serve"))
+        .arg(keyward_bin());
+    in_clean_env(cmd, dir)
+}
+
+fn in_clean_env(mut cmd: Command, dir: &Path) -> Command {
     cmd.current_dir(dir);
     for (key, _) in std::env::vars_os() {
         if key.to_str().is_some_and(|k| k.starts_with("KEYWARD_")) {
@@ -62,15 +75,17 @@ pub fn start(cmd: Command) -> (Proc, String) {
     (proc, base)
 }
 
-/// `http://HOST:PORT` from the "keyward listening on http://…" log line (text or JSON).
+/// `http://HOST:PORT` (or `https://` with TLS) from the "keyward listening on …" log line
+/// (text or JSON).
 pub fn parse_base(line: &str) -> String {
     let at = line
         .find(LISTENING)
         .unwrap_or_else(|| panic!("not the listening line: {line}"));
     let rest = &line[at + LISTENING.len()..];
-    let url = rest
-        .strip_prefix("http://")
-        .unwrap_or_else(|| panic!("listening line without http:// address: {line}"));
+    let (scheme, url) = ["http://", "https://"]
+        .iter()
+        .find_map(|s| rest.strip_prefix(s).map(|url| (*s, url)))
+        .unwrap_or_else(|| panic!("listening line without http:// or https:// address: {line}"));
     let addr: String = url
         .chars()
         .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | ':' | '[' | ']'))
@@ -80,7 +95,7 @@ pub fn parse_base(line: &str) -> String {
         port.parse::<u16>().is_ok_and(|p| p != 0),
         "listening line names no real port: {line}"
     );
-    format!("http://{addr}")
+    format!("{scheme}{addr}")
 }
 
 pub type Lines = Arc<Mutex<Vec<String>>>;

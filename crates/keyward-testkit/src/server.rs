@@ -51,6 +51,59 @@ async fn launch(
     builder.start().await.unwrap()
 }
 
+/// `https://` + the bound address when TLS is configured, else `http://`.
+fn base_url(config: &Config, server: &RunningServer) -> String {
+    let scheme = if config.tls_cert_file.is_some() {
+        "https"
+    } else {
+        "http"
+    };
+    format!("{scheme}://{}", server.addr)
+}
+
+/// A test server's configuration over `dir` (temp database and key files).
+fn test_config(dir: &std::path::Path) -> Config {
+    Config {
+        listen: "127.0.0.1:0".into(),
+        database_url: format!("sqlite://{}/keyward.db", dir.display()),
+        data_dir: dir.display().to_string(),
+        admin_secret: Some(ADMIN_SECRET.into()),
+        // ES256 keys are generated in microseconds; tests of other algs set their own.
+        token_signing_alg: SigningAlg::ES256,
+        ..Config::default()
+    }
+}
+
+/// Why a test server with `tune`'s configuration does not start (it must not).
+pub async fn start_error(tune: impl FnOnce(&mut Config)) -> keyward_app::StartupError {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = test_config(dir.path());
+    tune(&mut config);
+    let clock = ManualClock::new(keyward_types::Clock::now(&keyward_types::SystemClock));
+    let started = match keyward_app::prepare(config, Arc::new(clock)).await {
+        Ok(builder) => builder.start().await.map_err(Into::into),
+        Err(e) => Err(e),
+    };
+    match started {
+        Ok(server) => panic!("the server started on {}", server.addr),
+        Err(e) => e,
+    }
+}
+
+/// A plain client; with TLS configured, one that trusts the configured certificate.
+fn http_client(config: &Config) -> reqwest::Client {
+    let Some(cert) = &config.tls_cert_file else {
+        return reqwest::Client::new();
+    };
+    keyward_server::install_crypto_provider();
+    let pem = std::fs::read(cert).unwrap();
+    reqwest::Client::builder()
+        .tls_built_in_root_certs(false)
+        .add_root_certificate(reqwest::Certificate::from_pem(&pem).unwrap())
+        .build()
+        .unwrap()
+}
+
 impl TestServer {
     pub async fn start() -> Self {
         Self::start_with(|_| {}).await
@@ -68,23 +121,15 @@ impl TestServer {
         methods: Vec<Arc<dyn ClientAuthenticator>>,
     ) -> Self {
         let dir = tempfile::tempdir().unwrap();
-        let mut config = Config {
-            listen: "127.0.0.1:0".into(),
-            database_url: format!("sqlite://{}/keyward.db", dir.path().display()),
-            data_dir: dir.path().display().to_string(),
-            admin_secret: Some(ADMIN_SECRET.into()),
-            // ES256 keys are generated in microseconds; tests of other algs set their own.
-            token_signing_alg: SigningAlg::ES256,
-            ..Config::default()
-        };
+        let mut config = test_config(dir.path());
         tune(&mut config);
         let clock = ManualClock::new(keyward_types::Clock::now(&keyward_types::SystemClock));
         let server = launch(&config, &clock, &methods).await;
-        let base = format!("http://{}", server.addr);
+        let base = base_url(&config, &server);
         Self {
             server: Some(server),
             base,
-            http: reqwest::Client::new(),
+            http: http_client(&config),
             clock,
             config,
             dir,
@@ -99,8 +144,13 @@ impl TestServer {
             s.shutdown().await;
         }
         let server = launch(&self.config, &self.clock, &self.methods).await;
-        self.base = format!("http://{}", server.addr);
+        self.base = base_url(&self.config, &server);
         self.server = Some(server);
+    }
+
+    /// The address the server listens on (for raw sockets).
+    pub fn addr(&self) -> std::net::SocketAddr {
+        self.server.as_ref().unwrap().addr
     }
 
     pub fn url(&self, path: &str) -> String {

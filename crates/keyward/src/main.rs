@@ -143,6 +143,12 @@ fn configure(file: Option<PathBuf>, log_format: Option<LogFormatArg>) -> anyhow:
 }
 
 async fn serve(config: Config) -> anyhow::Result<()> {
+    // Every connection is a descriptor: the usual soft limit (1,024) is below max_connections
+    // plus the database pool; the hard limit is what the operator allowed.
+    match keyward_server::raise_open_files_limit() {
+        Ok(limit) => tracing::debug!(limit, "open files limit"),
+        Err(e) => tracing::warn!(error = %e, "cannot raise the open files limit"),
+    }
     let server = keyward_app::start(config, Arc::new(SystemClock)).await?;
     server.wait_until(shutdown_signal()).await;
     tracing::info!("stopped");
