@@ -21,6 +21,7 @@ use crate::{
     keyring::Keyring,
     metrics,
     public::{self, Discovery, Health, TokenEndpoint},
+    rate_limit::{self, FailureLimiter, Rate, TrustedProxies},
     remote_keys::CachedRemoteKeys,
     replay::StorageReplay,
     signing::SigningKeys,
@@ -98,6 +99,7 @@ impl ServerBuilder {
             self.config.client_cache_capacity,
         ));
         let admin = self.admin_ops(&clients, &jwks, &authenticator);
+        let limiter = self.failure_limiter()?;
         let keys = Arc::new(keys);
         let tokens = AccessTokens::new(issuer, self.clock.clone(), keys.clone());
         let token = TokenEndpoint {
@@ -117,6 +119,7 @@ impl ServerBuilder {
             token: Arc::new(token),
             admin: admin.clone(),
             admin_auth: AdminAuth { tokens, clients },
+            limiter,
         });
         let upkeep = Upkeep {
             key_reload: Duration::from_secs(self.config.signing_key_reload_seconds.max(1)),
@@ -128,6 +131,18 @@ impl ServerBuilder {
             admin,
         };
         Ok((state, upkeep))
+    }
+
+    /// One limiter for the whole server: `/token` and the admin API share each source's bucket.
+    fn failure_limiter(&self) -> Result<Arc<FailureLimiter>, ServeError> {
+        let c = &self.config;
+        let proxies = TrustedProxies::new(c.trusted_proxy_nets()?, c.trusted_proxy_header);
+        Ok(Arc::new(FailureLimiter::new(
+            Rate::new(c.auth_failure_burst, c.auth_failure_per_minute),
+            c.auth_failure_max_addresses,
+            proxies,
+            self.clock.clone(),
+        )))
     }
 
     fn admin_ops(
@@ -203,6 +218,7 @@ impl RunningServer {
             .merge(public::routes())
             .merge(admin::routes())
             .layer(crate::panic_guard::layer())
+            .layer(middleware::from_fn_with_state(state.clone(), rate_limit::guard))
             .layer(middleware::from_fn(metrics::track))
             .with_state(state);
         let (tx, rx) = oneshot::channel::<()>();

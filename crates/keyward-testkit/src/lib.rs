@@ -21,6 +21,7 @@ pub mod oauth;
 pub mod pg;
 pub mod process;
 pub mod python;
+pub mod rate_limit;
 pub mod remote;
 pub mod server;
 mod server_clients;

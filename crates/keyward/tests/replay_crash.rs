@@ -19,7 +19,9 @@ use std::{
     time::{Duration, Instant},
 };
 
-use keyward_testkit::{jose::sign_hmac, process::*, remote::*, JWT_BEARER};
+use keyward_testkit::{
+    jose::sign_hmac, process::*, rate_limit::MANY_AUTH_FAILURES_ENV, remote::*, JWT_BEARER,
+};
 use serde_json::{json, Value};
 
 const ISSUER: &str = "http://keyward.test";
@@ -45,7 +47,10 @@ fn server(dir: &Path) -> Command {
         .env("KEYWARD_ISSUER", ISSUER)
         // ES256 access tokens: cheaper to sign than RS256, so the load is bounded by the assertion
         // path and the replay writer, not by RSA.
-        .env("KEYWARD_TOKEN_SIGNING_ALG", "ES256");
+        .env("KEYWARD_TOKEN_SIGNING_ALG", "ES256")
+        // The resends after each restart are refused by the thousand from one address, on
+        // purpose: the failure limiter must not answer them.
+        .env(MANY_AUTH_FAILURES_ENV.0, MANY_AUTH_FAILURES_ENV.1);
     cmd
 }
 
