@@ -275,7 +275,14 @@ async fn x_forwarded_for_is_believed_only_from_a_trusted_proxy() {
     let spoofer = client_from("127.0.0.2");
     for i in 0..BURST {
         let fake = format!("198.51.100.{}", 10 + i);
-        let resp = basic_from(&srv, &spoofer, &id, "wrong", &[("x-forwarded-for", fake.as_str())]).await;
+        let resp = basic_from(
+            &srv,
+            &spoofer,
+            &id,
+            "wrong",
+            &[("x-forwarded-for", fake.as_str())],
+        )
+        .await;
         assert_eq!(resp.status(), StatusCode::UNAUTHORIZED);
     }
     let resp = basic_from(
@@ -352,7 +359,14 @@ async fn the_address_map_stays_bounded() {
     let proxy = client_from("127.0.0.1");
     let from = |n: usize| format!("192.0.2.{n}");
     for n in 0..40 {
-        let resp = basic_from(&srv, &proxy, &id, "wrong", &[("x-forwarded-for", from(n).as_str())]).await;
+        let resp = basic_from(
+            &srv,
+            &proxy,
+            &id,
+            "wrong",
+            &[("x-forwarded-for", from(n).as_str())],
+        )
+        .await;
         assert_eq!(
             resp.status(),
             StatusCode::UNAUTHORIZED,
@@ -362,9 +376,23 @@ async fn the_address_map_stays_bounded() {
     }
     // The last four sources are remembered; the earlier ones were pushed out and start afresh.
     for n in 36..40 {
-        let resp = basic_from(&srv, &proxy, &id, &secret, &[("x-forwarded-for", from(n).as_str())]).await;
+        let resp = basic_from(
+            &srv,
+            &proxy,
+            &id,
+            &secret,
+            &[("x-forwarded-for", from(n).as_str())],
+        )
+        .await;
         assert_eq!(resp.status(), StatusCode::TOO_MANY_REQUESTS, "{}", from(n));
     }
-    let resp = basic_from(&srv, &proxy, &id, &secret, &[("x-forwarded-for", from(0).as_str())]).await;
+    let resp = basic_from(
+        &srv,
+        &proxy,
+        &id,
+        &secret,
+        &[("x-forwarded-for", from(0).as_str())],
+    )
+    .await;
     assert_token_for(resp, &id).await;
 }

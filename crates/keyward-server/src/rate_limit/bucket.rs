@@ -179,6 +179,16 @@ mod tests {
         assert_eq!(b.admit(key(196), t0()), Admission::Allowed);
     }
 
+    /// README's "about 100 bytes" per tracked source: a linked node (entry and two links, on
+    /// the heap) plus a table slot (a pointer and a control byte), with allocator slack.
+    #[test]
+    fn a_tracked_source_costs_about_100_bytes() {
+        let node = std::mem::size_of::<(SourceKey, Bucket)>() + 2 * std::mem::size_of::<usize>();
+        let slot = std::mem::size_of::<usize>() + 1;
+        println!("node {node} B + slot {slot} B");
+        assert!(node + slot + 16 <= 100, "node {node} + slot {slot}");
+    }
+
     #[test]
     fn retry_after_rounds_up() {
         let mut b = Buckets::new(Rate::new(1, 7), 4);
