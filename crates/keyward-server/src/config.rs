@@ -4,9 +4,12 @@ use figment::{
     providers::{Env, Format, Serialized, Toml},
     Figment,
 };
+use ipnet::IpNet;
 use keyward_types::SigningAlg;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
+
+use crate::rate_limit::ProxyHeader;
 
 /// Server configuration: defaults, then `keyward.toml` (if given), then `KEYWARD_*` variables.
 /// Every key can be set by its upper-cased env name (`database_url` ← `KEYWARD_DATABASE_URL`).
@@ -101,6 +104,39 @@ pub struct Config {
     pub tls_key_file: Option<String>,
     /// How often the TLS files are re-read to pick up a renewed certificate (s).
     pub tls_reload_seconds: u64,
+
+    // Rate limits on failures
+    /// Failed authentications (`invalid_client` at `/token`, rejected admin bearer tokens) a
+    /// source address may make in a row before its requests to `/token` and `/admin` get `429`.
+    pub auth_failure_burst: u32,
+    /// How many of those failures per minute a source earns back.
+    pub auth_failure_per_minute: u32,
+    /// Most source addresses (IPv4, or IPv6 /64) tracked at once; the least recently used goes.
+    pub auth_failure_max_addresses: usize,
+    /// Peers (IP addresses or CIDR ranges) whose `trusted_proxy_header` names the client: a
+    /// list, or one string of comma-separated entries (as an environment variable is written).
+    #[serde(deserialize_with = "list_or_commas")]
+    pub trusted_proxies: Vec<String>,
+    pub trusted_proxy_header: ProxyHeader,
+}
+
+/// `["10.0.0.0/8", "192.0.2.1"]` or `"10.0.0.0/8, 192.0.2.1"`.
+fn list_or_commas<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum ListOrCommas {
+        List(Vec<String>),
+        Commas(String),
+    }
+    Ok(match ListOrCommas::deserialize(d)? {
+        ListOrCommas::List(list) => list,
+        ListOrCommas::Commas(s) => s
+            .split(',')
+            .map(str::trim)
+            .filter(|e| !e.is_empty())
+            .map(str::to_owned)
+            .collect(),
+    })
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -157,6 +193,13 @@ impl Default for Config {
             tls_cert_file: None,
             tls_key_file: None,
             tls_reload_seconds: 5,
+
+            // Rate limits on failures
+            auth_failure_burst: 20,
+            auth_failure_per_minute: 60,
+            auth_failure_max_addresses: 100_000,
+            trusted_proxies: Vec::new(),
+            trusted_proxy_header: ProxyHeader::XForwardedFor,
         }
     }
 }
@@ -213,6 +256,14 @@ pub enum ConfigError {
     },
     #[error("configuration: {0}")]
     Invalid(String),
+    #[error(
+        "configuration: trusted_proxies entry {entry:?} is not an IP address or CIDR range (e.g. 10.0.0.0/8)"
+    )]
+    TrustedProxy {
+        entry: String,
+        #[source]
+        source: ipnet::AddrParseError,
+    },
 }
 
 /// One numeric setting and the range keyward accepts for it. The maxima keep each sum of a
@@ -251,7 +302,7 @@ fn wide(n: usize) -> u64 {
 const DAY: u64 = 86_400;
 
 #[rustfmt::skip]
-const BOUNDS: [Bound; 28] = [
+const BOUNDS: [Bound; 31] = [
     bound("database_max_connections", 1, 1_000, "connections", |c| c.database_max_connections.into()),
     bound("database_acquire_timeout_ms", 1, 600_000, "ms", |c| c.database_acquire_timeout_ms),
     bound("max_secret_grace_period", 0, 365 * DAY, "seconds", |c| c.max_secret_grace_period),
@@ -282,6 +333,10 @@ const BOUNDS: [Bound; 28] = [
     bound("idle_timeout_ms", 1, DAY * 1_000, "ms", |c| c.idle_timeout_ms),
     bound("max_connections", 1, 1_000_000, "connections", |c| wide(c.max_connections)),
     bound("tls_reload_seconds", 1, DAY, "seconds", |c| c.tls_reload_seconds),
+    // Rate limits on failures
+    bound("auth_failure_burst", 1, 1_000_000, "failures", |c| c.auth_failure_burst.into()),
+    bound("auth_failure_per_minute", 1, 1_000_000, "failures", |c| c.auth_failure_per_minute.into()),
+    bound("auth_failure_max_addresses", 1, 10_000_000, "addresses", |c| wide(c.auth_failure_max_addresses)),
 ];
 
 impl Config {
@@ -344,10 +399,28 @@ impl Config {
         }
     }
 
+    /// `trusted_proxies` as networks; a bare address is a network of one.
+    pub(crate) fn trusted_proxy_nets(&self) -> Result<Vec<IpNet>, ConfigError> {
+        self.trusted_proxies
+            .iter()
+            .map(|entry| {
+                let entry = entry.trim();
+                entry
+                    .parse::<IpNet>()
+                    .or_else(|e| entry.parse::<std::net::IpAddr>().map(IpNet::from).map_err(|_| e))
+                    .map_err(|source| ConfigError::TrustedProxy {
+                        entry: entry.to_owned(),
+                        source,
+                    })
+            })
+            .collect()
+    }
+
     /// Refuses settings out of range or inconsistent with each other; [`Config::load`] calls
     /// it, and so does every start, for a config built in code.
     pub fn validate(&self) -> Result<(), ConfigError> {
         self.check_ranges()?;
+        self.trusted_proxy_nets()?;
         if self.default_access_token_lifetime == 0
             || self.default_access_token_lifetime > self.max_access_token_lifetime
         {
@@ -428,6 +501,36 @@ mod tests {
              between 0 and 31536000 seconds (set in keyward.toml or as KEYWARD_MAX_SECRET_GRACE_PERIOD)"
         );
         assert!(!message.contains('\n'));
+    }
+
+    #[test]
+    fn trusted_proxies_are_a_list_or_comma_separated() {
+        let from = |toml: &str| -> Config {
+            Figment::from(Serialized::defaults(Config::default()))
+                .merge(Toml::string(toml))
+                .extract()
+                .unwrap()
+        };
+        let list = from(r#"trusted_proxies = ["10.0.0.0/8", "2001:db8::1"]"#);
+        let commas = from(r#"trusted_proxies = "10.0.0.0/8, 2001:db8::1""#);
+        assert_eq!(list.trusted_proxies, commas.trusted_proxies);
+        assert_eq!(list.trusted_proxy_nets().unwrap().len(), 2);
+        assert_eq!(from("").trusted_proxy_header, ProxyHeader::XForwardedFor);
+        let forwarded = from(r#"trusted_proxy_header = "forwarded""#);
+        assert_eq!(forwarded.trusted_proxy_header, ProxyHeader::Forwarded);
+    }
+
+    #[test]
+    fn a_trusted_proxy_that_is_no_address_names_the_key_and_entry() {
+        let config = Config {
+            trusted_proxies: vec!["10.0.0.0/8".into(), "10.0.0.0/33".into()],
+            ..Config::default()
+        };
+        let message = config.validate().unwrap_err().to_string();
+        assert!(
+            message.starts_with("configuration: trusted_proxies entry \"10.0.0.0/33\""),
+            "{message}"
+        );
     }
 
     #[test]

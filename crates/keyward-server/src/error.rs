@@ -89,6 +89,9 @@ pub(crate) enum ApiError {
     Issue(#[from] crate::access_token::IssueError),
     #[error("internal error: {0}")]
     Internal(String),
+    /// `/token` or the admin API: the source address failed to authenticate too often.
+    #[error("slow_down: retry in {retry_after_secs} s")]
+    RateLimited { retry_after_secs: u64 },
 }
 
 fn oauth(status: StatusCode, error: &str, description: impl fmt::Display) -> Response {
@@ -256,7 +259,21 @@ impl IntoResponse for ApiError {
             ApiError::AuthUnavailable(e) => unavailable(e),
             ApiError::Internal(m) => internal(m),
             ApiError::Issue(e) => internal(e),
+            ApiError::RateLimited { retry_after_secs } => {
+                let mut r = oauth(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "slow_down",
+                    "too many failed authentications from this address; retry later",
+                );
+                r.headers_mut()
+                    .insert(header::RETRY_AFTER, HeaderValue::from(*retry_after_secs));
+                r
+            }
         };
+        // Both are failures to authenticate: the limiter charges the source for them.
+        if matches!(self, ApiError::InvalidClient { .. } | ApiError::InvalidToken(_)) {
+            resp.extensions_mut().insert(crate::rate_limit::AuthRejected);
+        }
         let h = resp.headers_mut();
         h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
         h.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));

@@ -58,3 +58,8 @@ pub(crate) fn auth_failure(reason: &'static str) {
 pub(crate) fn token_issued(method: &str) {
     metrics::counter!("keyward_tokens_issued_total", "method" => method.to_owned()).increment(1);
 }
+
+/// A request refused by the failure limiter; `endpoint` is `/token` or `/admin`.
+pub(crate) fn rate_limited(endpoint: &'static str) {
+    metrics::counter!("keyward_rate_limited_total", "endpoint" => endpoint).increment(1);
+}

@@ -22,6 +22,7 @@ use crate::{
     listener::{self, tls, Limits},
     metrics,
     public::{self, Discovery, Health, TokenEndpoint},
+    rate_limit::{self, FailureLimiter, Rate, TrustedProxies},
     remote_keys::CachedRemoteKeys,
     replay::StorageReplay,
     signing::SigningKeys,
@@ -120,6 +121,7 @@ impl ServerBuilder {
         );
         let clients = Arc::new(clients);
         let admin = self.admin_ops(&clients, &jwks, &authenticator);
+        let limiter = self.failure_limiter()?;
         let keys = Arc::new(keys);
         let tokens = AccessTokens::new(issuer, self.clock.clone(), keys.clone());
         let token = TokenEndpoint {
@@ -139,6 +141,7 @@ impl ServerBuilder {
             token: Arc::new(token),
             admin: admin.clone(),
             admin_auth: AdminAuth { tokens, clients },
+            limiter,
         });
         let upkeep = Upkeep {
             key_reload: Duration::from_secs(self.config.signing_key_reload_seconds.max(1)),
@@ -150,6 +153,18 @@ impl ServerBuilder {
             admin,
         };
         Ok((state, upkeep))
+    }
+
+    /// One limiter for the whole server: `/token` and the admin API share each source's bucket.
+    fn failure_limiter(&self) -> Result<Arc<FailureLimiter>, ServeError> {
+        let c = &self.config;
+        let proxies = TrustedProxies::new(c.trusted_proxy_nets()?, c.trusted_proxy_header);
+        Ok(Arc::new(FailureLimiter::new(
+            Rate::new(c.auth_failure_burst, c.auth_failure_per_minute),
+            c.auth_failure_max_addresses,
+            proxies,
+            self.clock.clone(),
+        )))
     }
 
     fn admin_ops(
@@ -205,13 +220,15 @@ fn authenticator(extra: Vec<Arc<dyn ClientAuthenticator>>) -> Result<Authenticat
 }
 
 /// Every route with its layers: the body-deadline answer innermost, so that metrics and the
-/// panic guard see the `408` it makes.
+/// panic guard see the `408` it makes; the failure limiter outside the handlers, so that a
+/// limited source is answered before any credential is checked.
 fn router(state: AppState) -> Router {
     Router::new()
         .merge(public::routes())
         .merge(admin::routes())
         .layer(middleware::from_fn(listener::body_timeout::answer))
         .layer(crate::panic_guard::layer())
+        .layer(middleware::from_fn_with_state(state.clone(), rate_limit::guard))
         .layer(middleware::from_fn(metrics::track))
         .with_state(state)
 }

@@ -1,6 +1,7 @@
 //! The router's state: a set of parts, built once at start. A handler extracts only the part it
 //! uses (`State<Discovery>`, `State<Health>`, `State<Arc<SigningKeys>>`,
-//! `State<Arc<TokenEndpoint>>`, `State<Arc<AdminOps>>`, the `Admin` extractor's [`AdminAuth`]),
+//! `State<Arc<TokenEndpoint>>`, `State<Arc<AdminOps>>`, the `Admin` extractor's [`AdminAuth`],
+//! the failure limiter's `State<Arc<FailureLimiter>>`),
 //! each taken from here by [`FromRef`]; the handlers' modules never name this type.
 
 use std::sync::Arc;
@@ -11,6 +12,7 @@ use keyward_admin::AdminOps;
 use crate::{
     admin::AdminAuth,
     public::{Discovery, Health, TokenEndpoint},
+    rate_limit::FailureLimiter,
     signing::SigningKeys,
 };
 
@@ -25,6 +27,7 @@ pub(crate) struct Parts {
     pub(crate) token: Arc<TokenEndpoint>,
     pub(crate) admin: Arc<AdminOps>,
     pub(crate) admin_auth: AdminAuth,
+    pub(crate) limiter: Arc<FailureLimiter>,
 }
 
 impl AppState {
@@ -66,5 +69,11 @@ impl FromRef<AppState> for Arc<AdminOps> {
 impl FromRef<AppState> for AdminAuth {
     fn from_ref(state: &AppState) -> Self {
         state.0.admin_auth.clone()
+    }
+}
+
+impl FromRef<AppState> for Arc<FailureLimiter> {
+    fn from_ref(state: &AppState) -> Self {
+        state.0.limiter.clone()
     }
 }

@@ -13,11 +13,12 @@ use serde_json::{json, Value};
 
 /// A server that may fetch JWKS over http from loopback, as these tests serve them.
 async fn open_server() -> TestServer {
-    TestServer::start_with(|c| {
-        c.jwks_allow_http = true;
-        c.jwks_allow_private_networks = true;
-    })
-    .await
+    TestServer::start_with(open_network).await
+}
+
+fn open_network(c: &mut keyward_server::Config) {
+    c.jwks_allow_http = true;
+    c.jwks_allow_private_networks = true;
 }
 
 #[tokio::test]
@@ -339,7 +340,12 @@ async fn refresh_ahead_serves_from_cache_and_fetches_in_background() {
 
 #[tokio::test]
 async fn flood_of_random_kids_costs_at_most_one_fetch_per_cooldown() {
-    let srv = open_server().await;
+    // 1000 failures from one address, on purpose: the failure limiter must not answer them.
+    let srv = TestServer::start_with(|c| {
+        open_network(c);
+        allow_many_auth_failures(c);
+    })
+    .await;
     let jwks = JwksServer::start(&[interop_jwk("ec256")]).await;
     remote_client(&srv, "flood", &jwks.url()).await;
     let ec = Signer::ec256();

@@ -70,6 +70,13 @@ impl NodeEnv {
         self.vars.push((key.to_owned(), value.to_owned()));
     }
 
+    /// Raises the failure limiter's burst (see [`crate::rate_limit::MANY_AUTH_FAILURES`]): for
+    /// tests whose replays are refused by the hundred from one address.
+    pub fn allow_many_auth_failures(&mut self) {
+        let (key, value) = crate::rate_limit::MANY_AUTH_FAILURES_ENV;
+        self.set(key, value);
+    }
+
     pub fn remove(&mut self, key: &str) {
         self.vars.retain(|(k, _)| k != key);
     }
@@ -144,8 +151,14 @@ pub struct Cluster {
 
 impl Cluster {
     pub async fn start() -> Self {
+        Self::start_with(|_| {}).await
+    }
+
+    /// Two nodes whose shared settings `tune` may change before they start.
+    pub async fn start_with(tune: impl FnOnce(&mut NodeEnv)) -> Self {
         let db = TestDb::create();
-        let env = NodeEnv::new(&db.url);
+        let mut env = NodeEnv::new(&db.url);
+        tune(&mut env);
         let mut nodes = start_nodes(&env, 2);
         let b = nodes.pop().unwrap();
         let a = nodes.pop().unwrap();

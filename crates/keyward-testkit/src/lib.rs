@@ -23,6 +23,7 @@ pub mod pg;
 pub mod process;
 pub mod proxy;
 pub mod python;
+pub mod rate_limit;
 pub mod remote;
 pub mod server;
 mod server_clients;

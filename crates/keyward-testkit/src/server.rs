@@ -19,6 +19,7 @@ pub use crate::{
     jose::{assertion_claims, rfc7638, sign_hmac, sign_jws, sign_raw},
     jwks_server::{JwksServer, Served},
     oauth::*,
+    rate_limit::{allow_many_auth_failures, client_from},
     server_clients::*,
     JWT_BEARER,
 };

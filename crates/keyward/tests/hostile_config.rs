@@ -91,3 +91,55 @@ fn serve_refuses_every_out_of_range_duration_naming_it() {
         );
     }
 }
+
+#[test]
+fn serve_refuses_rate_limit_settings_out_of_range_naming_them() {
+    for (variable, value, key) in [
+        ("KEYWARD_AUTH_FAILURE_BURST", "0", "auth_failure_burst"),
+        ("KEYWARD_AUTH_FAILURE_PER_MINUTE", "0", "auth_failure_per_minute"),
+        (
+            "KEYWARD_AUTH_FAILURE_MAX_ADDRESSES",
+            "18446744073709551615",
+            "auth_failure_max_addresses",
+        ),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let mut cmd = serve(dir.path());
+        cmd.env(variable, value);
+        assert_refused_in_one_line(
+            cmd,
+            dir.path(),
+            &format!("keyward: configuration: {key} is {value} "),
+        );
+    }
+}
+
+#[test]
+fn serve_refuses_a_trusted_proxy_that_is_not_an_address_or_range() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut cmd = serve(dir.path());
+    cmd.env("KEYWARD_TRUSTED_PROXIES", "10.0.0.0/8, proxy.internal");
+    assert_refused_in_one_line(
+        cmd,
+        dir.path(),
+        "keyward: configuration: trusted_proxies entry \"proxy.internal\" is not an IP address or CIDR range",
+    );
+}
+
+#[test]
+fn serve_refuses_an_unknown_trusted_proxy_header_naming_it() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("keyward.toml"),
+        "trusted_proxy_header = \"x-real-ip\"\n",
+    )
+    .unwrap();
+    let mut cmd = keyward(dir.path());
+    cmd.args(["--config", "keyward.toml", "serve"]);
+    let mut proc = Proc::spawn(cmd);
+    let status = proc.wait_exit(START_TIMEOUT);
+    assert_eq!(status.code(), Some(1), "{}", proc.stderr_text());
+    let text = proc.stderr_text();
+    assert!(text.contains("trusted_proxy_header"), "{text}");
+    assert!(!dir.path().join("keyward-data").exists());
+}
