@@ -13,8 +13,8 @@ use serde_json::json;
 
 /// What signs: the client's private key (`private_key_jwt`) or its secret (`client_secret_jwt`).
 enum Key {
-    Private(SigningKey),
-    Secret(hmac::Key),
+    Private(Box<SigningKey>),
+    Secret(Box<hmac::Key>),
 }
 
 /// Signs assertions for one client (or a family of numbered copies of it) and one audience.
@@ -36,7 +36,10 @@ impl Signer {
         lifetime: i64,
     ) -> anyhow::Result<Self> {
         let key = match (key, secret) {
-            (Some(p), _) => Key::Private(SigningKey::from_pkcs8(alg, zeroize::Zeroizing::new(pem_der(p)?))?),
+            (Some(p), _) => Key::Private(Box::new(SigningKey::from_pkcs8(
+                alg,
+                zeroize::Zeroizing::new(pem_der(p)?),
+            )?)),
             (None, Some(s)) => {
                 let a = match alg {
                     SigningAlg::HS256 => hmac::HMAC_SHA256,
@@ -44,7 +47,7 @@ impl Signer {
                     SigningAlg::HS512 => hmac::HMAC_SHA512,
                     _ => bail!("a secret signs only HS256/384/512"),
                 };
-                Key::Secret(hmac::Key::new(a, s.as_bytes()))
+                Key::Secret(Box::new(hmac::Key::new(a, s.as_bytes())))
             }
             (None, None) => bail!("give --key or --secret"),
         };
