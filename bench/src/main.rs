@@ -5,17 +5,21 @@
 //! - `replay`: the replay store's insert rate on a fresh SQLite file, with C concurrent callers.
 //! - `hostile-p12`: the most expensive PKCS#12 file the import limits let through, for the
 //!   upload-pressure run (`/token` latency while clients upload it).
+//! - `soak`: a constant-rate mix of the four client authentication methods plus admin writes
+//!   for a long run, with a per-minute report (`bench/soak.sh`).
 #![forbid(unsafe_code)]
 
 use std::{io::Write, path::PathBuf, sync::Arc, time::Instant};
 
-use anyhow::{bail, Context};
-use base64::{engine::general_purpose::STANDARD, Engine};
+use anyhow::Context;
+use assertion::Signer;
 use clap::{Parser, Subcommand};
-use keyward_jose::{b64_encode, SigningKey};
 use keyward_storage::ReplayStore;
 use keyward_types::{ClientId, SigningAlg};
-use serde_json::json;
+
+mod assertion;
+mod procfs;
+mod soak;
 
 #[derive(Parser)]
 struct Cli {
@@ -78,27 +82,10 @@ enum Command {
         #[arg(long)]
         out: PathBuf,
     },
+    /// Drives a running server with a constant-rate mix of all four client authentication
+    /// methods and admin writes, and reports every minute (see `bench/soak.sh`).
+    Soak(soak::Args),
 }
-
-fn pem_der(path: &PathBuf) -> anyhow::Result<Vec<u8>> {
-    let text = std::fs::read_to_string(path).with_context(|| format!("read {}", path.display()))?;
-    let body: String = text.lines().filter(|l| !l.starts_with("-----")).collect();
-    Ok(STANDARD.decode(body)?)
-}
-
-fn hmac_sign(alg: SigningAlg, secret: &[u8], input: &[u8]) -> anyhow::Result<Vec<u8>> {
-    let a = match alg {
-        SigningAlg::HS256 => aws_hmac::HMAC_SHA256,
-        SigningAlg::HS384 => aws_hmac::HMAC_SHA384,
-        SigningAlg::HS512 => aws_hmac::HMAC_SHA512,
-        _ => bail!("not an HMAC alg"),
-    };
-    Ok(aws_hmac::sign(&aws_hmac::Key::new(a, secret), input)
-        .as_ref()
-        .to_vec())
-}
-
-use aws_lc_rs::hmac as aws_hmac;
 
 #[allow(clippy::too_many_arguments)]
 fn assertions(
@@ -113,45 +100,14 @@ fn assertions(
     lifetime: i64,
     out: &PathBuf,
 ) -> anyhow::Result<()> {
-    let signer = match key {
-        Some(p) => Some(SigningKey::from_pkcs8(alg, zeroize::Zeroizing::new(pem_der(p)?))?),
-        None => None,
-    };
-    let header = match kid {
-        Some(kid) => json!({"alg": alg.as_str(), "typ": "JWT", "kid": kid}),
-        None => json!({"alg": alg.as_str(), "typ": "JWT"}),
-    };
-    let header = b64_encode(header.to_string());
-    if signer.is_none() && secret.is_none() {
-        bail!("give --key or --secret");
-    }
+    let signer = Signer::new(alg, key.map(PathBuf::as_path), secret, kid, aud, lifetime)?;
     let now = keyward_types::Clock::now(&keyward_types::SystemClock).unix_timestamp();
     let one = || -> anyhow::Result<String> {
-        let jti = keyward_types::random::uuid()?;
-        let pick = (jti.as_u128() % u128::from(clients.max(1))) as u32;
-        let client_id = match pick {
-            0 => client_id.to_owned(),
-            k => format!("{client_id}-{k}"),
-        };
-        let claims = json!({
-            "iss": client_id, "sub": client_id, "aud": aud,
-            "iat": now, "exp": now + lifetime, "jti": jti.simple().to_string(),
-        });
-        let input = format!("{header}.{}", b64_encode(claims.to_string()));
-        let sig = match (&signer, secret) {
-            (Some(k), _) => k.sign(input.as_bytes())?,
-            (None, Some(s)) => hmac_sign(alg, s.as_bytes(), input.as_bytes())?,
-            (None, None) => bail!("give --key or --secret"),
-        };
-        let jwt = format!("{input}.{}", b64_encode(sig));
-        Ok(url::form_urlencoded::Serializer::new(String::new())
-            .append_pair("grant_type", "client_credentials")
-            .append_pair(
-                "client_assertion_type",
-                "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
-            )
-            .append_pair("client_assertion", &jwt)
-            .finish())
+        let pick = u32::try_from(keyward_types::random::uuid()?.as_u128() % u128::from(clients.max(1)))?;
+        match pick {
+            0 => signer.body(client_id, now),
+            k => signer.body(&format!("{client_id}-{k}"), now),
+        }
     };
     // Signing (RSA especially) is the slow part: use every core.
     let workers = std::thread::available_parallelism().map_or(1, usize::from);
@@ -204,7 +160,7 @@ async fn replay(count: usize, concurrency: usize, prefill: usize, db: Option<Pat
         println!("replay store: {} entries", store.replay_entries().await?);
         return Ok(());
     }
-    let before = (Instant::now(), cpu_seconds());
+    let before = (Instant::now(), procfs::cpu_seconds("self"));
     let (total, fresh) = run_inserts(
         &store,
         &client,
@@ -214,7 +170,10 @@ async fn replay(count: usize, concurrency: usize, prefill: usize, db: Option<Pat
         now,
     )
     .await?;
-    let (secs, cpu) = (before.0.elapsed().as_secs_f64(), cpu_seconds() - before.1);
+    let (secs, cpu) = (
+        before.0.elapsed().as_secs_f64(),
+        procfs::cpu_seconds("self") - before.1,
+    );
     println!(
         "replay inserts: {total} in {secs:.2} s = {:.0}/s, {:.1} us CPU each, with {concurrency} concurrent callers \
          ({fresh} fresh, {} entries stored, durable: WAL, synchronous=FULL)",
@@ -254,17 +213,6 @@ async fn run_inserts(
     Ok((per_task * concurrency, fresh))
 }
 
-/// This process's user + system CPU time, from /proc (Linux).
-fn cpu_seconds() -> f64 {
-    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
-    // Fields after the parenthesised command name; utime and stime are the 14th and 15th.
-    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
-    let f: Vec<&str> = rest.split_whitespace().collect();
-    let ticks = |i: usize| f.get(i).and_then(|x| x.parse::<f64>().ok()).unwrap_or(0.0);
-    // In clock ticks of USER_HZ, which is 100 on Linux.
-    (ticks(11) + ticks(12)) / 100.0
-}
-
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     match Cli::parse().command {
@@ -301,5 +249,6 @@ async fn main() -> anyhow::Result<()> {
             let file = keyward_keys::fixtures::pkcs12_worst_allowed(&password);
             std::fs::write(&out, file).with_context(|| format!("write {}", out.display()))
         }
+        Command::Soak(args) => soak::run(args).await,
     }
 }
