@@ -73,6 +73,10 @@ pub struct Config {
     pub jwks_refetch_cooldown: u32,
     /// How long the last good keys are used while refreshes fail (s); then fail closed.
     pub jwks_max_staleness: u32,
+    // Audit and logs
+    /// Most refused admin bearer tokens written to the audit log per minute (`admin.auth.reject`);
+    /// the rest are only counted and logged, so a flood of bad tokens cannot fill the database.
+    pub admin_reject_audit_per_minute: u32,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -117,6 +121,8 @@ impl Default for Config {
             jwks_default_ttl: 300,
             jwks_refetch_cooldown: 10,
             jwks_max_staleness: 86400,
+            // Audit and logs
+            admin_reject_audit_per_minute: 10,
         }
     }
 }
@@ -211,7 +217,7 @@ fn wide(n: usize) -> u64 {
 const DAY: u64 = 86_400;
 
 #[rustfmt::skip]
-const BOUNDS: [Bound; 20] = [
+const BOUNDS: [Bound; 21] = [
     bound("database_max_connections", 1, 1_000, "connections", |c| c.database_max_connections.into()),
     bound("database_acquire_timeout_ms", 1, 600_000, "ms", |c| c.database_acquire_timeout_ms),
     bound("max_secret_grace_period", 0, 365 * DAY, "seconds", |c| c.max_secret_grace_period),
@@ -232,6 +238,8 @@ const BOUNDS: [Bound; 20] = [
     bound("jwks_default_ttl", 0, 7 * DAY, "seconds", |c| c.jwks_default_ttl.into()),
     bound("jwks_refetch_cooldown", 0, 3_600, "seconds", |c| c.jwks_refetch_cooldown.into()),
     bound("jwks_max_staleness", 0, 30 * DAY, "seconds", |c| c.jwks_max_staleness.into()),
+    // Audit and logs
+    bound("admin_reject_audit_per_minute", 0, 10_000, "rows", |c| c.admin_reject_audit_per_minute.into()),
 ];
 
 impl Config {

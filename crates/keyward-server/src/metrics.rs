@@ -58,3 +58,8 @@ pub(crate) fn auth_failure(reason: &'static str) {
 pub(crate) fn token_issued(method: &str) {
     metrics::counter!("keyward_tokens_issued_total", "method" => method.to_owned()).increment(1);
 }
+
+/// A refused admin bearer token, by reason code (`missing`, `bad_signature`, `expired`, …).
+pub(crate) fn admin_auth_failure(reason: &'static str) {
+    metrics::counter!("keyward_admin_auth_failures_total", "reason" => reason).increment(1);
+}

@@ -116,7 +116,13 @@ impl ServerBuilder {
             keys: keys.clone(),
             token: Arc::new(token),
             admin: admin.clone(),
-            admin_auth: AdminAuth { tokens, clients },
+            admin_auth: AdminAuth {
+                tokens,
+                clients,
+                rejections: Arc::new(admin::RejectBudget::new(
+                    self.config.admin_reject_audit_per_minute,
+                )),
+            },
         });
         let upkeep = Upkeep {
             key_reload: Duration::from_secs(self.config.signing_key_reload_seconds.max(1)),
@@ -201,7 +207,7 @@ impl RunningServer {
     ) -> Self {
         let app = Router::new()
             .merge(public::routes())
-            .merge(admin::routes())
+            .merge(admin::routes(state.clone()))
             .layer(crate::panic_guard::layer())
             .layer(middleware::from_fn(metrics::track))
             .with_state(state);

@@ -17,6 +17,7 @@ pub mod conformance;
 pub mod fixtures;
 pub mod jose;
 pub mod jwks_server;
+pub mod logs;
 pub mod oauth;
 pub mod pg;
 pub mod process;
