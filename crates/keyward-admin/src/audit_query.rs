@@ -67,9 +67,7 @@ impl AuditFilter {
             })
             .transpose()?;
         let actor = match self.actor.as_deref() {
-            Some(a) if a.is_empty() || a.len() > 255 => {
-                return Err(bad("actor must be 1 to 255 characters"))
-            }
+            Some(a) if a.is_empty() || a.len() > 255 => return Err(bad("actor must be 1 to 255 characters")),
             other => other.map(str::to_owned),
         };
         let action = self.action.as_deref().map(action_filter).transpose()?;
@@ -135,7 +133,10 @@ fn decode_cursor(raw: &str) -> Result<i64, AdminError> {
         .decode(raw)
         .ok()
         .and_then(|bytes| String::from_utf8(bytes).ok())
-        .and_then(|text| text.strip_prefix(CURSOR_PREFIX).and_then(|n| n.parse::<i64>().ok()))
+        .and_then(|text| {
+            text.strip_prefix(CURSOR_PREFIX)
+                .and_then(|n| n.parse::<i64>().ok())
+        })
         .filter(|n| *n > 0)
         .ok_or_else(|| bad("cursor is not one this server gave out"))
 }

@@ -78,8 +78,19 @@ async fn first_signing_key_is_audited_as_created_at_start() {
     assert_eq!(e["detail"]["alg"], "ES256");
     let kid = e["target"].as_str().unwrap();
     assert_eq!(e["detail"]["kid"], kid);
-    let jwks: Value = srv.http.get(srv.url("/jwks")).send().await.unwrap().json().await.unwrap();
-    assert_eq!(jwks["keys"][0]["kid"], kid, "the audited key is the published one");
+    let jwks: Value = srv
+        .http
+        .get(srv.url("/jwks"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        jwks["keys"][0]["kid"], kid,
+        "the audited key is the published one"
+    );
 }
 
 #[tokio::test]
@@ -136,18 +147,30 @@ async fn retired_key_removal_is_audited_as_delete() {
 async fn audit_filters_by_client_action_and_time() {
     let srv = TestServer::start().await;
     let early = rfc3339_from_now(&srv, 0);
-    srv.create_client(json!({"client_id": "a", "scope": "read"})).await;
+    srv.create_client(json!({"client_id": "a", "scope": "read"}))
+        .await;
     srv.clock.advance(time::Duration::seconds(100));
     let middle = rfc3339_from_now(&srv, 0);
-    srv.create_client(json!({"client_id": "b", "scope": "read"})).await;
+    srv.create_client(json!({"client_id": "b", "scope": "read"}))
+        .await;
     let (status, _) = srv
-        .admin(Method::PATCH, "/admin/clients/a", Some(json!({"scope": "read write"})))
+        .admin(
+            Method::PATCH,
+            "/admin/clients/a",
+            Some(json!({"scope": "read write"})),
+        )
         .await;
     assert_eq!(status, StatusCode::OK);
     let targets = |events: Vec<Value>| -> Vec<String> {
         events
             .iter()
-            .map(|e| format!("{}:{}", e["action"].as_str().unwrap(), e["target"].as_str().unwrap()))
+            .map(|e| {
+                format!(
+                    "{}:{}",
+                    e["action"].as_str().unwrap(),
+                    e["target"].as_str().unwrap()
+                )
+            })
             .collect()
     };
     assert_eq!(
@@ -202,7 +225,8 @@ async fn audit_pages_newest_first_with_a_cursor_stable_under_inserts() {
     assert_eq!(ids(&page1), ["p4", "p3"]);
     let cursor = page1["next_cursor"].as_str().unwrap().to_owned();
     // Inserts after the first page neither shift nor repeat what the cursor reads.
-    srv.create_client(json!({"client_id": "late", "scope": "read"})).await;
+    srv.create_client(json!({"client_id": "late", "scope": "read"}))
+        .await;
     let (_, page2) = audit_query(&srv, &format!("action=client.create&limit=2&cursor={cursor}")).await;
     assert_eq!(ids(&page2), ["p2", "p1"]);
     let cursor = page2["next_cursor"].as_str().unwrap().to_owned();
@@ -228,11 +252,17 @@ async fn issued_tokens_are_logged_with_jti_and_never_the_token() {
     let line = logs.wait_line(&["access token issued", &jti]).await;
     assert!(line.contains("INFO"), "{line}");
     assert!(line.contains("client_id=logged-client"), "{line}");
-    assert!(line.contains("method=\"client_secret_basic\"") || line.contains("method=client_secret_basic"), "{line}");
+    assert!(
+        line.contains("method=\"client_secret_basic\"") || line.contains("method=client_secret_basic"),
+        "{line}"
+    );
     assert!(line.contains("scope=read"), "{line}");
     assert!(line.contains("lifetime=300"), "{line}");
     let signature = token.rsplit('.').next().unwrap();
-    assert!(!logs.text().contains(signature), "the token itself is never logged");
+    assert!(
+        !logs.text().contains(signature),
+        "the token itself is never logged"
+    );
     // The admin's own tokens are logged the same way.
     let admin = srv.admin_token().await;
     let admin_jti = jwt_parts(&admin).1["jti"].as_str().unwrap().to_owned();
@@ -245,7 +275,9 @@ async fn issued_tokens_are_logged_with_jti_and_never_the_token() {
 async fn admin_calls_are_logged_with_caller_status_and_latency() {
     let logs = logs();
     let srv = TestServer::start().await;
-    let (status, _) = srv.admin(Method::GET, "/admin/clients/no-such-client-xyz", None).await;
+    let (status, _) = srv
+        .admin(Method::GET, "/admin/clients/no-such-client-xyz", None)
+        .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     let line = logs
         .wait_line(&["admin call", "path=\"/admin/clients/no-such-client-xyz\""])

@@ -34,7 +34,13 @@ async fn rejections(srv: &TestServer) -> Vec<Value> {
 
 /// One refusal: its status and error, one more in the counter, an audit row with the reason
 /// and source address, and a warn line; nothing else stored.
-async fn assert_refused(srv: &TestServer, authorization: Option<&str>, status: StatusCode, error: &str, reason: &str) {
+async fn assert_refused(
+    srv: &TestServer,
+    authorization: Option<&str>,
+    status: StatusCode,
+    error: &str,
+    reason: &str,
+) {
     let logs = logs();
     let before_rows = rejections(srv).await.len();
     let before_count = srv.admin_auth_failures(reason).await;
@@ -75,7 +81,14 @@ async fn missing_token_is_logged_counted_and_audited() {
 #[tokio::test]
 async fn malformed_token_is_logged_counted_and_audited() {
     let srv = TestServer::start().await;
-    assert_refused(&srv, Some("Bearer not-a-jwt"), StatusCode::UNAUTHORIZED, "invalid_token", "malformed").await;
+    assert_refused(
+        &srv,
+        Some("Bearer not-a-jwt"),
+        StatusCode::UNAUTHORIZED,
+        "invalid_token",
+        "malformed",
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -85,7 +98,14 @@ async fn bad_signature_is_logged_counted_and_audited() {
     let (head, sig) = token.rsplit_once('.').unwrap();
     let flipped = if sig.starts_with('A') { "B" } else { "A" };
     let forged = format!("Bearer {head}.{flipped}{}", &sig[1..]);
-    assert_refused(&srv, Some(&forged), StatusCode::UNAUTHORIZED, "invalid_token", "bad_signature").await;
+    assert_refused(
+        &srv,
+        Some(&forged),
+        StatusCode::UNAUTHORIZED,
+        "invalid_token",
+        "bad_signature",
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -95,15 +115,31 @@ async fn expired_token_is_logged_counted_and_audited() {
     srv.clock.advance(time::Duration::seconds(
         i64::from(srv.config.default_access_token_lifetime) + 1,
     ));
-    assert_refused(&srv, Some(&format!("Bearer {token}")), StatusCode::UNAUTHORIZED, "invalid_token", "expired").await;
+    assert_refused(
+        &srv,
+        Some(&format!("Bearer {token}")),
+        StatusCode::UNAUTHORIZED,
+        "invalid_token",
+        "expired",
+    )
+    .await;
 }
 
 #[tokio::test]
 async fn token_without_admin_scope_is_logged_counted_and_audited() {
     let srv = TestServer::start().await;
-    let (id, secret) = srv.create_client(json!({"client_id": "reader", "scope": "read"})).await;
+    let (id, secret) = srv
+        .create_client(json!({"client_id": "reader", "scope": "read"}))
+        .await;
     let token = srv.token_for(&id, &secret).await;
-    assert_refused(&srv, Some(&format!("Bearer {token}")), StatusCode::FORBIDDEN, "insufficient_scope", "not_admin_scope").await;
+    assert_refused(
+        &srv,
+        Some(&format!("Bearer {token}")),
+        StatusCode::FORBIDDEN,
+        "insufficient_scope",
+        "not_admin_scope",
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -176,11 +212,7 @@ async fn rejects_until_not_rfc3339() {
 
 #[tokio::test]
 async fn rejects_since_after_until() {
-    assert_bad_filter(
-        "since=2030-01-02T00:00:00Z&until=2030-01-01T00:00:00Z",
-        "since",
-    )
-    .await;
+    assert_bad_filter("since=2030-01-02T00:00:00Z&until=2030-01-01T00:00:00Z", "since").await;
 }
 
 #[tokio::test]

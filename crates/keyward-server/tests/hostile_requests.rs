@@ -581,7 +581,14 @@ async fn changed_admin_secret_rotates_the_bootstrap_secret_on_restart() {
     let (status, _) = srv.admin_as(&token, Method::GET, "/admin/clients", None).await;
     assert_eq!(status, StatusCode::OK);
 
-    let rows = serde_json::to_value(srv.storage().await.list_audit(&keyward_storage::AuditQuery::newest(500)).await.unwrap()).unwrap();
+    let rows = serde_json::to_value(
+        srv.storage()
+            .await
+            .list_audit(&keyward_storage::AuditQuery::newest(500))
+            .await
+            .unwrap(),
+    )
+    .unwrap();
     let rotations: Vec<&Value> = rows
         .as_array()
         .unwrap()

@@ -53,11 +53,12 @@ impl SigningKeyStore for PostgresStorage {
         .fetch_all(&mut *tx)
         .await
         .map_err(db_err)?;
-        let retired = sqlx::query("UPDATE signing_keys SET retire_at = $1 WHERE retire_at IS NULL RETURNING kid, alg")
-            .bind(to_col(retire_others_at))
-            .fetch_all(&mut *tx)
-            .await
-            .map_err(db_err)?;
+        let retired =
+            sqlx::query("UPDATE signing_keys SET retire_at = $1 WHERE retire_at IS NULL RETURNING kid, alg")
+                .bind(to_col(retire_others_at))
+                .fetch_all(&mut *tx)
+                .await
+                .map_err(db_err)?;
         insert(&mut tx, key).await?;
         let events = audit.events(key, &touched(retired)?, retire_others_at, &touched(deleted)?);
         for event in &events {

@@ -46,11 +46,12 @@ impl SigningKeyStore for SqliteStorage {
         .fetch_all(&mut *tx)
         .await
         .map_err(db_err)?;
-        let retired = sqlx::query("UPDATE signing_keys SET retire_at = ? WHERE retire_at IS NULL RETURNING kid, alg")
-            .bind(to_col(retire_others_at))
-            .fetch_all(&mut *tx)
-            .await
-            .map_err(db_err)?;
+        let retired =
+            sqlx::query("UPDATE signing_keys SET retire_at = ? WHERE retire_at IS NULL RETURNING kid, alg")
+                .bind(to_col(retire_others_at))
+                .fetch_all(&mut *tx)
+                .await
+                .map_err(db_err)?;
         insert(&mut tx, key).await?;
         let events = audit.events(key, &touched(retired)?, retire_others_at, &touched(deleted)?);
         for event in &events {

@@ -137,7 +137,10 @@ impl TestServer {
                 secrets
             ));
         }
-        let audit = s.list_audit(&keyward_storage::AuditQuery::newest(500)).await.unwrap();
+        let audit = s
+            .list_audit(&keyward_storage::AuditQuery::newest(500))
+            .await
+            .unwrap();
         let changes = audit.iter().filter(|r| r.event.outcome == "success").count();
         out.push_str(&format!("successful admin changes: {changes}\n"));
         out

@@ -64,9 +64,7 @@ impl AdminRejected {
             }
             // Two headers would leave "which one counts" to whoever reads them, and a proxy
             // may pick another than this server does: never first-wins.
-            AdminRejected::TwoHeaders => {
-                ApiError::InvalidBearerRequest("more than one Authorization header")
-            }
+            AdminRejected::TwoHeaders => ApiError::InvalidBearerRequest("more than one Authorization header"),
             AdminRejected::Token(t) => ApiError::InvalidToken(t.description()),
             AdminRejected::UnknownClient => ApiError::InvalidToken("unknown client"),
             AdminRejected::ClientInactive => ApiError::InvalidToken("client no longer active"),
@@ -112,10 +110,7 @@ pub(crate) async fn check(headers: &HeaderMap, auth: &AdminAuth) -> Result<Actor
         .strip_prefix("Bearer ")
         .or_else(|| value.strip_prefix("bearer "))
         .ok_or(AdminRejected::NotBearer)?;
-    let claims = auth
-        .tokens
-        .verify(token.trim())
-        .map_err(AdminRejected::Token)?;
+    let claims = auth.tokens.verify(token.trim()).map_err(AdminRejected::Token)?;
     // A token outlives nothing: disabling or deleting its client revokes it.
     let client_id = ClientId::parse(claims.client_id).map_err(|_| AdminRejected::UnknownClient)?;
     let entry = auth
@@ -142,9 +137,7 @@ where
     /// caller in the request; a route mounted without it checks here.
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
         if let Some(actor) = parts.extensions.get::<Actor>() {
-            return Ok(Admin {
-                actor: actor.clone(),
-            });
+            return Ok(Admin { actor: actor.clone() });
         }
         let auth = AdminAuth::from_ref(state);
         let actor = check(&parts.headers, &auth)

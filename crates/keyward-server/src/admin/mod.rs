@@ -27,8 +27,8 @@ use keyward_admin::{AdminOps, BoxError, Limits, SecretKeys};
 use keyward_types::{AuthMethod, ClientSecret, SecretHash};
 
 pub(crate) use auth::{Admin, AdminAuth};
-pub(crate) use observe::{observe, RejectBudget};
 pub use keyward_admin::{ADMIN_SCOPE, BOOTSTRAP_CLIENT};
+pub(crate) use observe::{observe, RejectBudget};
 
 use crate::{keyring::Keyring, Config};
 

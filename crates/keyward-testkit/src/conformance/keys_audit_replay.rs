@@ -29,7 +29,9 @@ pub async fn signing_keys_rotate_and_expire(s: &dyn Storage) {
     let key = signing_key;
     s.add_signing_key(&key("k1"), T0, T0, &key_audit()).await.unwrap();
     let retire = T0 + Duration::hours(1);
-    s.add_signing_key(&key("k2"), retire, T0, &key_audit()).await.unwrap();
+    s.add_signing_key(&key("k2"), retire, T0, &key_audit())
+        .await
+        .unwrap();
     let keys = s.signing_keys().await.unwrap();
     let k1 = keys.iter().find(|k| k.kid == "k1").expect("k1 gone too early");
     assert_eq!(k1.retire_at, Some(retire), "k1 retires");
@@ -63,11 +65,20 @@ pub async fn signing_keys_rotate_and_expire(s: &dyn Storage) {
 /// deleted, in the write's own transaction.
 pub async fn signing_key_writes_are_audited(s: &dyn Storage) {
     let retire = T0 + Duration::hours(1);
-    s.add_signing_key(&signing_key("k1"), T0, T0, &key_audit()).await.unwrap();
-    s.add_signing_key(&signing_key("k2"), retire, T0, &key_audit()).await.unwrap();
-    s.add_signing_key(&signing_key("k3"), retire, retire + Duration::seconds(1), &key_audit())
+    s.add_signing_key(&signing_key("k1"), T0, T0, &key_audit())
         .await
         .unwrap();
+    s.add_signing_key(&signing_key("k2"), retire, T0, &key_audit())
+        .await
+        .unwrap();
+    s.add_signing_key(
+        &signing_key("k3"),
+        retire,
+        retire + Duration::seconds(1),
+        &key_audit(),
+    )
+    .await
+    .unwrap();
     let log = s.list_audit(&AuditQuery::newest(100)).await.unwrap();
     let got: Vec<(String, String)> = log
         .iter()
@@ -84,7 +95,10 @@ pub async fn signing_key_writes_are_audited(s: &dyn Storage) {
     ];
     let want: Vec<(String, String)> = want.iter().map(|(a, t)| (a.to_string(), t.to_string())).collect();
     assert_eq!(got, want, "one event per key touched, in order");
-    let rotate = log.iter().find(|r| r.event.target == "k2" && r.event.action == "signing_key.rotate").unwrap();
+    let rotate = log
+        .iter()
+        .find(|r| r.event.target == "k2" && r.event.action == "signing_key.rotate")
+        .unwrap();
     assert_eq!(rotate.event.detail["alg"], "ES256");
     assert_eq!(rotate.event.detail["replaces"], serde_json::json!(["k1"]));
 }
@@ -132,8 +146,16 @@ pub async fn audit_log_filters(s: &dyn Storage) {
         q
     };
     let run = |q: AuditQuery| async move { targets(&s.list_audit(&q).await.unwrap()) };
-    assert_eq!(run(q(|q| q.target = Some("a".into()))).await, ["a", "a", "a"], "by target");
-    assert_eq!(run(q(|q| q.actor = Some("ops".into()))).await, ["a", "b"], "by actor");
+    assert_eq!(
+        run(q(|q| q.target = Some("a".into()))).await,
+        ["a", "a", "a"],
+        "by target"
+    );
+    assert_eq!(
+        run(q(|q| q.actor = Some("ops".into()))).await,
+        ["a", "b"],
+        "by actor"
+    );
     let exact = q(|q| q.action = Some(ActionFilter::Exact("client.update".into())));
     assert_eq!(run(exact).await, ["a"], "exact action");
     let prefix = q(|q| q.action = Some(ActionFilter::Prefix("client.".into())));
