@@ -6,7 +6,10 @@ use std::future::Future;
 use keyward_storage::{AuditEvent, AuditRecord};
 use serde_json::{json, Value};
 
-use crate::{page_size, Actor, AdminError, AdminOps};
+use crate::{
+    audit_query::{encode_cursor, AuditFilter},
+    Actor, AdminError, AdminOps,
+};
 
 /// The changes the audit log records, by the names it records them under.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -19,6 +22,8 @@ pub enum Action {
     CredentialUpdate,
     CredentialDelete,
     KeysCacheClear,
+    /// A request to the admin API whose bearer token was refused.
+    AdminAuthReject,
 }
 
 impl Action {
@@ -32,6 +37,7 @@ impl Action {
             Action::CredentialUpdate => "credential.update",
             Action::CredentialDelete => "credential.delete",
             Action::KeysCacheClear => "keys_cache.clear",
+            Action::AdminAuthReject => "admin.auth.reject",
         }
     }
 }
@@ -40,8 +46,22 @@ impl Action {
 #[derive(Debug)]
 pub struct AuditPage {
     pub events: Vec<AuditRecord>,
-    /// Pass as `before` for the next page; absent on the last page.
+    /// Pass as `cursor` for the next page; absent on the last page.
+    pub next_cursor: Option<String>,
+    /// The same position as an event id (pass as `before`); absent on the last page.
     pub next_before: Option<i64>,
+}
+
+/// Who sent an admin request whose bearer token was refused, and why: recorded as
+/// `admin.auth.reject` by [`AdminOps::record_rejected_token`].
+#[derive(Debug, Clone)]
+pub struct RejectedToken<'a> {
+    /// A stable reason code (`missing`, `bad_signature`, `expired`, …).
+    pub reason: &'a str,
+    /// The peer address the request came from, as the server saw it.
+    pub source: Option<String>,
+    pub method: &'a str,
+    pub path: &'a str,
 }
 
 impl AdminOps {
@@ -83,13 +103,40 @@ impl AdminOps {
         err
     }
 
-    /// The audit log, newest first, `limit` (1–500, default 100) events older than `before`.
-    pub async fn list_audit(&self, limit: Option<u32>, before: Option<i64>) -> Result<AuditPage, AdminError> {
-        let limit = page_size(limit)?;
-        let events = self.storage.list_audit(before, limit).await?;
-        let next_before = (events.len() == limit as usize)
+    /// Records a refused admin bearer token. The caller bounds how often (an attacker must not
+    /// be able to fill the database); a failed write is logged, not raised, since the request
+    /// is refused either way.
+    pub async fn record_rejected_token(&self, rejected: &RejectedToken<'_>) {
+        let detail = json!({
+            "reason": rejected.reason,
+            "source": rejected.source,
+            "method": rejected.method,
+            "path": rejected.path,
+        });
+        let mut event = self.event(
+            &Actor::new("anonymous"),
+            Action::AdminAuthReject,
+            rejected.path,
+            detail,
+        );
+        event.outcome = "failure".to_owned();
+        if let Err(store_err) = self.storage.append_audit(&event).await {
+            tracing::warn!(error = %store_err, "could not record a rejected admin token");
+        }
+    }
+
+    /// The audit log, newest first, filtered; a page of `limit` (1–500, default 100) events,
+    /// and a cursor to the next page when this one is full.
+    pub async fn list_audit(&self, filter: &AuditFilter) -> Result<AuditPage, AdminError> {
+        let query = filter.parse()?;
+        let events = self.storage.list_audit(&query).await?;
+        let next_before = (events.len() == query.limit as usize)
             .then(|| events.last().map(|e| e.id))
             .flatten();
-        Ok(AuditPage { events, next_before })
+        Ok(AuditPage {
+            events,
+            next_cursor: next_before.map(encode_cursor),
+            next_before,
+        })
     }
 }

@@ -118,8 +118,13 @@ impl AdminOps {
         } else {
             None
         };
+        // What the client may do, so that granting `keyward:admin` is visible in the log.
         let detail = json!({
             "token_endpoint_auth_method": method.as_str(),
+            "grant_types": client.grant_types.iter().map(|g| g.as_str()).collect::<Vec<_>>(),
+            "scope": client.scope.to_string(),
+            "enabled": client.enabled,
+            "jwks_uri": client.jwks_uri,
             "credentials": credentials.iter().map(|c| json!({"kid": c.kid, "thumbprint": c.thumbprint})).collect::<Vec<_>>(),
         });
         let audit = self.event(actor, Action::ClientCreate, client.client_id.as_str(), detail);
@@ -202,12 +207,12 @@ impl AdminOps {
                 "the client has registered keys; use either those or a jwks_uri, not both",
             ));
         }
-        let fields: Vec<&String> = patch.0.keys().collect();
+        let changes = changed_fields(&current, &updated)?;
         let audit = self.event(
             actor,
             Action::ClientUpdate,
             id.as_str(),
-            json!({"fields": fields}),
+            json!({"changes": changes}),
         );
         self.storage.update_client(&updated, &audit).await?;
         self.directory.invalidate(&id);
@@ -312,4 +317,27 @@ fn merged(current: &Client, patch: &ClientPatch) -> Result<ClientMetadata, Admin
     }
     let document = serde_json::to_vec(&merged).map_err(AdminError::Encode)?;
     metadata_document(&document)
+}
+
+/// `{field: {old, new}}` for each metadata field whose stored value changed (an absent value is
+/// `null`), compared as registered, so a patch that sends a value already stored records nothing
+/// for it. Client metadata holds no secret and no key: those change through their own
+/// operations, which record thumbprints.
+fn changed_fields(current: &Client, updated: &Client) -> Result<Map<String, Value>, AdminError> {
+    let as_object = |c: &Client| -> Result<Map<String, Value>, AdminError> {
+        match serde_json::to_value(ClientMetadata::from(c)).map_err(AdminError::Encode)? {
+            Value::Object(o) => Ok(o),
+            _ => Ok(Map::new()),
+        }
+    };
+    let (old, new) = (as_object(current)?, as_object(updated)?);
+    let mut changes = Map::new();
+    for key in old.keys().chain(new.keys()) {
+        let (o, n) = (old.get(key), new.get(key));
+        if o != n && !changes.contains_key(key) {
+            let value = |v: Option<&Value>| v.cloned().unwrap_or(Value::Null);
+            changes.insert(key.clone(), json!({"old": value(o), "new": value(n)}));
+        }
+    }
+    Ok(changes)
 }

@@ -9,6 +9,7 @@
 #![forbid(unsafe_code)]
 
 mod audit;
+mod audit_query;
 mod clients;
 mod credentials;
 mod directory;
@@ -31,7 +32,8 @@ use keyward_jwks_fetch::{FetchConfig, JwksCache};
 use keyward_storage::Storage;
 use keyward_types::{AuthMethod, Clock, SigningAlg};
 
-pub use audit::{Action, AuditPage};
+pub use audit::{Action, AuditPage, RejectedToken};
+pub use audit_query::AuditFilter;
 pub use clients::{ClientPage, ClientPatch, CreatedClient, RotateRequest, RotatedSecret};
 pub use credentials::CredentialPatch;
 pub use directory::Directory;

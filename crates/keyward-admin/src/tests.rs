@@ -114,7 +114,12 @@ async fn a_refused_change_is_in_the_audit_log() {
         matches!(&refused, AdminError::InvalidField { field, .. } if field == "token_endpoint_auth_method"),
         "{refused:?}"
     );
-    let newest = f.storage.list_audit(None, 1).await.unwrap().remove(0);
+    let newest = f
+        .storage
+        .list_audit(&keyward_storage::AuditQuery::newest(1))
+        .await
+        .unwrap()
+        .remove(0);
     assert_eq!(newest.event.action, "client.create");
     assert_eq!(newest.event.target, "-");
     assert_eq!(newest.event.actor, "tester");

@@ -71,24 +71,32 @@ impl AccessTokens {
         &self.issuer
     }
 
-    /// Signs a token for `client` and answers with it (RFC 6749 §5.1).
+    /// Signs a token for `client`, who authenticated with `method`, and answers with it
+    /// (RFC 6749 §5.1). Each issued token is logged by its `jti`, never by its value.
     pub(crate) async fn issue(
         &self,
         client: &Client,
+        method: &str,
         aud: String,
         scope: Scope,
     ) -> Result<Response, ApiError> {
-        issue(self, client, aud, scope).await
+        issue(self, client, method, aud, scope).await
     }
 
     /// Checks a bearer token this server issued: a published key by `kid`, that key's
     /// algorithm, `typ: at+jwt`, our issuer, our issuer as audience, not expired.
-    pub(crate) fn verify(&self, token: &str) -> Result<AccessClaims, ApiError> {
+    pub(crate) fn verify(&self, token: &str) -> Result<AccessClaims, TokenRejected> {
         verify(self, token)
     }
 }
 
-async fn issue(app: &AccessTokens, client: &Client, aud: String, scope: Scope) -> Result<Response, ApiError> {
+async fn issue(
+    app: &AccessTokens,
+    client: &Client,
+    method: &str,
+    aud: String,
+    scope: Scope,
+) -> Result<Response, ApiError> {
     let now = app.clock.now();
     let lifetime = i64::from(client.access_token_lifetime);
     let claims = AccessClaims {
@@ -101,6 +109,7 @@ async fn issue(app: &AccessTokens, client: &Client, aud: String, scope: Scope) -
         exp: (now + Duration::seconds(lifetime)).unix_timestamp(),
         jti: token_id()?,
     };
+    let (jti, audience) = (claims.jti.clone(), claims.aud.clone());
     let key = app.keys.current().active.clone();
     let token = if key.is_slow() {
         tokio::task::spawn_blocking(move || key.sign_jwt("at+jwt", &claims))
@@ -110,6 +119,15 @@ async fn issue(app: &AccessTokens, client: &Client, aud: String, scope: Scope) -
         key.sign_jwt("at+jwt", &claims)
     }
     .map_err(IssueError::Sign)?;
+    tracing::info!(
+        client_id = %client.client_id,
+        method,
+        scope = %scope,
+        lifetime,
+        jti = %jti,
+        aud = %audience,
+        "access token issued"
+    );
     let body = TokenResponse {
         access_token: token,
         expires_in: lifetime,
@@ -132,27 +150,68 @@ fn token_id() -> Result<String, IssueError> {
         .to_string())
 }
 
-fn verify(app: &AccessTokens, token: &str) -> Result<AccessClaims, ApiError> {
-    let invalid = ApiError::InvalidToken;
-    let jws = CompactJws::parse(token).map_err(|_| invalid("malformed token"))?;
+/// Why a bearer token was refused: a stable reason code for the log, the audit record and
+/// `keyward_admin_auth_failures_total`, and the description the `401` carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum TokenRejected {
+    Malformed,
+    NotAccessToken,
+    UnknownKey,
+    AlgMismatch,
+    BadSignature,
+    MalformedClaims,
+    NotForThisServer,
+    Expired,
+}
+
+impl TokenRejected {
+    pub(crate) fn reason(self) -> &'static str {
+        match self {
+            TokenRejected::Malformed => "malformed",
+            TokenRejected::NotAccessToken => "not_access_token",
+            TokenRejected::UnknownKey => "unknown_key",
+            TokenRejected::AlgMismatch => "alg_mismatch",
+            TokenRejected::BadSignature => "bad_signature",
+            TokenRejected::MalformedClaims => "malformed_claims",
+            TokenRejected::NotForThisServer => "wrong_issuer_or_audience",
+            TokenRejected::Expired => "expired",
+        }
+    }
+
+    pub(crate) fn description(self) -> &'static str {
+        match self {
+            TokenRejected::Malformed => "malformed token",
+            TokenRejected::NotAccessToken => "not an access token",
+            TokenRejected::UnknownKey => "unknown key",
+            TokenRejected::AlgMismatch => "algorithm mismatch",
+            TokenRejected::BadSignature => "bad signature",
+            TokenRejected::MalformedClaims => "malformed claims",
+            TokenRejected::NotForThisServer => "token is not for this server",
+            TokenRejected::Expired => "token expired",
+        }
+    }
+}
+
+fn verify(app: &AccessTokens, token: &str) -> Result<AccessClaims, TokenRejected> {
+    let jws = CompactJws::parse(token).map_err(|_| TokenRejected::Malformed)?;
     if jws.header.typ.as_deref() != Some("at+jwt") {
-        return Err(invalid("not an access token"));
+        return Err(TokenRejected::NotAccessToken);
     }
     let keys = app.keys.current();
-    let kid = jws.header.kid.as_deref().ok_or(invalid("unknown key"))?;
-    let key = keys.find(kid).ok_or(invalid("unknown key"))?;
+    let kid = jws.header.kid.as_deref().ok_or(TokenRejected::UnknownKey)?;
+    let key = keys.find(kid).ok_or(TokenRejected::UnknownKey)?;
     if jws.header.alg != key.alg().as_str() {
-        return Err(invalid("algorithm mismatch"));
+        return Err(TokenRejected::AlgMismatch);
     }
     key.verifier()
         .verify(jws.signing_input.as_bytes(), &jws.signature)
-        .map_err(|_| invalid("bad signature"))?;
-    let claims: AccessClaims = jws.claims().map_err(|_| invalid("malformed claims"))?;
+        .map_err(|_| TokenRejected::BadSignature)?;
+    let claims: AccessClaims = jws.claims().map_err(|_| TokenRejected::MalformedClaims)?;
     if claims.iss != app.issuer || claims.aud != app.issuer {
-        return Err(invalid("token is not for this server"));
+        return Err(TokenRejected::NotForThisServer);
     }
     if claims.exp <= app.clock.now().unix_timestamp() {
-        return Err(invalid("token expired"));
+        return Err(TokenRejected::Expired);
     }
     Ok(claims)
 }

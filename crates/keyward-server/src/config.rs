@@ -118,6 +118,11 @@ pub struct Config {
     #[serde(deserialize_with = "list_or_commas")]
     pub trusted_proxies: Vec<String>,
     pub trusted_proxy_header: ProxyHeader,
+
+    // Audit and logs
+    /// Most refused admin bearer tokens written to the audit log per minute (`admin.auth.reject`);
+    /// the rest are only counted and logged, so a flood of bad tokens cannot fill the database.
+    pub admin_reject_audit_per_minute: u32,
 }
 
 /// `["10.0.0.0/8", "192.0.2.1"]` or `"10.0.0.0/8, 192.0.2.1"`.
@@ -200,6 +205,9 @@ impl Default for Config {
             auth_failure_max_addresses: 100_000,
             trusted_proxies: Vec::new(),
             trusted_proxy_header: ProxyHeader::XForwardedFor,
+
+            // Audit and logs
+            admin_reject_audit_per_minute: 10,
         }
     }
 }
@@ -302,7 +310,7 @@ fn wide(n: usize) -> u64 {
 const DAY: u64 = 86_400;
 
 #[rustfmt::skip]
-const BOUNDS: [Bound; 31] = [
+const BOUNDS: [Bound; 32] = [
     bound("database_max_connections", 1, 1_000, "connections", |c| c.database_max_connections.into()),
     bound("database_acquire_timeout_ms", 1, 600_000, "ms", |c| c.database_acquire_timeout_ms),
     bound("max_secret_grace_period", 0, 365 * DAY, "seconds", |c| c.max_secret_grace_period),
@@ -337,6 +345,8 @@ const BOUNDS: [Bound; 31] = [
     bound("auth_failure_burst", 1, 1_000_000, "failures", |c| c.auth_failure_burst.into()),
     bound("auth_failure_per_minute", 1, 1_000_000, "failures", |c| c.auth_failure_per_minute.into()),
     bound("auth_failure_max_addresses", 1, 10_000_000, "addresses", |c| wide(c.auth_failure_max_addresses)),
+    // Audit and logs
+    bound("admin_reject_audit_per_minute", 0, 10_000, "rows", |c| c.admin_reject_audit_per_minute.into()),
 ];
 
 impl Config {

@@ -63,3 +63,8 @@ pub(crate) fn token_issued(method: &str) {
 pub(crate) fn rate_limited(endpoint: &'static str) {
     metrics::counter!("keyward_rate_limited_total", "endpoint" => endpoint).increment(1);
 }
+
+/// A refused admin bearer token, by reason code (`missing`, `bad_signature`, `expired`, …).
+pub(crate) fn admin_auth_failure(reason: &'static str) {
+    metrics::counter!("keyward_admin_auth_failures_total", "reason" => reason).increment(1);
+}

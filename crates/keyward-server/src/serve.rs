@@ -140,7 +140,13 @@ impl ServerBuilder {
             keys: keys.clone(),
             token: Arc::new(token),
             admin: admin.clone(),
-            admin_auth: AdminAuth { tokens, clients },
+            admin_auth: AdminAuth {
+                tokens,
+                clients,
+                rejections: Arc::new(admin::RejectBudget::new(
+                    self.config.admin_reject_audit_per_minute,
+                )),
+            },
             limiter,
         });
         let upkeep = Upkeep {
@@ -225,7 +231,7 @@ fn authenticator(extra: Vec<Arc<dyn ClientAuthenticator>>) -> Result<Authenticat
 fn router(state: AppState) -> Router {
     Router::new()
         .merge(public::routes())
-        .merge(admin::routes())
+        .merge(admin::routes(state.clone()))
         .layer(middleware::from_fn(listener::body_timeout::answer))
         .layer(crate::panic_guard::layer())
         .layer(middleware::from_fn_with_state(state.clone(), rate_limit::guard))

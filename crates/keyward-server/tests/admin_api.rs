@@ -355,8 +355,10 @@ async fn audit_log_records_every_change_newest_first() {
     // Newest first: ids strictly decrease across the whole log.
     let ids: Vec<i64> = events.iter().map(|e| e["id"].as_i64().unwrap()).collect();
     assert!(ids.windows(2).all(|w| w[0] > w[1]), "{ids:?}");
-    // The bootstrap client's creation is the oldest event, by the server itself.
-    let oldest = events.last().unwrap();
+    // The first signing key's creation is the oldest event, then the bootstrap client's, both
+    // by the server itself.
+    assert_eq!(events.last().unwrap()["action"], "signing_key.create");
+    let oldest = &events[events.len() - 2];
     assert_eq!(oldest["action"], "client.create");
     assert_eq!(oldest["target"], ADMIN_ID);
     assert_eq!(oldest["actor"], "keyward");
@@ -372,7 +374,11 @@ async fn audit_log_pages_with_before() {
         srv.create_client(json!({"client_id": format!("svc-{i}")})).await;
     }
     let all = audit_events(&srv).await;
-    assert_eq!(all.len(), 4, "bootstrap + three creations: {all:?}");
+    assert_eq!(
+        all.len(),
+        5,
+        "first signing key + bootstrap + three creations: {all:?}"
+    );
 
     let token = srv.admin_token().await;
     let mut paged = Vec::new();
@@ -395,6 +401,7 @@ async fn audit_log_pages_with_before() {
     assert_eq!(paged, all);
     assert_eq!(paged[0]["target"], "svc-2");
     assert_eq!(paged[3]["target"], ADMIN_ID);
+    assert_eq!(paged[4]["action"], "signing_key.create");
 }
 
 #[tokio::test]

@@ -11,53 +11,14 @@
     clippy::indexing_slicing
 )]
 
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
-use keyward_testkit::server::*;
+use keyward_testkit::{logs::logs, server::*};
 use keyward_types::SigningAlg;
-use parking_lot::Mutex;
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
 // ---- helpers ----
-
-/// Everything the server logs (one subscriber for the whole test binary), as text.
-#[derive(Clone, Default)]
-struct Logs(Arc<Mutex<Vec<u8>>>);
-
-impl std::io::Write for Logs {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl Logs {
-    fn text(&self) -> String {
-        String::from_utf8_lossy(&self.0.lock()).into_owned()
-    }
-}
-
-/// Installs (once) a subscriber that writes the server's log lines, as `keyward serve` formats
-/// them in text mode, into a buffer the test reads.
-fn logs() -> Logs {
-    static LOGS: OnceLock<Logs> = OnceLock::new();
-    LOGS.get_or_init(|| {
-        let logs = Logs::default();
-        let writer = logs.clone();
-        tracing_subscriber::fmt()
-            .with_ansi(false)
-            .with_max_level(tracing_subscriber::filter::LevelFilter::INFO)
-            .with_writer(move || writer.clone())
-            .try_init()
-            .unwrap();
-        logs
-    })
-    .clone()
-}
 
 /// An admin request with a raw body (duplicate members cannot be built as a `Value`).
 async fn admin_raw(srv: &TestServer, method: Method, path: &str, body: &str) -> (StatusCode, Value) {
@@ -620,7 +581,14 @@ async fn changed_admin_secret_rotates_the_bootstrap_secret_on_restart() {
     let (status, _) = srv.admin_as(&token, Method::GET, "/admin/clients", None).await;
     assert_eq!(status, StatusCode::OK);
 
-    let rows = serde_json::to_value(srv.storage().await.list_audit(None, 500).await.unwrap()).unwrap();
+    let rows = serde_json::to_value(
+        srv.storage()
+            .await
+            .list_audit(&keyward_storage::AuditQuery::newest(500))
+            .await
+            .unwrap(),
+    )
+    .unwrap();
     let rotations: Vec<&Value> = rows
         .as_array()
         .unwrap()

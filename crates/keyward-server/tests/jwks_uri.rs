@@ -862,7 +862,12 @@ async fn cache_clear_for_one_client_or_all() {
     assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
     assert_eq!((ja.hits(), jb.hits()), (3, 2));
 
-    let audit = srv.storage().await.list_audit(None, 500).await.unwrap();
+    let audit = srv
+        .storage()
+        .await
+        .list_audit(&keyward_storage::AuditQuery::newest(500))
+        .await
+        .unwrap();
     let clears: Vec<_> = audit
         .iter()
         .filter(|r| r.event.action == "keys_cache.clear" && r.event.outcome == "success")

@@ -1,11 +1,11 @@
 use async_trait::async_trait;
-use keyward_storage::{Change, SigningKeyRecord, SigningKeyStore, StorageError};
-use sqlx::Row;
+use keyward_storage::{Change, SigningKeyAudit, SigningKeyRecord, SigningKeyStore, StorageError, TouchedKey};
+use sqlx::{postgres::PgRow, Row};
 use time::OffsetDateTime;
 
 use crate::{
     time_col::{db_err, from_col, to_col},
-    write::{begin, commit, Tx},
+    write::{begin, commit, insert_audit, Tx},
     PostgresStorage,
 };
 
@@ -37,6 +37,7 @@ impl SigningKeyStore for PostgresStorage {
         key: &SigningKeyRecord,
         retire_others_at: OffsetDateTime,
         now: OffsetDateTime,
+        audit: &SigningKeyAudit,
     ) -> Result<(), StorageError> {
         let mut tx = begin(&self.pool).await?;
         // Two nodes rotating at once run one after the other, so exactly one key stays active.
@@ -45,17 +46,24 @@ impl SigningKeyStore for PostgresStorage {
             .execute(&mut *tx)
             .await
             .map_err(db_err)?;
-        sqlx::query("DELETE FROM signing_keys WHERE retire_at IS NOT NULL AND retire_at <= $1")
-            .bind(to_col(now))
-            .execute(&mut *tx)
-            .await
-            .map_err(db_err)?;
-        sqlx::query("UPDATE signing_keys SET retire_at = $1 WHERE retire_at IS NULL")
-            .bind(to_col(retire_others_at))
-            .execute(&mut *tx)
-            .await
-            .map_err(db_err)?;
+        let deleted = sqlx::query(
+            "DELETE FROM signing_keys WHERE retire_at IS NOT NULL AND retire_at <= $1 RETURNING kid, alg",
+        )
+        .bind(to_col(now))
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(db_err)?;
+        let retired =
+            sqlx::query("UPDATE signing_keys SET retire_at = $1 WHERE retire_at IS NULL RETURNING kid, alg")
+                .bind(to_col(retire_others_at))
+                .fetch_all(&mut *tx)
+                .await
+                .map_err(db_err)?;
         insert(&mut tx, key).await?;
+        let events = audit.events(key, &touched(retired)?, retire_others_at, &touched(deleted)?);
+        for event in &events {
+            insert_audit(&mut tx, event).await?;
+        }
         commit(tx, None, &Change::SigningKeys).await
     }
 
@@ -79,4 +87,16 @@ async fn insert(tx: &mut Tx, key: &SigningKeyRecord) -> Result<(), StorageError>
     .await
     .map_err(db_err)?;
     Ok(())
+}
+
+/// The keys named by a `RETURNING kid, alg`.
+fn touched(rows: Vec<PgRow>) -> Result<Vec<TouchedKey>, StorageError> {
+    rows.into_iter()
+        .map(|r| {
+            Ok(TouchedKey {
+                kid: r.try_get("kid").map_err(db_err)?,
+                alg: r.try_get("alg").map_err(db_err)?,
+            })
+        })
+        .collect()
 }

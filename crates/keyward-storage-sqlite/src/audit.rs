@@ -1,6 +1,6 @@
 use async_trait::async_trait;
-use keyward_storage::{AuditEvent, AuditRecord, AuditStore, StorageError};
-use sqlx::{Row, Sqlite, Transaction};
+use keyward_storage::{ActionFilter, AuditEvent, AuditQuery, AuditRecord, AuditStore, StorageError};
+use sqlx::{QueryBuilder, Row, Sqlite, Transaction};
 
 use crate::{
     time_col::{db_err, from_col, to_col},
@@ -31,16 +31,38 @@ impl AuditStore for SqliteStorage {
         tx.commit().await.map_err(db_err)
     }
 
-    async fn list_audit(&self, before: Option<i64>, limit: u32) -> Result<Vec<AuditRecord>, StorageError> {
-        let rows = sqlx::query(
-            "SELECT id, at, actor, action, target, outcome, detail FROM audit_events
-             WHERE id < ? ORDER BY id DESC LIMIT ?",
-        )
-        .bind(before.unwrap_or(i64::MAX))
-        .bind(i64::from(limit))
-        .fetch_all(&self.pool)
-        .await
-        .map_err(db_err)?;
+    async fn list_audit(&self, q: &AuditQuery) -> Result<Vec<AuditRecord>, StorageError> {
+        let mut sql = QueryBuilder::<Sqlite>::new(
+            "SELECT id, at, actor, action, target, outcome, detail FROM audit_events WHERE id < ",
+        );
+        sql.push_bind(q.before.unwrap_or(i64::MAX));
+        if let Some(target) = &q.target {
+            sql.push(" AND target = ").push_bind(target);
+        }
+        if let Some(actor) = &q.actor {
+            sql.push(" AND actor = ").push_bind(actor);
+        }
+        match &q.action {
+            Some(ActionFilter::Exact(a)) => {
+                sql.push(" AND action = ").push_bind(a);
+            }
+            // `substr`, not LIKE: LIKE folds case and gives `_` and `%` a meaning.
+            Some(ActionFilter::Prefix(p)) => {
+                sql.push(" AND substr(action, 1, ")
+                    .push_bind(i64::try_from(p.chars().count()).unwrap_or(i64::MAX))
+                    .push(") = ")
+                    .push_bind(p);
+            }
+            None => {}
+        }
+        if let Some(since) = q.since {
+            sql.push(" AND at >= ").push_bind(to_col(since));
+        }
+        if let Some(until) = q.until {
+            sql.push(" AND at < ").push_bind(to_col(until));
+        }
+        sql.push(" ORDER BY id DESC LIMIT ").push_bind(i64::from(q.limit));
+        let rows = sql.build().fetch_all(&self.pool).await.map_err(db_err)?;
         rows.into_iter()
             .map(|r| {
                 let detail: String = r.try_get("detail").map_err(db_err)?;

@@ -1,6 +1,6 @@
 use async_trait::async_trait;
-use keyward_storage::{SigningKeyRecord, SigningKeyStore, StorageError};
-use sqlx::Row;
+use keyward_storage::{SigningKeyAudit, SigningKeyRecord, SigningKeyStore, StorageError, TouchedKey};
+use sqlx::{sqlite::SqliteRow, Row};
 use time::OffsetDateTime;
 
 use crate::{
@@ -36,19 +36,27 @@ impl SigningKeyStore for SqliteStorage {
         key: &SigningKeyRecord,
         retire_others_at: OffsetDateTime,
         now: OffsetDateTime,
+        audit: &SigningKeyAudit,
     ) -> Result<(), StorageError> {
         let mut tx = crate::write_tx::begin_write(&self.pool).await?;
-        sqlx::query("DELETE FROM signing_keys WHERE retire_at IS NOT NULL AND retire_at <= ?")
-            .bind(to_col(now))
-            .execute(&mut *tx)
-            .await
-            .map_err(db_err)?;
-        sqlx::query("UPDATE signing_keys SET retire_at = ? WHERE retire_at IS NULL")
-            .bind(to_col(retire_others_at))
-            .execute(&mut *tx)
-            .await
-            .map_err(db_err)?;
+        let deleted = sqlx::query(
+            "DELETE FROM signing_keys WHERE retire_at IS NOT NULL AND retire_at <= ? RETURNING kid, alg",
+        )
+        .bind(to_col(now))
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(db_err)?;
+        let retired =
+            sqlx::query("UPDATE signing_keys SET retire_at = ? WHERE retire_at IS NULL RETURNING kid, alg")
+                .bind(to_col(retire_others_at))
+                .fetch_all(&mut *tx)
+                .await
+                .map_err(db_err)?;
         insert(&mut tx, key).await?;
+        let events = audit.events(key, &touched(retired)?, retire_others_at, &touched(deleted)?);
+        for event in &events {
+            crate::audit::insert(&mut tx, event).await?;
+        }
         tx.commit().await.map_err(db_err)
     }
 
@@ -75,4 +83,16 @@ async fn insert(
     .await
     .map_err(db_err)?;
     Ok(())
+}
+
+/// The keys named by a `RETURNING kid, alg`.
+fn touched(rows: Vec<SqliteRow>) -> Result<Vec<TouchedKey>, StorageError> {
+    rows.into_iter()
+        .map(|r| {
+            Ok(TouchedKey {
+                kid: r.try_get("kid").map_err(db_err)?,
+                alg: r.try_get("alg").map_err(db_err)?,
+            })
+        })
+        .collect()
 }

@@ -13,7 +13,9 @@ mod traits;
 
 pub use client_rows::{client_entry_from_rows, ClientRow};
 pub use error::{BackendError, StorageError};
-pub use records::{AuditEvent, AuditRecord, Change, SigningKeyRecord};
+pub use records::{
+    ActionFilter, AuditEvent, AuditQuery, AuditRecord, Change, SigningKeyAudit, SigningKeyRecord, TouchedKey,
+};
 pub use traits::{
     AuditStore, ChangeFeed, ClientStore, CredentialStore, ReplayStore, SecretStore, SigningKeyStore, Storage,
 };

@@ -58,3 +58,103 @@ pub enum Change {
     /// Changes may have been missed: drop every cache.
     All,
 }
+
+/// Which audit events to read: every filter that is set must match. Newest first, below
+/// `before` (an id from a previous page), at most `limit`.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct AuditQuery {
+    /// The event's `target` (the client an admin change is about).
+    pub target: Option<String>,
+    pub actor: Option<String>,
+    pub action: Option<ActionFilter>,
+    /// Events at or after this instant.
+    pub since: Option<OffsetDateTime>,
+    /// Events before this instant.
+    pub until: Option<OffsetDateTime>,
+    pub before: Option<i64>,
+    pub limit: u32,
+}
+
+impl AuditQuery {
+    /// The newest `limit` events, unfiltered.
+    pub fn newest(limit: u32) -> Self {
+        Self {
+            limit,
+            ..Self::default()
+        }
+    }
+}
+
+/// An action by its whole name, or every action under a prefix such as `client.`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ActionFilter {
+    Exact(String),
+    Prefix(String),
+}
+
+/// Who writes a signing key, and when: the backend writes the key's audit events with it, in
+/// the same transaction, naming exactly the keys that transaction retired and removed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SigningKeyAudit {
+    pub at: OffsetDateTime,
+    pub actor: String,
+}
+
+/// A key a signing-key write retired or removed, as the backend found it in its transaction.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TouchedKey {
+    pub kid: String,
+    pub alg: String,
+}
+
+impl SigningKeyAudit {
+    /// The events of one [`crate::SigningKeyStore::add_signing_key`]: `signing_key.create` for
+    /// the first key, `signing_key.rotate` for a key that replaces active ones, then one
+    /// `signing_key.retire` per replaced key (published until `retire_at`) and one
+    /// `signing_key.delete` per key whose publication had ended and that the write removed.
+    pub fn events(
+        &self,
+        key: &SigningKeyRecord,
+        retired: &[TouchedKey],
+        retire_at: OffsetDateTime,
+        deleted: &[TouchedKey],
+    ) -> Vec<AuditEvent> {
+        let event = |action: &str, kid: &str, detail: serde_json::Value| AuditEvent {
+            at: self.at,
+            actor: self.actor.clone(),
+            action: action.to_owned(),
+            target: kid.to_owned(),
+            outcome: "success".to_owned(),
+            detail,
+        };
+        let action = if retired.is_empty() {
+            "signing_key.create"
+        } else {
+            "signing_key.rotate"
+        };
+        let replaces: Vec<&str> = retired.iter().map(|k| k.kid.as_str()).collect();
+        let mut events = vec![event(
+            action,
+            &key.kid,
+            serde_json::json!({"kid": key.kid, "alg": key.alg, "replaces": replaces}),
+        )];
+        let retire_at = retire_at
+            .format(&time::format_description::well_known::Rfc3339)
+            .unwrap_or_default();
+        for k in retired {
+            events.push(event(
+                "signing_key.retire",
+                &k.kid,
+                serde_json::json!({"kid": k.kid, "alg": k.alg, "replaced_by": key.kid, "published_until": retire_at}),
+            ));
+        }
+        for k in deleted {
+            events.push(event(
+                "signing_key.delete",
+                &k.kid,
+                serde_json::json!({"kid": k.kid, "alg": k.alg}),
+            ));
+        }
+        events
+    }
+}

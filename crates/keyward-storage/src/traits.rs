@@ -2,7 +2,7 @@ use async_trait::async_trait;
 use keyward_types::{Client, ClientEntry, ClientId, Credential, StoredSecret};
 use time::OffsetDateTime;
 
-use crate::{AuditEvent, AuditRecord, Change, SigningKeyRecord, StorageError};
+use crate::{AuditEvent, AuditQuery, AuditRecord, Change, SigningKeyAudit, SigningKeyRecord, StorageError};
 
 #[async_trait]
 pub trait ClientStore: Send + Sync {
@@ -86,12 +86,15 @@ pub trait SigningKeyStore: Send + Sync {
     async fn signing_keys(&self) -> Result<Vec<SigningKeyRecord>, StorageError>;
 
     /// Adds a new active key; every key that is still active gets `retire_at = retire_others_at`.
-    /// Keys whose `retire_at` is before `now` are deleted.
+    /// Keys whose `retire_at` is before `now` are deleted. The events of
+    /// [`SigningKeyAudit::events`] are written in the same transaction, naming the keys it
+    /// retired and deleted.
     async fn add_signing_key(
         &self,
         key: &SigningKeyRecord,
         retire_others_at: OffsetDateTime,
         now: OffsetDateTime,
+        audit: &SigningKeyAudit,
     ) -> Result<(), StorageError>;
 
     /// Inserts a key record exactly as exported from another backend, retiring nothing.
@@ -127,8 +130,9 @@ pub trait AuditStore: Send + Sync {
     /// Records an event that is not part of a write (e.g. a rejected admin request).
     async fn append_audit(&self, event: &AuditEvent) -> Result<(), StorageError>;
 
-    /// Newest first, starting below `before` (an id from a previous page).
-    async fn list_audit(&self, before: Option<i64>, limit: u32) -> Result<Vec<AuditRecord>, StorageError>;
+    /// The events that match `query`, newest first (by id, so a page boundary stays put while
+    /// new events are appended).
+    async fn list_audit(&self, query: &AuditQuery) -> Result<Vec<AuditRecord>, StorageError>;
 }
 
 /// Cache invalidation between keyward nodes that share one database.

@@ -18,6 +18,7 @@ pub mod connections;
 pub mod fixtures;
 pub mod jose;
 pub mod jwks_server;
+pub mod logs;
 pub mod oauth;
 pub mod pg;
 pub mod process;

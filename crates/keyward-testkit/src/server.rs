@@ -188,7 +188,10 @@ impl TestServer {
                 secrets
             ));
         }
-        let audit = s.list_audit(None, 500).await.unwrap();
+        let audit = s
+            .list_audit(&keyward_storage::AuditQuery::newest(500))
+            .await
+            .unwrap();
         let changes = audit.iter().filter(|r| r.event.outcome == "success").count();
         out.push_str(&format!("successful admin changes: {changes}\n"));
         out
@@ -329,6 +332,17 @@ impl TestServer {
             .text()
             .await
             .unwrap()
+    }
+
+    /// `keyward_admin_auth_failures_total{reason}`, 0 before the first such refusal; process
+    /// global like [`TestServer::auth_failures`].
+    pub async fn admin_auth_failures(&self, reason: &str) -> u64 {
+        let prefix = format!("keyward_admin_auth_failures_total{{reason=\"{reason}\"}} ");
+        self.metrics()
+            .await
+            .lines()
+            .find_map(|l| l.strip_prefix(&prefix).map(|v| v.trim().parse::<u64>().unwrap()))
+            .unwrap_or(0)
     }
 
     /// `keyward_client_auth_failures_total{reason}`, 0 before the first such failure. The

@@ -123,6 +123,19 @@ pub async fn audit_log(srv: &TestServer) -> (Vec<Value>, String) {
     (body["events"].as_array().unwrap().clone(), text)
 }
 
+/// `GET /admin/audit?{query}` with a fresh admin token: the status and the body.
+pub async fn audit_query(srv: &TestServer, query: &str) -> (StatusCode, Value) {
+    srv.admin(reqwest::Method::GET, &format!("/admin/audit?{query}"), None)
+        .await
+}
+
+/// The events of `GET /admin/audit?{query}`, which must succeed.
+pub async fn audit_events(srv: &TestServer, query: &str) -> Vec<Value> {
+    let (status, body) = audit_query(srv, query).await;
+    assert_eq!(status, StatusCode::OK, "{query}: {body}");
+    body["events"].as_array().unwrap().clone()
+}
+
 /// The server clock as RFC 3339 `seconds` from now, whole seconds.
 pub fn rfc3339_from_now(srv: &TestServer, seconds: i64) -> String {
     OffsetDateTime::from_unix_timestamp(srv.clock_now() + seconds)

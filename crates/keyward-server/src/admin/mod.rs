@@ -11,6 +11,7 @@ mod credential_keys;
 mod credentials;
 mod json_body;
 mod keys_cache;
+mod observe;
 mod openapi;
 mod secret;
 mod views;
@@ -27,11 +28,14 @@ use keyward_types::{AuthMethod, ClientSecret, SecretHash};
 
 pub(crate) use auth::{Admin, AdminAuth};
 pub use keyward_admin::{ADMIN_SCOPE, BOOTSTRAP_CLIENT};
+pub(crate) use observe::{observe, RejectBudget};
 
 use crate::{keyring::Keyring, Config};
 
-/// The admin routes, for any router state that holds the operations and the bearer check.
-pub(crate) fn routes<S>() -> Router<S>
+/// The admin routes, for any router state that holds the operations and the bearer check;
+/// every matched route runs behind [`observe`] (bearer check, log line, refusals counted and
+/// audited).
+pub(crate) fn routes<S>(state: S) -> Router<S>
 where
     S: Clone + Send + Sync + 'static,
     Arc<AdminOps>: FromRef<S>,
@@ -60,6 +64,7 @@ where
         .route("/admin/keys-cache/clear", post(keys_cache::clear))
         .route("/admin/audit", get(audit::list))
         .route("/admin/openapi.json", get(openapi::document))
+        .route_layer(axum::middleware::from_fn_with_state(state, observe::<S>))
 }
 
 /// What admin input is checked against, from the server's configuration and the methods it runs.

@@ -150,7 +150,8 @@ async fn client_credentials(
             resource.clone()
         }
     };
-    let issued = app.tokens.issue(registered, audience, scope).await?;
-    metrics::token_issued(client.method().as_str());
+    let method = client.method().as_str();
+    let issued = app.tokens.issue(registered, method, audience, scope).await?;
+    metrics::token_issued(method);
     Ok(issued)
 }

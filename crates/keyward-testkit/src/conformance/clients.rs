@@ -4,7 +4,7 @@ use keyward_types::{AuthMethod, Client, ClientId, Credential};
 use time::Duration;
 
 use super::{audit, key_credential, sample_client, secret, T0};
-use keyward_storage::{Storage, StorageError};
+use keyward_storage::{AuditQuery, Storage, StorageError};
 
 pub async fn inserts_and_loads_client(s: &dyn Storage) {
     let c = sample_client("c1");
@@ -50,7 +50,7 @@ pub async fn rejects_duplicate_client_id_and_keeps_first(s: &dyn Storage) {
         entry.client.client_name == c.client_name,
         "first client was overwritten",
     );
-    let log = s.list_audit(None, 10).await.unwrap();
+    let log = s.list_audit(&AuditQuery::newest(10)).await.unwrap();
     assert_eq!(log.len(), 1, "a failed insert must not leave its audit event")
 }
 
@@ -103,7 +103,7 @@ pub async fn updates_and_deletes_client_with_audit(s: &dyn Storage) {
         matches!(upd, Err(StorageError::NotFound)),
         "update of missing must be NotFound",
     );
-    let log = s.list_audit(None, 10).await.unwrap();
+    let log = s.list_audit(&AuditQuery::newest(10)).await.unwrap();
     let actions: Vec<_> = log.iter().map(|r| r.event.action.as_str()).collect();
     assert!(
         actions == ["client.delete", "client.update", "client.create"],

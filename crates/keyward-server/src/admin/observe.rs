@@ -1,0 +1,146 @@
+//! Every admin call, accepted or refused, leaves a log line: method, path, caller, status and
+//! latency. A refused bearer token is also counted by reason
+//! (`keyward_admin_auth_failures_total{reason}`) and recorded in the audit log as
+//! `admin.auth.reject` with its reason and source address, at most `admin_reject_audit_per_minute`
+//! rows a minute: past that, refusals are only counted, so a flood of bad tokens cannot fill the
+//! database; how many went unrecorded is logged once the minute is over.
+
+use std::{
+    net::SocketAddr,
+    sync::Arc,
+    time::{Duration, Instant},
+};
+
+use axum::{
+    extract::{ConnectInfo, FromRef, Request, State},
+    middleware::Next,
+    response::{IntoResponse, Response},
+};
+use keyward_admin::{AdminOps, RejectedToken};
+use parking_lot::Mutex;
+
+use super::auth::{check, AdminAuth, CheckFailed};
+use crate::metrics;
+
+/// The window the audit budget for refused tokens is counted in.
+const WINDOW: Duration = Duration::from_secs(60);
+
+/// How many refused tokens the audit log still takes this minute. Connection-level time (not
+/// the injected clock): it bounds writes, it dates nothing.
+pub(crate) struct RejectBudget {
+    per_minute: u32,
+    window: Mutex<Window>,
+}
+
+struct Window {
+    started: Instant,
+    written: u32,
+    suppressed: u64,
+}
+
+impl RejectBudget {
+    pub(crate) fn new(per_minute: u32) -> Self {
+        Self {
+            per_minute,
+            window: Mutex::new(Window {
+                started: Instant::now(),
+                written: 0,
+                suppressed: 0,
+            }),
+        }
+    }
+
+    /// `true` if this refusal may be written to the audit log.
+    fn take(&self) -> bool {
+        let mut w = self.window.lock();
+        let now = Instant::now();
+        if now.duration_since(w.started) >= WINDOW {
+            if w.suppressed > 0 {
+                tracing::warn!(
+                    suppressed = w.suppressed,
+                    per_minute = self.per_minute,
+                    "refused admin tokens beyond the audit budget were counted but not written to the audit log"
+                );
+            }
+            *w = Window {
+                started: now,
+                written: 0,
+                suppressed: 0,
+            };
+        }
+        if w.written < self.per_minute {
+            w.written += 1;
+            true
+        } else {
+            w.suppressed += 1;
+            false
+        }
+    }
+}
+
+/// The admin routes' middleware: checks the bearer token once, hands the caller to the
+/// handler (the [`super::Admin`] extractor), and logs the outcome.
+pub(crate) async fn observe<S>(State(state): State<S>, mut req: Request, next: Next) -> Response
+where
+    S: Clone + Send + Sync + 'static,
+    AdminAuth: FromRef<S>,
+    Arc<AdminOps>: FromRef<S>,
+{
+    let start = Instant::now();
+    let method = req.method().clone();
+    let path = req.uri().path().to_owned();
+    let auth = AdminAuth::from_ref(&state);
+    match check(req.headers(), &auth).await {
+        Ok(actor) => {
+            req.extensions_mut().insert(actor.clone());
+            let resp = next.run(req).await;
+            let status = resp.status();
+            let latency_ms = latency_ms(start);
+            if status.is_server_error() {
+                tracing::error!(%method, path, caller = %actor, status = status.as_u16(), latency_ms, "admin call");
+            } else {
+                tracing::info!(%method, path, caller = %actor, status = status.as_u16(), latency_ms, "admin call");
+            }
+            resp
+        }
+        Err(CheckFailed::Rejected(rejected)) => {
+            let reason = rejected.reason();
+            metrics::admin_auth_failure(reason);
+            let source = req
+                .extensions()
+                .get::<ConnectInfo<SocketAddr>>()
+                .map(|c| c.0.ip().to_string());
+            if auth.rejections.take() {
+                let ops = Arc::<AdminOps>::from_ref(&state);
+                ops.record_rejected_token(&RejectedToken {
+                    reason,
+                    source: source.clone(),
+                    method: method.as_str(),
+                    path: &path,
+                })
+                .await;
+            }
+            let resp = rejected.into_api_error().into_response();
+            tracing::warn!(
+                %method,
+                path,
+                caller = "anonymous",
+                reason,
+                source = source.as_deref().unwrap_or("unknown"),
+                status = resp.status().as_u16(),
+                latency_ms = latency_ms(start),
+                "admin call refused: bad bearer token"
+            );
+            resp
+        }
+        Err(CheckFailed::Failed(e)) => {
+            let resp = e.into_response();
+            tracing::error!(%method, path, caller = "unchecked", status = resp.status().as_u16(), latency_ms = latency_ms(start), "admin call: caller could not be checked");
+            resp
+        }
+    }
+}
+
+fn latency_ms(start: Instant) -> f64 {
+    start.elapsed().as_secs_f64() * 1000.0
+}
