@@ -73,6 +73,13 @@ pub struct Config {
     pub jwks_refetch_cooldown: u32,
     /// How long the last good keys are used while refreshes fail (s); then fail closed.
     pub jwks_max_staleness: u32,
+    // Metrics
+    /// Address of the private listener serving `GET /metrics`; port 0 picks a free port (the
+    /// bound address is logged). Empty or `none`: no metrics listener.
+    pub metrics_listen: String,
+    /// Also serve `GET /metrics` on the main listener, to admin bearer tokens only: the
+    /// failure reasons it counts would otherwise tell anyone which client ids exist.
+    pub metrics_public: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -117,6 +124,9 @@ impl Default for Config {
             jwks_default_ttl: 300,
             jwks_refetch_cooldown: 10,
             jwks_max_staleness: 86400,
+            // Metrics
+            metrics_listen: "127.0.0.1:9464".into(),
+            metrics_public: false,
         }
     }
 }
@@ -277,6 +287,13 @@ impl Config {
         Ok(())
     }
 
+    /// Where the metrics listener binds, or `None` when it is off (`metrics_listen` empty or
+    /// `none`).
+    pub(crate) fn metrics_address(&self) -> Option<&str> {
+        let value = self.metrics_listen.as_str();
+        (!value.is_empty() && !value.eq_ignore_ascii_case("none")).then_some(value)
+    }
+
     pub(crate) fn fetch_config(&self) -> keyward_jwks_fetch::FetchConfig {
         let secs = |s: u32| time::Duration::seconds(i64::from(s));
         keyward_jwks_fetch::FetchConfig {
@@ -298,6 +315,7 @@ impl Config {
     /// it, and so does every start, for a config built in code.
     pub fn validate(&self) -> Result<(), ConfigError> {
         self.check_ranges()?;
+
         if self.default_access_token_lifetime == 0
             || self.default_access_token_lifetime > self.max_access_token_lifetime
         {

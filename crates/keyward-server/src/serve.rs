@@ -78,10 +78,18 @@ impl ServerBuilder {
             .unwrap_or_else(|| format!("http://{addr}"))
             .trim_end_matches('/')
             .to_owned();
+        let metrics_listener = metrics::listener::bind(&self.config).await?;
+        let metrics_public = self.config.metrics_public;
         let (state, upkeep) = self.into_parts(issuer.clone(), keys)?;
         tracing::info!(%addr, %issuer, "keyward listening on http://{addr}");
-        let background = background::spawn(upkeep, changes);
-        Ok(RunningServer::serve(listener, addr, issuer, state, background))
+        let mut background = background::spawn(upkeep, changes);
+        let metrics_addr = metrics_listener.map(|(metrics_addr, listener)| {
+            background.push(metrics::listener::serve(listener));
+            metrics_addr
+        });
+        let mut server = RunningServer::serve(listener, addr, issuer, state, background, metrics_public);
+        server.metrics_addr = metrics_addr;
+        Ok(server)
     }
 
     /// The router's parts and the background tasks' parts, sharing one directory, one key set
@@ -186,6 +194,8 @@ fn authenticator(extra: Vec<Arc<dyn ClientAuthenticator>>) -> Result<Authenticat
 pub struct RunningServer {
     pub addr: SocketAddr,
     pub issuer: String,
+    /// Where `GET /metrics` is served; `None` when `metrics_listen` turns it off.
+    pub metrics_addr: Option<SocketAddr>,
     shutdown: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<()>>,
     background: Vec<JoinHandle<()>>,
@@ -198,10 +208,13 @@ impl RunningServer {
         issuer: String,
         state: AppState,
         background: Vec<JoinHandle<()>>,
+        metrics_public: bool,
     ) -> Self {
-        let app = Router::new()
-            .merge(public::routes())
-            .merge(admin::routes())
+        let mut app = Router::new().merge(public::routes()).merge(admin::routes());
+        if metrics_public {
+            app = app.merge(metrics::listener::public_route());
+        }
+        let app = app
             .layer(crate::panic_guard::layer())
             .layer(middleware::from_fn(metrics::track))
             .with_state(state);
@@ -219,6 +232,7 @@ impl RunningServer {
         Self {
             addr,
             issuer,
+            metrics_addr: None,
             shutdown: Some(tx),
             task: Some(task),
             background,

@@ -10,4 +10,4 @@ mod replay;
 mod signing_keys;
 mod time_col;
 
-pub use open::{SqliteStorage, SqliteStorageError};
+pub use open::{database_file, SqliteStorage, SqliteStorageError};

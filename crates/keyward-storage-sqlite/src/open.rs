@@ -35,6 +35,17 @@ pub enum SqliteStorageError {
     StartReplay(#[source] std::io::Error),
 }
 
+/// The database file a `sqlite://PATH` URL names, as [`SqliteStorage::open`] decodes it (so a
+/// caller that sets its file mode names the same file).
+pub fn database_file(url: &str) -> Result<std::path::PathBuf, SqliteStorageError> {
+    let options =
+        SqliteConnectOptions::from_str(url).map_err(|source| SqliteStorageError::UnparsableUrl {
+            url: url.to_owned(),
+            source,
+        })?;
+    Ok(options.get_filename().to_path_buf())
+}
+
 /// A SQLite database holding everything one keyward node needs.
 #[derive(Debug, Clone)]
 pub struct SqliteStorage {
