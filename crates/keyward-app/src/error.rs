@@ -39,4 +39,13 @@ pub enum StartupError {
     BootstrapSecretId(#[source] aws_lc_rs::error::Unspecified),
     #[error(transparent)]
     Serve(#[from] ServeError),
+    /// A data directory or database file whose mode could not be made owner-only (or which
+    /// could not be created or read).
+    #[error("files: cannot {action} {path}: {source}")]
+    Files {
+        action: &'static str,
+        path: std::path::PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
 }

@@ -5,6 +5,7 @@
 
 mod bootstrap;
 mod error;
+mod files;
 mod signing;
 mod storage;
 mod transfer;
@@ -28,6 +29,7 @@ pub async fn start(config: Config, clock: Arc<dyn Clock>) -> Result<RunningServe
 /// ([`ServerBuilder::auth_method`]) before starting it.
 pub async fn prepare(config: Config, clock: Arc<dyn Clock>) -> Result<ServerBuilder, StartupError> {
     config.validate()?;
+    files::secure_data_dir(&config)?;
     let storage = open_storage(&config.database_url, &config).await?;
     let keyring = Keyring::load(&config)?;
     signing::ensure_active_key(&*storage, &keyring, &config, clock.now()).await?;
@@ -42,6 +44,7 @@ pub async fn rotate_signing_key(
     alg: Option<SigningAlg>,
     clock: &dyn Clock,
 ) -> Result<String, StartupError> {
+    files::secure_data_dir(config)?;
     let storage = open_storage(&config.database_url, config).await?;
     let keyring = Keyring::load(config)?;
     let alg = alg.unwrap_or(config.token_signing_alg);

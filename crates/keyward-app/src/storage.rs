@@ -10,9 +10,11 @@ use keyward_storage_sqlite::SqliteStorage;
 use crate::StartupError;
 
 /// Opens the database named by `url`: `sqlite://PATH` for one node, `postgres://…` for several
-/// nodes sharing one database (pool size and acquire timeout from `config`).
+/// nodes sharing one database (pool size and acquire timeout from `config`). A SQLite file is
+/// created, or narrowed, to mode 0600 first.
 pub async fn open_storage(url: &str, config: &Config) -> Result<Arc<dyn Storage>, StartupError> {
     if url.starts_with("sqlite:") {
+        crate::files::secure_database(url)?;
         Ok(Arc::new(SqliteStorage::open(url).await?))
     } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
         let options = PgOptions {

@@ -123,6 +123,14 @@ pub struct Config {
     /// Most refused admin bearer tokens written to the audit log per minute (`admin.auth.reject`);
     /// the rest are only counted and logged, so a flood of bad tokens cannot fill the database.
     pub admin_reject_audit_per_minute: u32,
+
+    // Metrics
+    /// Address of the private listener serving `GET /metrics`; port 0 picks a free port (the
+    /// bound address is logged). Empty or `none`: no metrics listener.
+    pub metrics_listen: String,
+    /// Also serve `GET /metrics` on the main listener, to admin bearer tokens only: the
+    /// failure reasons it counts would otherwise tell anyone which client ids exist.
+    pub metrics_public: bool,
 }
 
 /// `["10.0.0.0/8", "192.0.2.1"]` or `"10.0.0.0/8, 192.0.2.1"`.
@@ -208,6 +216,10 @@ impl Default for Config {
 
             // Audit and logs
             admin_reject_audit_per_minute: 10,
+
+            // Metrics
+            metrics_listen: "127.0.0.1:9464".into(),
+            metrics_public: false,
         }
     }
 }
@@ -390,6 +402,13 @@ impl Config {
             }
         }
         Ok(())
+    }
+
+    /// Where the metrics listener binds, or `None` when it is off (`metrics_listen` empty or
+    /// `none`).
+    pub(crate) fn metrics_address(&self) -> Option<&str> {
+        let value = self.metrics_listen.as_str();
+        (!value.is_empty() && !value.eq_ignore_ascii_case("none")).then_some(value)
     }
 
     pub(crate) fn fetch_config(&self) -> keyward_jwks_fetch::FetchConfig {

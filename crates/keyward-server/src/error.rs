@@ -35,6 +35,12 @@ pub enum ServeError {
     AuthMethod(#[from] keyward_client_auth::DuplicateMethod),
     #[error(transparent)]
     Tls(#[from] crate::listener::tls::TlsError),
+    #[error("cannot listen for metrics on {addr} (metrics_listen; empty or none turns it off): {source}")]
+    MetricsBind {
+        addr: String,
+        #[source]
+        source: std::io::Error,
+    },
 }
 
 /// The one description every client-authentication failure gets; the reason is only logged.

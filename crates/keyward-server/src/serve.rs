@@ -83,17 +83,23 @@ impl ServerBuilder {
             .trim_end_matches('/')
             .to_owned();
         let limits = Limits::from_config(&self.config);
+        let metrics_listener = metrics::listener::bind(&self.config).await?;
+        let metrics_public = self.config.metrics_public;
         let (state, upkeep) = self.into_parts(issuer.clone(), keys)?;
         let mut background = background::spawn(upkeep, changes);
         let acceptor = tls.map(|(acceptor, reloader)| {
             background.push(reloader.spawn());
             acceptor
         });
+        let metrics_addr = metrics_listener.map(|(metrics_addr, listener)| {
+            background.push(metrics::listener::serve(listener));
+            metrics_addr
+        });
         tracing::info!(%addr, %issuer, "keyward listening on {scheme}://{addr}");
-        let app = router(state);
-        Ok(RunningServer::serve(
-            listener, addr, issuer, app, limits, acceptor, background,
-        ))
+        let app = router(state, metrics_public);
+        let mut server = RunningServer::serve(listener, addr, issuer, app, limits, acceptor, background);
+        server.metrics_addr = metrics_addr;
+        Ok(server)
     }
 
     /// The TLS acceptor and its reloader when `tls_cert_file` and `tls_key_file` are set; a
@@ -228,10 +234,14 @@ fn authenticator(extra: Vec<Arc<dyn ClientAuthenticator>>) -> Result<Authenticat
 /// Every route with its layers: the body-deadline answer innermost, so that metrics and the
 /// panic guard see the `408` it makes; the failure limiter outside the handlers, so that a
 /// limited source is answered before any credential is checked.
-fn router(state: AppState) -> Router {
-    Router::new()
+fn router(state: AppState, metrics_public: bool) -> Router {
+    let mut app = Router::new()
         .merge(public::routes())
-        .merge(admin::routes(state.clone()))
+        .merge(admin::routes(state.clone()));
+    if metrics_public {
+        app = app.merge(metrics::listener::public_route());
+    }
+    app
         .layer(middleware::from_fn(listener::body_timeout::answer))
         .layer(crate::panic_guard::layer())
         .layer(middleware::from_fn_with_state(state.clone(), rate_limit::guard))
@@ -243,6 +253,8 @@ fn router(state: AppState) -> Router {
 pub struct RunningServer {
     pub addr: SocketAddr,
     pub issuer: String,
+    /// Where `GET /metrics` is served; `None` when `metrics_listen` turns it off.
+    pub metrics_addr: Option<SocketAddr>,
     shutdown: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<()>>,
     background: Vec<JoinHandle<()>>,
@@ -263,6 +275,7 @@ impl RunningServer {
         Self {
             addr,
             issuer,
+            metrics_addr: None,
             shutdown: Some(tx),
             task: Some(task),
             background,

@@ -11,4 +11,4 @@ mod signing_keys;
 mod time_col;
 mod write_tx;
 
-pub use open::{SqliteStorage, SqliteStorageError};
+pub use open::{database_file, SqliteStorage, SqliteStorageError};

@@ -35,6 +35,34 @@ pub enum SqliteStorageError {
     StartReplay(#[source] std::io::Error),
 }
 
+/// The database file a `sqlite://PATH` URL names, as [`SqliteStorage::open`] decodes it (so a
+/// caller that sets its file mode names the same file); the same URLs are refused.
+pub fn database_file(url: &str) -> Result<std::path::PathBuf, SqliteStorageError> {
+    Ok(file_options(url)?.get_filename().to_path_buf())
+}
+
+/// The URL parsed, when it names a database file.
+fn file_options(url: &str) -> Result<SqliteConnectOptions, SqliteStorageError> {
+    let bad = |reason| SqliteStorageError::BadUrl {
+        url: url.to_owned(),
+        reason,
+    };
+    if !url.starts_with("sqlite:") {
+        return Err(bad("expected sqlite://PATH"));
+    }
+    // The replay writer opens the same file with a connection of its own, so the database
+    // must be a file: a private in-memory database would be a different, empty one.
+    if url.contains(":memory:") || url.contains("mode=memory") {
+        return Err(bad(
+            "keyward needs a database file; in-memory SQLite is not supported",
+        ));
+    }
+    SqliteConnectOptions::from_str(url).map_err(|source| SqliteStorageError::UnparsableUrl {
+        url: url.to_owned(),
+        source,
+    })
+}
+
 /// A SQLite database holding everything one keyward node needs.
 #[derive(Debug, Clone)]
 pub struct SqliteStorage {
@@ -46,25 +74,7 @@ impl SqliteStorage {
     /// Opens (creating it and its directory if needed) the database at a `sqlite://path` URL and
     /// applies the embedded migrations.
     pub async fn open(url: &str) -> Result<Self, SqliteStorageError> {
-        let bad = |reason| SqliteStorageError::BadUrl {
-            url: url.to_owned(),
-            reason,
-        };
-        if !url.starts_with("sqlite:") {
-            return Err(bad("expected sqlite://PATH"));
-        }
-        // The replay writer opens the same file with a connection of its own, so the database
-        // must be a file: a private in-memory database would be a different, empty one.
-        if url.contains(":memory:") || url.contains("mode=memory") {
-            return Err(bad(
-                "keyward needs a database file; in-memory SQLite is not supported",
-            ));
-        }
-        let options = SqliteConnectOptions::from_str(url)
-            .map_err(|source| SqliteStorageError::UnparsableUrl {
-                url: url.to_owned(),
-                source,
-            })?
+        let options = file_options(url)?
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
             // FULL: an acknowledged admin write survives a power cut, not only a crash.

@@ -14,6 +14,8 @@ use std::{
 pub const START_TIMEOUT: Duration = Duration::from_secs(30);
 pub const EXIT_TIMEOUT: Duration = Duration::from_secs(10);
 pub const LISTENING: &str = "keyward listening on ";
+/// The metrics listener's line, logged before [`LISTENING`].
+pub const METRICS_LISTENING: &str = "keyward metrics on ";
 pub const CREATED_ADMIN: &str = "created admin client";
 
 /// The `keyward` binary cargo built for the running integration test: the test runs from
@@ -34,7 +36,8 @@ pub fn keyward_bin() -> PathBuf {
 }
 
 /// `keyward` in `dir`, with no `KEYWARD_*` variable inherited from the test's environment and
-/// `KEYWARD_LISTEN=127.0.0.1:0`.
+/// `KEYWARD_LISTEN=127.0.0.1:0`, `KEYWARD_METRICS_LISTEN=127.0.0.1:0` (parallel servers never
+/// share a port; [`Proc::metrics_url`] finds the metrics one).
 pub fn keyward(dir: &Path) -> Command {
     in_clean_env(Command::new(keyward_bin()), dir)
 }
@@ -57,6 +60,7 @@ fn in_clean_env(mut cmd: Command, dir: &Path) -> Command {
         }
     }
     cmd.env("KEYWARD_LISTEN", "127.0.0.1:0");
+    cmd.env("KEYWARD_METRICS_LISTEN", "127.0.0.1:0");
     cmd
 }
 
@@ -78,10 +82,15 @@ pub fn start(cmd: Command) -> (Proc, String) {
 /// `http://HOST:PORT` (or `https://` with TLS) from the "keyward listening on …" log line
 /// (text or JSON).
 pub fn parse_base(line: &str) -> String {
+    base_after(line, LISTENING)
+}
+
+/// `http://HOST:PORT` that follows `marker` in a log line.
+fn base_after(line: &str, marker: &str) -> String {
     let at = line
-        .find(LISTENING)
+        .find(marker)
         .unwrap_or_else(|| panic!("not the listening line: {line}"));
-    let rest = &line[at + LISTENING.len()..];
+    let rest = &line[at + marker.len()..];
     let (scheme, url) = ["http://", "https://"]
         .iter()
         .find_map(|s| rest.strip_prefix(s).map(|url| (*s, url)))
@@ -212,6 +221,12 @@ impl Proc {
             }
             std::thread::sleep(Duration::from_millis(20));
         }
+    }
+
+    /// `http://HOST:PORT/metrics` of the metrics listener, from its log line.
+    pub fn metrics_url(&mut self) -> String {
+        let line = self.wait_line(Stream::Stderr, |l| l.contains(METRICS_LISTENING), START_TIMEOUT);
+        format!("{}/metrics", base_after(&line, METRICS_LISTENING))
     }
 
     /// Sends a signal by name (`TERM`, `INT`) with `kill(1)`.

@@ -30,6 +30,8 @@ pub const ADMIN_SECRET: &str = "test-admin-secret-0123456789";
 pub struct TestServer {
     server: Option<RunningServer>,
     pub base: String,
+    /// `http://` + the metrics listener's address; `None` when the test turned it off.
+    pub metrics_base: Option<String>,
     pub http: reqwest::Client,
     pub clock: ManualClock,
     pub config: Config,
@@ -71,6 +73,8 @@ fn test_config(dir: &std::path::Path) -> Config {
         admin_secret: Some(ADMIN_SECRET.into()),
         // ES256 keys are generated in microseconds; tests of other algs set their own.
         token_signing_alg: SigningAlg::ES256,
+        // A free port each: servers of parallel tests never share the default one.
+        metrics_listen: "127.0.0.1:0".into(),
         ..Config::default()
     }
 }
@@ -105,6 +109,10 @@ fn http_client(config: &Config) -> reqwest::Client {
         .unwrap()
 }
 
+fn metrics_base(server: &RunningServer) -> Option<String> {
+    server.metrics_addr.map(|a| format!("http://{a}"))
+}
+
 impl TestServer {
     pub async fn start() -> Self {
         Self::start_with(|_| {}).await
@@ -128,6 +136,7 @@ impl TestServer {
         let server = launch(&config, &clock, &methods).await;
         let base = base_url(&config, &server);
         Self {
+            metrics_base: metrics_base(&server),
             server: Some(server),
             base,
             http: http_client(&config),
@@ -146,6 +155,7 @@ impl TestServer {
         }
         let server = launch(&self.config, &self.clock, &self.methods).await;
         self.base = base_url(&self.config, &server);
+        self.metrics_base = metrics_base(&server);
         self.server = Some(server);
     }
 
@@ -322,16 +332,20 @@ impl TestServer {
         assert_eq!(resp.status(), StatusCode::OK, "a token after the hostile request");
     }
 
-    /// The metrics text.
+    /// The metrics text, scraped from the metrics listener.
     pub async fn metrics(&self) -> String {
-        self.http
-            .get(self.url("/metrics"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap()
+        let resp = self.http.get(self.metrics_url()).send().await.unwrap();
+        assert_eq!(resp.status(), StatusCode::OK, "scrape of the metrics listener");
+        resp.text().await.unwrap()
+    }
+
+    /// `GET /metrics` on the metrics listener.
+    pub fn metrics_url(&self) -> String {
+        let base = self
+            .metrics_base
+            .as_deref()
+            .expect("this test server has no metrics listener (metrics_listen is off)");
+        format!("{base}/metrics")
     }
 
     /// `keyward_admin_auth_failures_total{reason}`, 0 before the first such refusal; process

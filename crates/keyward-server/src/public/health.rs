@@ -1,6 +1,6 @@
 use axum::{
     extract::State,
-    http::{header, StatusCode},
+    http::StatusCode,
     response::{IntoResponse, Response},
     Json,
 };
@@ -36,12 +36,4 @@ pub(super) async fn healthz(State(health): State<Health>) -> Response {
                 .into_response()
         }
     }
-}
-
-pub(super) async fn metrics() -> Response {
-    (
-        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
-        crate::metrics::render(),
-    )
-        .into_response()
 }

@@ -1,4 +1,5 @@
-//! Endpoints anyone may call: discovery, JWKS, token, health, metrics.
+//! Endpoints anyone may call: discovery, JWKS, token, health. (`/metrics` is not one of them:
+//! see `metrics::listener`.)
 
 #[cfg(feature = "bench-baseline")]
 mod baseline;
@@ -38,5 +39,4 @@ where
         .route("/jwks", get(discovery::jwks))
         .route("/token", post(token::token))
         .route("/healthz", get(health::healthz))
-        .route("/metrics", get(health::metrics))
 }

@@ -1,5 +1,12 @@
 //! Prometheus metrics: requests and latency per endpoint, client-authentication failures by
-//! reason code, tokens issued by method.
+//! reason code, tokens issued by method, the build, and the process (see [`process`]).
+//!
+//! The reason codes tell which client ids exist and why their authentication failed, so the
+//! text is served on a listener of its own ([`listener`]), and on the public one only to admin
+//! bearer tokens.
+
+pub(crate) mod listener;
+mod process;
 
 use std::{sync::OnceLock, time::Instant};
 
@@ -27,12 +34,56 @@ pub(crate) fn handle() -> Option<&'static PrometheusHandle> {
                 .ok()?
                 .install_recorder()
                 .ok()
+                .inspect(|_| describe())
         })
         .as_ref()
 }
 
+/// The exporter's text, then the process metrics read at this moment.
 pub(crate) fn render() -> String {
-    handle().map(PrometheusHandle::render).unwrap_or_default()
+    let mut text = handle().map(PrometheusHandle::render).unwrap_or_default();
+    process::render(&mut text);
+    text
+}
+
+/// `# HELP` text for every metric keyward records (including those of the admin and JWKS
+/// crates: this is the one place the recorder is installed), and the build gauge.
+fn describe() {
+    use metrics::{describe_counter, describe_gauge, describe_histogram, Unit};
+    describe_histogram!(
+        "keyward_http_request_duration_seconds",
+        Unit::Seconds,
+        "Time to answer an HTTP request, by route"
+    );
+    describe_counter!(
+        "keyward_http_requests_total",
+        "HTTP requests answered, by route and status"
+    );
+    describe_counter!(
+        "keyward_client_auth_failures_total",
+        "Failed client authentications at the token endpoint, by reason code"
+    );
+    describe_counter!(
+        "keyward_tokens_issued_total",
+        "Access tokens issued, by client authentication method"
+    );
+    describe_counter!(
+        "keyward_panics_total",
+        "Panics caught while serving a request or doing key work"
+    );
+    describe_counter!(
+        "keyward_client_cache_loads_total",
+        "Clients read from storage because the token path's cache did not hold them"
+    );
+    describe_counter!(
+        "keyward_jwks_fetches_total",
+        "Fetches of client JWKS URLs, by result (ok or a reason code)"
+    );
+    describe_gauge!(
+        "keyward_build_info",
+        "Always 1; the version label names the running build"
+    );
+    metrics::gauge!("keyward_build_info", "version" => env!("CARGO_PKG_VERSION")).set(1.0);
 }
 
 pub(crate) async fn track(req: Request, next: Next) -> Response {
