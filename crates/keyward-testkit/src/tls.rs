@@ -31,6 +31,8 @@ impl TestCert {
             .args(["-nodes", "-days", "1", "-subj"])
             .arg(format!("/CN={name}"))
             .args(["-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"])
+            // Not a CA: webpki refuses a CA certificate as the server's own (CaUsedAsEndEntity).
+            .args(["-addext", "basicConstraints=critical,CA:FALSE"])
             .arg("-keyout")
             .arg(&key)
             .arg("-out")
