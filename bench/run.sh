@@ -81,12 +81,12 @@ BASES=()
 for n in $(seq "$NODES"); do
   # The JWKS-URL scenario serves the client's keys from this machine, over http on loopback.
   KEYWARD_JWKS_ALLOW_HTTP=true KEYWARD_JWKS_ALLOW_PRIVATE_NETWORKS=true KEYWARD_ISSUER=$ISSUER \
-  KEYWARD_LISTEN=127.0.0.1:0 KEYWARD_DATA_DIR=$WORK KEYWARD_DATABASE_URL=$DB_URL \
+  KEYWARD_LISTEN=127.0.0.1:0 KEYWARD_METRICS_LISTEN=127.0.0.1:0 KEYWARD_DATA_DIR=$WORK KEYWARD_DATABASE_URL=$DB_URL \
     KEYWARD_ADMIN_SECRET=$ADMIN_SECRET KEYWARD_TOKEN_SIGNING_ALG=$TOKEN_ALG KEYWARD_LOG=warn,keyward_server::serve=info \
     taskset -c "$SERVER_CPU" "$KEYWARD" serve >"$WORK/stdout.$n" 2>"$WORK/log.$n" &
   SERVER_PIDS+=($!)
   for _ in $(seq 100); do grep -q "listening on" "$WORK/log.$n" 2>/dev/null && break; sleep 0.1; done
-  b=$(grep -o 'http://127.0.0.1:[0-9]*' "$WORK/log.$n" | head -1)
+  b=$(grep 'listening on' "$WORK/log.$n" | grep -o 'http://127.0.0.1:[0-9]*' | head -1)
   [ -n "$b" ] || { cat "$WORK/log.$n"; exit 1; }
   BASES+=("$b")
 done

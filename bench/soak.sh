@@ -55,13 +55,13 @@ ISSUER=http://keyward.soak
 # The data directory holds only what keyward writes there (the logs go next to it).
 mkdir -m 700 "$WORK/data"
 # warn: a log line per issued token at info would be most of the server's work and disk.
-KEYWARD_ISSUER=$ISSUER KEYWARD_LISTEN=127.0.0.1:0 KEYWARD_DATA_DIR=$WORK/data \
+KEYWARD_ISSUER=$ISSUER KEYWARD_LISTEN=127.0.0.1:0 KEYWARD_METRICS_LISTEN=127.0.0.1:0 KEYWARD_DATA_DIR=$WORK/data \
   KEYWARD_DATABASE_URL=sqlite://$WORK/data/keyward.db KEYWARD_ADMIN_SECRET=$ADMIN_SECRET \
   KEYWARD_TOKEN_SIGNING_ALG=$TOKEN_ALG KEYWARD_LOG=warn,keyward_server::serve=info \
   taskset -c "$SERVER_CPU" "$KEYWARD" serve >"$WORK/stdout" 2>"$WORK/log" &
 SERVER_PID=$!
 for _ in $(seq 100); do grep -q "listening on" "$WORK/log" 2>/dev/null && break; sleep 0.1; done
-BASE=$(grep -o 'http://127.0.0.1:[0-9]*' "$WORK/log" | head -1)
+BASE=$(grep 'listening on' "$WORK/log" | grep -o 'http://127.0.0.1:[0-9]*' | head -1)
 [ -n "$BASE" ] || { cat "$WORK/log"; exit 1; }
 sleep 1
 IDLE_RSS=$(awk '/VmRSS/ {print $2}' "/proc/$SERVER_PID/status")

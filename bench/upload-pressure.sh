@@ -39,12 +39,12 @@ trap cleanup EXIT
 
 "$GEN" hostile-p12 --password storepass --out "$WORK/worst.p12"
 
-KEYWARD_LISTEN=127.0.0.1:0 KEYWARD_DATA_DIR=$WORK KEYWARD_DATABASE_URL=sqlite://$WORK/keyward.db \
+KEYWARD_LISTEN=127.0.0.1:0 KEYWARD_METRICS_LISTEN=127.0.0.1:0 KEYWARD_DATA_DIR=$WORK KEYWARD_DATABASE_URL=sqlite://$WORK/keyward.db \
   KEYWARD_ADMIN_SECRET=$ADMIN_SECRET KEYWARD_TOKEN_SIGNING_ALG=ES256 KEYWARD_LOG=warn,keyward_server::serve=info \
   taskset -c "$SERVER_CPU" "$KEYWARD" serve >"$WORK/stdout" 2>"$WORK/log" &
 SERVER_PID=$!
 for _ in $(seq 100); do grep -q "listening on" "$WORK/log" 2>/dev/null && break; sleep 0.1; done
-BASE=$(grep -o 'http://127.0.0.1:[0-9]*' "$WORK/log" | head -1)
+BASE=$(grep 'listening on' "$WORK/log" | grep -o 'http://127.0.0.1:[0-9]*' | head -1)
 [ -n "$BASE" ] || { cat "$WORK/log"; exit 1; }
 
 admin_token() {

@@ -241,8 +241,7 @@ fn router(state: AppState, metrics_public: bool) -> Router {
     if metrics_public {
         app = app.merge(metrics::listener::public_route());
     }
-    app
-        .layer(middleware::from_fn(listener::body_timeout::answer))
+    app.layer(middleware::from_fn(listener::body_timeout::answer))
         .layer(crate::panic_guard::layer())
         .layer(middleware::from_fn_with_state(state.clone(), rate_limit::guard))
         .layer(middleware::from_fn(metrics::track))

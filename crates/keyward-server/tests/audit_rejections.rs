@@ -9,7 +9,7 @@
 )]
 
 use keyward_testkit::{logs::logs, server::*};
-use reqwest::{Method, StatusCode};
+use reqwest::StatusCode;
 use serde_json::{json, Value};
 
 /// `GET /admin/clients/{probe}` with this `Authorization` header (none when `None`).

@@ -7,7 +7,9 @@ use keyward_testkit::{
 };
 use std::time::Duration;
 
-use keyward_storage::{AuditEvent, Change, ChangeFeed, ClientStore, SigningKeyRecord, SigningKeyStore};
+use keyward_storage::{
+    AuditEvent, Change, ChangeFeed, ClientStore, SigningKeyAudit, SigningKeyRecord, SigningKeyStore,
+};
 use time::macros::datetime;
 
 const WITHIN: Duration = Duration::from_secs(1);
@@ -45,7 +47,11 @@ async fn a_write_on_one_node_reaches_the_other_within_a_second() {
         created_at: datetime!(2030-01-01 00:00 UTC),
         retire_at: None,
     };
-    a.add_signing_key(&key, key.created_at, key.created_at)
+    let audit = SigningKeyAudit {
+        at: key.created_at,
+        actor: "changes-test".into(),
+    };
+    a.add_signing_key(&key, key.created_at, key.created_at, &audit)
         .await
         .unwrap();
     expect_change(&mut feed, WITHIN, |x| *x == Change::SigningKeys)

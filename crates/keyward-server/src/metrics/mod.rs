@@ -79,6 +79,18 @@ fn describe() {
         "keyward_jwks_fetches_total",
         "Fetches of client JWKS URLs, by result (ok or a reason code)"
     );
+    describe_counter!(
+        "keyward_rate_limited_total",
+        "Requests refused with 429 because their source failed authentication too often, by endpoint"
+    );
+    describe_counter!(
+        "keyward_admin_auth_failures_total",
+        "Refused admin bearer tokens, by reason code"
+    );
+    describe_counter!(
+        "keyward_change_feed_reconnects_total",
+        "PostgreSQL change-feed connections replaced after a failure or a missed heartbeat"
+    );
     describe_gauge!(
         "keyward_build_info",
         "Always 1; the version label names the running build"
