@@ -1,6 +1,12 @@
 //! `/metrics` on its own listener, off the public one unless configured (then admin tokens
 //! only), with HELP text, the build gauge and the process metrics. Metrics are process-wide and
 //! tests run in parallel: counts are compared before and after with `>`.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 use keyward_testkit::server::*;
 use reqwest::StatusCode;
