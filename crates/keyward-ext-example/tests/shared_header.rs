@@ -43,15 +43,7 @@ async fn register(srv: &TestServer, metadata: Value) -> (StatusCode, Value) {
 async fn a_method_from_outside_keyward_is_advertised_registered_and_decides() {
     let srv = server().await;
 
-    let discovery: Value = srv
-        .http
-        .get(srv.url("/.well-known/oauth-authorization-server"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let discovery = srv.get_json("/.well-known/oauth-authorization-server").await;
     let advertised = discovery["token_endpoint_auth_methods_supported"]
         .as_array()
         .unwrap();

@@ -132,15 +132,7 @@ async fn legacy_token_endpoint_audience_only_when_flag_is_on() {
 #[tokio::test]
 async fn discovery_lists_jwt_methods_and_algorithms() {
     let srv = TestServer::start().await;
-    let doc: Value = srv
-        .http
-        .get(srv.url("/.well-known/oauth-authorization-server"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let doc = srv.get_json("/.well-known/oauth-authorization-server").await;
     let methods: Vec<&str> = doc["token_endpoint_auth_methods_supported"]
         .as_array()
         .unwrap()

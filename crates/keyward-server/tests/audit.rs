@@ -81,15 +81,7 @@ async fn first_signing_key_is_audited_as_created_at_start() {
     assert_eq!(e["detail"]["alg"], "ES256");
     let kid = e["target"].as_str().unwrap();
     assert_eq!(e["detail"]["kid"], kid);
-    let jwks: Value = srv
-        .http
-        .get(srv.url("/jwks"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let jwks = srv.get_json("/jwks").await;
     assert_eq!(
         jwks["keys"][0]["kid"], kid,
         "the audited key is the published one"

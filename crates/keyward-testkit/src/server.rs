@@ -332,6 +332,18 @@ impl TestServer {
         assert_eq!(resp.status(), StatusCode::OK, "a token after the hostile request");
     }
 
+    /// `GET path` on the public listener, its body as JSON (a public document: discovery, JWKS).
+    pub async fn get_json(&self, path: &str) -> Value {
+        self.http
+            .get(self.url(path))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    }
+
     /// The metrics text, scraped from the metrics listener.
     pub async fn metrics(&self) -> String {
         let resp = self.http.get(self.metrics_url()).send().await.unwrap();
