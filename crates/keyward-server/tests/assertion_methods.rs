@@ -10,7 +10,7 @@
 use keyward_testkit::server::*;
 use keyward_types::SigningAlg;
 use reqwest::StatusCode;
-use serde_json::{json, Value};
+use serde_json::json;
 
 #[tokio::test]
 async fn private_key_jwt_with_interop_keys_gets_tokens() {
