@@ -99,6 +99,9 @@ pub(crate) async fn run(args: Args) -> anyhow::Result<()> {
     let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
     let http = reqwest::Client::builder()
         .timeout(Duration::from_secs(args.timeout))
+        // Below the server's idle timeout (60 s), as the README asks of clients: a pooled
+        // connection is dropped by the client before the server could close it under a request.
+        .pool_idle_timeout(Duration::from_secs(30))
         .build()?;
     let admin = Arc::new(Admin::new(http.clone(), &args.base, args.admin_secret.clone()));
     let jwk_text = std::fs::read_to_string(&args.jwk)?;

@@ -2,7 +2,10 @@
 
 use std::{
     collections::BTreeMap,
-    sync::{Mutex, PoisonError},
+    sync::{
+        atomic::{AtomicUsize, Ordering},
+        Mutex, PoisonError,
+    },
     time::Duration,
 };
 
@@ -18,6 +21,9 @@ pub(crate) enum Outcome {
 
 impl Outcome {
     pub(crate) fn of(result: Result<u16, reqwest::Error>) -> Self {
+        if let Err(e) = &result {
+            explain(e);
+        }
         match result {
             Ok(s) if (200..300).contains(&s) => Self::Ok,
             Ok(s) => Self::Status(s),
@@ -27,6 +33,25 @@ impl Outcome {
             Err(_) => Self::Transport("request"),
         }
     }
+}
+
+/// Transport errors whose whole cause chain goes to stderr: enough to tell a timeout on a
+/// busy machine from a connection the server closed under a request.
+const EXPLAINED: usize = 50;
+
+fn explain(e: &reqwest::Error) {
+    static SEEN: AtomicUsize = AtomicUsize::new(0);
+    if SEEN.fetch_add(1, Ordering::Relaxed) >= EXPLAINED {
+        return;
+    }
+    let mut chain = e.to_string();
+    let mut source = std::error::Error::source(e);
+    while let Some(cause) = source {
+        chain.push_str(": ");
+        chain.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    eprintln!("transport error: {chain}");
 }
 
 /// One window's figures. Latencies are in microseconds, from the time a request was due (not

@@ -87,9 +87,9 @@ pub struct Config {
     /// so a missed change notification heals by itself.
     pub cache_max_age_seconds: u64,
     // Connections and TLS
-    /// How long a client has to send a request's headers (ms). For HTTP/1.1 the timer runs
-    /// from the moment the server waits for a request, so it also bounds a keep-alive
-    /// connection's wait between requests. Also bounds the TLS handshake.
+    /// How long a client has to send a request's headers (ms), from accept and then from the
+    /// first byte of each next request (not the keep-alive wait between requests, which is the
+    /// idle timer's). Also bounds the TLS handshake.
     pub header_read_timeout_ms: u64,
     /// How long a client has to send a request's whole body once its headers arrived (ms);
     /// later is `408`.

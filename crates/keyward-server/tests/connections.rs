@@ -122,6 +122,52 @@ async fn idle_keep_alive_connection_is_closed() {
     assert!(took >= Duration::from_millis(300), "closed after {took:?}");
 }
 
+/// The soak's lost requests: a pooled connection that waited longer than the header timeout
+/// between two requests must still answer the second one (the header timer runs from a
+/// request's first byte, not during the keep-alive wait).
+#[tokio::test]
+async fn keep_alive_wait_longer_than_header_timeout_keeps_the_connection() {
+    let srv = TestServer::start_with(|c| {
+        c.header_read_timeout_ms = 300;
+        c.idle_timeout_ms = 60_000;
+    })
+    .await;
+    let request = b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n";
+    let mut socket = slow_socket(srv.addr(), request).await;
+    tokio::time::sleep(Duration::from_millis(1_200)).await;
+    socket.write_all(request).await.unwrap();
+    let (outcome, _) = read_until_closed(&mut socket, Duration::from_millis(500)).await;
+    let Outcome::Open(bytes) = outcome else {
+        panic!("the keep-alive connection was closed while it waited: {outcome:?}")
+    };
+    let answers = String::from_utf8_lossy(&bytes).matches("HTTP/1.1 200").count();
+    assert_eq!(answers, 2, "both requests answered on one connection");
+}
+
+/// The header timer still starts again at the next request's first byte: a second head that
+/// trickles in slower than the timeout is cut off, after the first request was answered.
+#[tokio::test]
+async fn header_timeout_applies_to_the_next_request_on_a_keep_alive_connection() {
+    let srv = TestServer::start_with(|c| {
+        c.header_read_timeout_ms = 300;
+        c.idle_timeout_ms = 60_000;
+    })
+    .await;
+    let mut socket = slow_socket(srv.addr(), b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n").await;
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    socket.write_all(PARTIAL_HEAD).await.unwrap();
+    let started = Instant::now();
+    let (outcome, _) = read_until_closed(&mut socket, PATIENCE).await;
+    let Outcome::Closed(bytes) = outcome else {
+        panic!("a slow second head kept the connection open: {outcome:?}")
+    };
+    let took = started.elapsed();
+    assert_eq!(String::from_utf8_lossy(&bytes).matches("HTTP/1.1 200").count(), 1);
+    assert!(took >= Duration::from_millis(250), "closed after {took:?}, before the timeout");
+    assert!(took < Duration::from_secs(10), "closed after {took:?}");
+    srv.assert_still_serving().await;
+}
+
 #[tokio::test]
 async fn keep_alive_connection_in_use_stays_open() {
     let srv = TestServer::start_with(|c| {

@@ -1,17 +1,11 @@
 //! One accepted socket, served to its end: the TLS handshake (bounded by the header-read
-//! timeout), HTTP/1.1 or HTTP/2 (by ALPN under TLS; HTTP/1.1 in the clear), and the timers.
+//! timeout), HTTP/1.1 or HTTP/2 (by ALPN under TLS; HTTP/1.1 in the clear), and the timers
+//! (header read for HTTP/1.1 and idle, from [`Activity`]; body read in the body itself).
 //!
 //! Plain connections speak HTTP/1.1 only: guessing the protocol from the first bytes would wait
 //! for them without a timer, and browsers never use HTTP/2 without TLS.
 
-use std::{
-    net::SocketAddr,
-    sync::{
-        atomic::{AtomicUsize, Ordering},
-        Arc,
-    },
-    time::Duration,
-};
+use std::{net::SocketAddr, sync::Arc, time::Duration};
 
 use axum::{extract::ConnectInfo, Router};
 use hyper::{body::Incoming, Request};
@@ -20,7 +14,6 @@ use hyper_util::{
     server::conn::auto,
     service::TowerToHyperService,
 };
-use parking_lot::Mutex;
 use tokio::{
     io::{AsyncRead, AsyncWrite},
     net::TcpStream,
@@ -30,6 +23,7 @@ use tokio::{
 use tower::ServiceExt;
 
 use super::{
+    activity::{Activity, Busy, Watched},
     body_timeout::{DeadlineBody, Expired},
     tls, Limits,
 };
@@ -49,7 +43,8 @@ impl Serve {
         http1
             .http1()
             .timer(TokioTimer::new())
-            .header_read_timeout(limits.header_read)
+            // Ours instead (see `activity`): hyper's also cuts keep-alive waits.
+            .header_read_timeout(None)
             .keep_alive(true);
         let mut http2 = auto::Builder::new(TokioExecutor::new()).http2_only();
         http2.http2().timer(TokioTimer::new());
@@ -91,7 +86,7 @@ impl Serve {
     where
         S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
     {
-        let activity = Arc::new(Activity::new());
+        let activity = Activity::new();
         // The router, with what each request needs from its connection: the peer's address
         // (`ConnectInfo`, read by the token endpoint), the body deadline, the activity count.
         let app = self.app.clone();
@@ -117,11 +112,16 @@ impl Serve {
             }
         });
         let builder = if h2 { &self.http2 } else { &self.http1 };
-        let conn = builder.serve_connection(TokioIo::new(stream), TowerToHyperService::new(service));
+        let stream = TokioIo::new(Watched::new(stream, activity.clone()));
+        let conn = builder.serve_connection(stream, TowerToHyperService::new(service));
         tokio::pin!(conn);
         let idle = self.limits.idle;
         let check = sleep(idle);
         tokio::pin!(check);
+        // HTTP/2 has no head timer: its control frames arrive between requests.
+        let header = self.limits.header_read;
+        let head_check = sleep(header);
+        tokio::pin!(head_check);
         // Once asked to close, a connection that still does not finish within this long (a
         // client that does not read its response) is dropped.
         let mut hard_stop: Option<Instant> = None;
@@ -143,6 +143,22 @@ impl Serve {
                         }
                     }
                 }
+                () = activity.head_started(), if !h2 => {
+                    if let Some(since) = activity.head_since() {
+                        head_check.as_mut().reset(since + header);
+                    }
+                }
+                () = &mut head_check, if !h2 && hard_stop.is_none() => {
+                    match activity.head_since() {
+                        Some(since) if since + header <= Instant::now() => {
+                            tracing::debug!(%peer, "request head not received in time");
+                            return;
+                        }
+                        Some(since) => head_check.as_mut().reset(since + header),
+                        // Between requests: the next head's first byte wakes the branch above.
+                        None => head_check.as_mut().reset(Instant::now() + idle + header),
+                    }
+                }
                 _ = drain.changed(), if hard_stop.is_none() => {
                     conn.as_mut().graceful_shutdown();
                     hard_stop = Some(Instant::now() + self.grace());
@@ -162,48 +178,5 @@ async fn sleep_until_opt(at: Option<Instant>) {
     match at {
         Some(at) => tokio::time::sleep_until(at).await,
         None => std::future::pending().await,
-    }
-}
-
-/// Requests in flight on one connection and when the last one ended: a connection is idle when
-/// none is in flight and none ended within the idle timeout.
-struct Activity {
-    in_flight: AtomicUsize,
-    last: Mutex<Instant>,
-}
-
-impl Activity {
-    fn new() -> Self {
-        Self {
-            in_flight: AtomicUsize::new(0),
-            last: Mutex::new(Instant::now()),
-        }
-    }
-
-    /// When to look again, or `None` if the connection has been idle for `idle`.
-    fn idle_until(&self, idle: Duration) -> Option<Instant> {
-        let now = Instant::now();
-        if self.in_flight.load(Ordering::Acquire) > 0 {
-            return Some(now + idle);
-        }
-        let until = *self.last.lock() + idle;
-        (until > now).then_some(until)
-    }
-}
-
-/// A request in flight; its end counts as the connection's last activity.
-struct Busy(Arc<Activity>);
-
-impl Busy {
-    fn start(activity: Arc<Activity>) -> Self {
-        activity.in_flight.fetch_add(1, Ordering::AcqRel);
-        Self(activity)
-    }
-}
-
-impl Drop for Busy {
-    fn drop(&mut self) {
-        *self.0.last.lock() = Instant::now();
-        self.0.in_flight.fetch_sub(1, Ordering::AcqRel);
     }
 }

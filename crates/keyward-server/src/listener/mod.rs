@@ -3,14 +3,16 @@
 //!
 //! - a connection cap: at most `max_connections` sockets are accepted at once; more wait in the
 //!   kernel's listen backlog, un-accepted, until one closes (a semaphore permit per connection);
-//! - per-connection timers ([`connection`]): header read (hyper's, with a Tokio timer), body
-//!   read ([`body_timeout`], answered `408`), idle (no request in flight);
+//! - per-connection timers ([`connection`]): header read (ours, from accept or a request's first
+//!   byte; see [`activity`]), body read ([`body_timeout`], answered `408`), idle (no request in
+//!   flight);
 //! - TLS on the same socket ([`tls`]) with ALPN `h2` and `http/1.1`, the certificate reloaded
 //!   from its files without a restart.
 //!
 //! Shutdown stops accepting at once (the listening socket is closed), asks every connection to
 //! finish gracefully (in-flight requests complete) and returns when the last one is gone.
 
+mod activity;
 pub(crate) mod body_timeout;
 mod connection;
 mod fd_limit;
