@@ -1,14 +1,14 @@
 //! Clients: register, read, list, change, delete, and rotate a client's secret.
 
 use keyward_storage::StorageError;
-use keyward_types::{Client, ClientEntry, ClientId, ClientSecret, Credential};
+use keyward_types::{Client, ClientEntry, ClientId, ClientSecret, Credential, StoredSecret};
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 use time::{Duration, OffsetDateTime};
 
 use crate::{
-    inline_jwks::credentials_from_jwks, json::metadata_document, page_size, Action, Actor, AdminError,
-    AdminOps, ClientMetadata, ADMIN_SCOPE, BOOTSTRAP_CLIENT,
+    client_secret_expires_at, inline_jwks::credentials_from_jwks, json::metadata_document, page_size, Action,
+    Actor, AdminError, AdminOps, ClientMetadata, ADMIN_SCOPE, BOOTSTRAP_CLIENT,
 };
 
 /// A registered client with what it was registered with; `secret` is shown this once.
@@ -17,6 +17,17 @@ pub struct CreatedClient {
     pub client: Client,
     pub credentials: Vec<Credential>,
     pub secret: Option<ClientSecret>,
+    /// RFC 7591: when the secret expires, 0 for never (and for clients without a secret).
+    pub client_secret_expires_at: i64,
+}
+
+/// A changed client; `secret` is set, and shown this once, when switching the authenticator
+/// needed a new one.
+#[derive(Debug)]
+pub struct UpdatedClient {
+    pub client: Client,
+    pub secret: Option<ClientSecret>,
+    pub client_secret_expires_at: i64,
 }
 
 /// A change of metadata: the members sent replace the stored ones, `null` resets one to its
@@ -49,6 +60,8 @@ pub struct RotatedSecret {
     pub secret: ClientSecret,
     /// Until when the previous secret still works; `None` when it stopped at once.
     pub previous_secret_expires_at: Option<OffsetDateTime>,
+    /// When the new secret expires; `None` for never.
+    pub expires_at: Option<OffsetDateTime>,
 }
 
 /// A client id as an admin typed it: one that cannot exist is simply not found.
@@ -104,6 +117,7 @@ impl AdminOps {
 
     async fn insert_client(&self, actor: &Actor, meta: ClientMetadata) -> Result<CreatedClient, AdminError> {
         let jwks = meta.jwks.clone();
+        let sent_expiry = meta.client_secret_expires_at;
         let now = self.clock.now();
         let client = meta.into_client(None, now, &self.limits)?;
         let credentials = credentials_from_jwks(
@@ -114,10 +128,12 @@ impl AdminOps {
         )?;
         let method = &client.token_endpoint_auth_method;
         let secret = if method.uses_secret() {
-            Some(self.new_secret(&client.client_id, method)?)
+            Some(self.new_secret(&client)?)
         } else {
             None
         };
+        let expires_at = expires_at_of(secret.as_ref().map(|s| &s.1));
+        check_read_only_expiry(sent_expiry, expires_at)?;
         // What the client may do, so that granting `keyward:admin` is visible in the log.
         let detail = json!({
             "token_endpoint_auth_method": method.as_str(),
@@ -148,16 +164,18 @@ impl AdminOps {
             client,
             credentials,
             secret: secret.map(|s| s.0),
+            client_secret_expires_at: expires_at,
         })
     }
 
-    /// Changes a client's metadata; `enabled: false` disables it at once.
+    /// Changes a client's metadata; `enabled: false` disables it at once. A change of
+    /// `token_endpoint_auth_method` switches the authenticator (see [`crate::switch`]).
     pub async fn update_client(
         &self,
         actor: &Actor,
         raw_id: &str,
         patch: ClientPatch,
-    ) -> Result<Client, AdminError> {
+    ) -> Result<UpdatedClient, AdminError> {
         self.audited(
             actor,
             Action::ClientUpdate,
@@ -171,8 +189,8 @@ impl AdminOps {
         &self,
         actor: &Actor,
         raw_id: &str,
-        patch: ClientPatch,
-    ) -> Result<Client, AdminError> {
+        mut patch: ClientPatch,
+    ) -> Result<UpdatedClient, AdminError> {
         let id = parse_id(raw_id)?;
         let entry = self.load(&id).await?;
         let current = entry.client;
@@ -182,23 +200,14 @@ impl AdminOps {
                 "keys are registered with the client; changing them by PATCH is not supported yet",
             ));
         }
-        let updated =
-            merged(&current, &patch)?.into_client(Some(&current), self.clock.now(), &self.limits)?;
+        let sent_expiry = patch.0.remove("client_secret_expires_at");
+        let now = self.clock.now();
+        let updated = merged(&current, &patch)?.into_client(Some(&current), now, &self.limits)?;
         if updated.client_id.as_str() == BOOTSTRAP_CLIENT
             && (!updated.enabled || !updated.scope.contains(ADMIN_SCOPE))
         {
             return Err(AdminError::Conflict(
                 "the bootstrap admin client cannot be disabled or lose scope keyward:admin".into(),
-            ));
-        }
-        let (old, new) = (
-            &current.token_endpoint_auth_method,
-            &updated.token_endpoint_auth_method,
-        );
-        if old.uses_secret() != new.uses_secret() || old.needs_clear_secret() != new.needs_clear_secret() {
-            return Err(AdminError::field(
-                "token_endpoint_auth_method",
-                "cannot switch to a method that keeps its secret or keys differently; register a new client",
             ));
         }
         if updated.jwks_uri.is_some() && !entry.credentials.is_empty() {
@@ -207,16 +216,50 @@ impl AdminOps {
                 "the client has registered keys; use either those or a jwks_uri, not both",
             ));
         }
-        let changes = changed_fields(&current, &updated)?;
-        let audit = self.event(
-            actor,
-            Action::ClientUpdate,
-            id.as_str(),
-            json!({"changes": changes}),
-        );
-        self.storage.update_client(&updated, &audit).await?;
+        let stored_expiry = client_secret_expires_at(&entry.secrets);
+        if let Some(sent) = sent_expiry {
+            let sent = sent.as_i64().ok_or_else(|| {
+                AdminError::field("client_secret_expires_at", "must be a number of seconds")
+            })?;
+            check_read_only_expiry(Some(sent), stored_expiry)?;
+        }
+        let secret = if crate::switch::needs_new_secret(&current, &updated, &entry.secrets, now) {
+            Some(self.new_secret(&updated)?)
+        } else {
+            None
+        };
+        let mut detail = json!({"changes": changed_fields(&current, &updated)?});
+        if let Some((_, record)) = &secret {
+            // Which secret now works, never the secret itself.
+            detail["secret_generated"] = json!({"id": record.id});
+        }
+        let audit = self.event(actor, Action::ClientUpdate, id.as_str(), detail);
+        match &secret {
+            Some((_, record)) => {
+                self.storage
+                    .update_client_with_secret(&updated, record, &audit)
+                    .await?
+            }
+            None => self.storage.update_client(&updated, &audit).await?,
+        }
         self.directory.invalidate(&id);
-        Ok(updated)
+        let (old, new) = (
+            &current.token_endpoint_auth_method,
+            &updated.token_endpoint_auth_method,
+        );
+        if old != new {
+            tracing::info!(client_id = %id, actor = %actor, from = %old, to = %new,
+                secret_generated = secret.is_some(), "client authenticator switched");
+        }
+        let client_secret_expires_at = match &secret {
+            Some((_, record)) => expires_at_of(Some(record)),
+            None => stored_expiry,
+        };
+        Ok(UpdatedClient {
+            client: updated,
+            secret: secret.map(|s| s.0),
+            client_secret_expires_at,
+        })
     }
 
     /// Deletes a client with its secrets and credentials. The bootstrap admin client stays.
@@ -277,19 +320,30 @@ impl AdminOps {
                 format!("at most {max} seconds"),
             ));
         }
-        let method = self.load(&id).await?.client.token_endpoint_auth_method;
+        let entry = self.load(&id).await?;
+        let method = &entry.client.token_endpoint_auth_method;
         if !method.uses_secret() {
             let message = format!("client '{id}' uses {method} and has no secret");
             return Err(AdminError::InvalidRequest(message.into()));
         }
-        let (secret, record) = self.new_secret(&id, &method)?;
+        let (secret, record) = self.new_secret(&entry.client)?;
         let now = self.clock.now();
-        let until = now + Duration::seconds(i64::try_from(grace).unwrap_or(i64::MAX));
+        // The grace period never outlives the rotated-out secret's own lifetime.
+        let mut until = now + Duration::seconds(i64::try_from(grace).unwrap_or(i64::MAX));
+        if let Some(end) = entry
+            .secrets
+            .iter()
+            .find(|s| s.is_current())
+            .and_then(|s| s.not_after)
+        {
+            until = until.min(end);
+        }
         let audit = self.event(
             actor,
             Action::SecretRotate,
             id.as_str(),
-            json!({"grace_period_seconds": grace}),
+            json!({"grace_period_seconds": grace, "previous_valid_until": (until > now).then(|| crate::rfc3339(until)),
+                   "expires_at": record.not_after.map(crate::rfc3339)}),
         );
         self.storage
             .rotate_secret(&id, &record, until, now, &audit)
@@ -298,8 +352,28 @@ impl AdminOps {
         Ok(RotatedSecret {
             client_id: id,
             secret,
-            previous_secret_expires_at: (grace > 0).then_some(until),
+            previous_secret_expires_at: (until > now).then_some(until),
+            expires_at: record.not_after,
         })
+    }
+}
+
+/// `client_secret_expires_at` of a new secret record (0: never, or no secret).
+fn expires_at_of(record: Option<&StoredSecret>) -> i64 {
+    record
+        .and_then(|r| r.not_after)
+        .map_or(0, OffsetDateTime::unix_timestamp)
+}
+
+/// `client_secret_expires_at` is the server's to set: a request may carry it (a registration
+/// response sent back as it came) only with the value it has.
+fn check_read_only_expiry(sent: Option<i64>, actual: i64) -> Result<(), AdminError> {
+    match sent {
+        Some(v) if v != actual => Err(AdminError::field(
+            "client_secret_expires_at",
+            "is set by the server; change client_secret_lifetime instead",
+        )),
+        _ => Ok(()),
     }
 }
 

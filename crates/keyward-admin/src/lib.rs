@@ -23,6 +23,7 @@ mod key_work;
 mod keys_cache;
 mod metadata;
 mod secrets;
+mod switch;
 #[cfg(test)]
 mod tests;
 
@@ -34,7 +35,7 @@ use keyward_types::{AuthMethod, Clock, SigningAlg};
 
 pub use audit::{Action, AuditPage, RejectedToken};
 pub use audit_query::AuditFilter;
-pub use clients::{ClientPage, ClientPatch, CreatedClient, RotateRequest, RotatedSecret};
+pub use clients::{ClientPage, ClientPatch, CreatedClient, RotateRequest, RotatedSecret, UpdatedClient};
 pub use credentials::CredentialPatch;
 pub use directory::Directory;
 pub use error::{AdminError, BoxError, FieldProblem, KeyConflict, KeyRule, BUSY_MESSAGE};
@@ -43,7 +44,7 @@ pub use import::CredentialImport;
 pub use key_work::KeyWork;
 pub use keys_cache::{CachedJwks, ClearRequest};
 pub use metadata::{rfc3339, ClientMetadata};
-pub use secrets::SecretKeys;
+pub use secrets::{client_secret_expires_at, SecretKeys};
 
 /// The scope an admin token carries.
 pub const ADMIN_SCOPE: &str = "keyward:admin";
@@ -80,6 +81,10 @@ pub struct Limits {
     pub default_access_token_lifetime: u32,
     pub max_access_token_lifetime: u32,
     pub max_secret_grace_period: u64,
+    /// Lifetime of a generated secret (s) for clients that set none; 0 never expires.
+    pub default_client_secret_lifetime: u64,
+    /// Largest per-client `max_assertion_lifetime` (s).
+    pub max_client_assertion_lifetime: u32,
     pub max_credentials_per_client: usize,
     /// What a `jwks_uri` must satisfy (scheme, addresses).
     pub fetch: FetchConfig,

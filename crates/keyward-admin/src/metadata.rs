@@ -54,6 +54,20 @@ pub struct ClientMetadata {
     pub access_token_lifetime: Option<u32>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub enabled: Option<bool>,
+    /// Longest `exp - iat` of this client's assertions, in seconds (default: the server's
+    /// `max_assertion_lifetime`; at most its `max_client_assertion_lifetime`). For client
+    /// libraries that sign long-lived assertions, such as Authlib (3600 s).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_assertion_lifetime: Option<u32>,
+    /// Lifetime of the client's secrets in seconds, from generation or rotation; 0 never
+    /// expires (default: the server's `client_secret_lifetime_seconds`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_secret_lifetime: Option<u64>,
+    /// Read-only (RFC 7591 §3.2.1): when the current secret expires, 0 for never. Accepted in a
+    /// request only with the value it already has, so a registration response can be sent
+    /// back as it came; the lifetime is set with `client_secret_lifetime`.
+    #[serde(skip_serializing)]
+    pub client_secret_expires_at: Option<i64>,
 }
 
 /// Longest client or credential name.
@@ -82,6 +96,9 @@ impl From<&Client> for ClientMetadata {
             allowed_audiences: Some(c.allowed_audiences.clone()),
             access_token_lifetime: Some(c.access_token_lifetime),
             enabled: Some(c.enabled),
+            max_assertion_lifetime: c.max_assertion_lifetime,
+            client_secret_lifetime: c.client_secret_lifetime,
+            client_secret_expires_at: None,
         }
     }
 }
@@ -117,10 +134,20 @@ impl ClientMetadata {
             .token_endpoint_auth_signing_alg
             .map(|a| signing_alg(&a, &method, limits))
             .transpose()?;
-        let jwks_uri = self
-            .jwks_uri
-            .map(|uri| jwks_uri(uri, &method, self.jwks.is_some(), limits))
+        // A stored `jwks_uri` stays when the client switches to another method (unused until
+        // it switches back); a new one is checked against the method.
+        let kept_uri = existing.and_then(|e| e.jwks_uri.as_deref());
+        let jwks_uri = match self.jwks_uri {
+            Some(uri) if Some(uri.as_str()) == kept_uri => Some(uri),
+            other => other
+                .map(|uri| jwks_uri(uri, &method, self.jwks.is_some(), limits))
+                .transpose()?,
+        };
+        let max_assertion_lifetime = self
+            .max_assertion_lifetime
+            .map(|l| assertion_lifetime(l, limits))
             .transpose()?;
+        let client_secret_lifetime = self.client_secret_lifetime.map(secret_lifetime).transpose()?;
         Ok(Client {
             client_id,
             client_name: self.client_name,
@@ -128,6 +155,8 @@ impl ClientMetadata {
             token_endpoint_auth_method: method,
             token_endpoint_auth_signing_alg: signing_alg,
             legacy_token_endpoint_audience: self.legacy_token_endpoint_audience.unwrap_or(false),
+            max_assertion_lifetime,
+            client_secret_lifetime,
             jwks_uri,
             grant_types,
             scope,
@@ -231,6 +260,31 @@ fn lifetime(sent: Option<u32>, limits: &Limits) -> Result<u32, AdminError> {
         ));
     }
     Ok(lifetime)
+}
+
+/// A client's own assertion lifetime: 1 s up to the server's cap for clients.
+fn assertion_lifetime(seconds: u32, limits: &Limits) -> Result<u32, AdminError> {
+    let max = limits.max_client_assertion_lifetime;
+    if seconds == 0 || seconds > max {
+        return Err(AdminError::field(
+            "max_assertion_lifetime",
+            format!("must be between 1 and {max} seconds"),
+        ));
+    }
+    Ok(seconds)
+}
+
+/// Longest secret lifetime: about a hundred years, so that an expiry time always fits.
+const MAX_SECRET_LIFETIME: u64 = 100 * 366 * 86_400;
+
+fn secret_lifetime(seconds: u64) -> Result<u64, AdminError> {
+    if seconds > MAX_SECRET_LIFETIME {
+        return Err(AdminError::field(
+            "client_secret_lifetime",
+            format!("at most {MAX_SECRET_LIFETIME} seconds (0 never expires)"),
+        ));
+    }
+    Ok(seconds)
 }
 
 /// A client's or credential's name: at most [`MAX_NAME_CHARS`] characters.

@@ -56,6 +56,8 @@ async fn fixture() -> Fixture {
             default_access_token_lifetime: 300,
             max_access_token_lifetime: 3600,
             max_secret_grace_period: 3600,
+            default_client_secret_lifetime: 0,
+            max_client_assertion_lifetime: 3600,
             max_credentials_per_client: 5,
             fetch,
         },

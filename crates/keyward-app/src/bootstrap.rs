@@ -41,6 +41,7 @@ pub(crate) async fn ensure_admin_client(
         hash: SecretHash::compute(keyring.pepper(), &secret),
         created_at: now,
         expires_at: None,
+        not_after: None,
         encrypted: None,
     };
     let client = admin_client(id, config, now)?;
@@ -81,6 +82,8 @@ fn admin_client(id: ClientId, config: &Config, now: OffsetDateTime) -> Result<Cl
         token_endpoint_auth_method: AuthMethod::ClientSecretBasic,
         token_endpoint_auth_signing_alg: None,
         legacy_token_endpoint_audience: false,
+        max_assertion_lifetime: None,
+        client_secret_lifetime: None,
         jwks_uri: None,
         grant_types: vec![GrantType::ClientCredentials],
         scope: Scope::parse(ADMIN_SCOPE).map_err(StartupError::Bootstrap)?,
@@ -133,6 +136,7 @@ async fn apply_configured_secret(
         hash,
         created_at: now,
         expires_at: None,
+        not_after: None,
         encrypted: None,
     };
     let audit = AuditEvent {

@@ -29,6 +29,8 @@ pub enum AuthFailure {
     MethodUnavailable,
     #[error("secret does not match")]
     SecretMismatch,
+    #[error("the secret matches one whose lifetime or grace period is over")]
+    SecretExpired,
     #[error("client_assertion_type is not urn:ietf:params:oauth:client-assertion-type:jwt-bearer")]
     AssertionType,
     #[error("client_assertion is not a compact JWS with a JSON header and claims")]
@@ -108,6 +110,7 @@ impl AuthFailure {
             AuthFailure::MethodMismatch => "client.method_mismatch",
             AuthFailure::MethodUnavailable => "client.method_unavailable",
             AuthFailure::SecretMismatch => "secret.mismatch",
+            AuthFailure::SecretExpired => "secret.expired",
             AuthFailure::AssertionType => "assertion.type_invalid",
             AuthFailure::AssertionMalformed => "assertion.malformed",
             AuthFailure::SubMissing => "assertion.sub_missing",

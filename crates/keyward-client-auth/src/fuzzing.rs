@@ -54,6 +54,8 @@ pub fn assertion_rules(
         token_endpoint_auth_method: method.clone(),
         token_endpoint_auth_signing_alg: None,
         legacy_token_endpoint_audience: true,
+        max_assertion_lifetime: None,
+        client_secret_lifetime: None,
         jwks_uri: None,
         grant_types: vec![GrantType::ClientCredentials],
         scope: Scope::default(),

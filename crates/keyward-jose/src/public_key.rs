@@ -43,18 +43,22 @@ pub enum KeyCheckError {
 }
 
 /// A checked public JWK as a credential (enabled, no expiry): `kid` is the JWK's or else its
-/// RFC 7638 thumbprint, and the stored JWK carries that `kid`, the algorithm and `use: sig`.
+/// RFC 7638 thumbprint, and the stored JWK carries that `kid` and `use: sig`. The credential
+/// is bound to `requested`, else to the JWK's own `alg`; a key with neither verifies any
+/// algorithm of its type (RFC 7517 §4.4 makes `alg` optional, and a FAPI client signs PS256
+/// with an RSA key registered without one).
 pub fn credential_from_jwk(
     mut jwk: PublicJwk,
     requested: Option<SigningAlg>,
     id: impl FnOnce(&str) -> String,
     now: time::OffsetDateTime,
 ) -> Result<Credential, KeyCheckError> {
-    let alg = check_public_jwk(&jwk, requested)?;
+    let checked = check_public_jwk(&jwk, requested)?;
+    let alg = (requested.is_some() || jwk.alg.is_some()).then_some(checked);
     let thumbprint = jwk.thumbprint();
     let kid = jwk.kid.clone().unwrap_or_else(|| thumbprint.clone());
     jwk.kid = Some(kid.clone());
-    jwk.alg = Some(alg.to_string());
+    jwk.alg = alg.map(|a| a.to_string());
     jwk.use_ = Some("sig".into());
     Ok(Credential {
         id: id(&thumbprint),

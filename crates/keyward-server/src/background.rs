@@ -26,6 +26,9 @@ pub(crate) struct Upkeep {
     pub(crate) key_reload: Duration,
     /// How often expired replay entries are deleted (`replay_purge_seconds`).
     pub(crate) replay_purge: Duration,
+    /// How often secret lifetimes are checked, and how far ahead they are warned of.
+    pub(crate) secret_check: Duration,
+    pub(crate) secret_warning: time::Duration,
 }
 
 impl Upkeep {
@@ -56,6 +59,7 @@ pub(crate) fn spawn(upkeep: Upkeep, changes: Option<Receiver<Change>>) -> Vec<Jo
         key_reload(upkeep.clone()),
         metrics_upkeep(),
         replay_purge(upkeep.clone()),
+        secret_expiry_watch(upkeep.clone()),
     ];
     tasks.extend(changes.map(|rx| listen(upkeep, rx)));
     tasks
@@ -94,6 +98,49 @@ fn replay_purge(upkeep: Arc<Upkeep>) -> JoinHandle<()> {
                 Ok(_) => {}
                 Err(e) => tracing::warn!(error = %e, "replay purge failed; will retry"),
             }
+        }
+    })
+}
+
+/// Most expiring secrets named in the log per check; the gauges count them all (up to
+/// [`SECRET_SCAN_LIMIT`]).
+const SECRETS_LOGGED: usize = 20;
+const SECRET_SCAN_LIMIT: u32 = 100_000;
+
+/// Warns of client secrets that expire soon (or have expired): a log line per client and the
+/// `keyward_client_secrets_expiring` / `_expired` gauges, at start and then periodically, so an
+/// operator rotates them before clients are refused.
+fn secret_expiry_watch(upkeep: Arc<Upkeep>) -> JoinHandle<()> {
+    tokio::spawn(async move {
+        loop {
+            let now = upkeep.clock.now();
+            let horizon = now + upkeep.secret_warning;
+            match upkeep
+                .storage
+                .secrets_expiring_before(horizon, SECRET_SCAN_LIMIT)
+                .await
+            {
+                Ok(found) => {
+                    let expired = found.iter().filter(|s| s.not_after <= now).count();
+                    metrics::secrets_expiring(found.len() - expired, expired);
+                    for s in found.iter().take(SECRETS_LOGGED) {
+                        let at = keyward_admin::rfc3339(s.not_after);
+                        if s.not_after <= now {
+                            tracing::warn!(client_id = %s.client_id, expired_at = %at, "client secret has expired; rotate it");
+                        } else {
+                            tracing::warn!(client_id = %s.client_id, expires_at = %at, "client secret expires soon; rotate it");
+                        }
+                    }
+                    if found.len() > SECRETS_LOGGED {
+                        tracing::warn!(
+                            more = found.len() - SECRETS_LOGGED,
+                            "more client secrets expire soon"
+                        );
+                    }
+                }
+                Err(e) => tracing::warn!(error = %e, "secret expiry check failed; will retry"),
+            }
+            tokio::time::sleep(upkeep.secret_check).await;
         }
     })
 }

@@ -38,6 +38,14 @@ pub struct Config {
     pub token_signing_alg: SigningAlg,
     /// Upper bound of `grace_period_seconds` when a secret is rotated.
     pub max_secret_grace_period: u64,
+    /// Lifetime of generated client secrets (s) for clients without their own
+    /// `client_secret_lifetime`; 0 never expires (Keycloak's default too).
+    pub client_secret_lifetime_seconds: u64,
+    /// A log warning and the `keyward_client_secrets_expiring` gauge cover current secrets
+    /// that expire within this many seconds (default 7 days).
+    pub secret_expiry_warning_seconds: u64,
+    /// How often secret lifetimes are checked for that warning (s).
+    pub secret_expiry_check_seconds: u64,
     pub default_access_token_lifetime: u32,
     /// Upper bound of any client's `access_token_lifetime`; also how long a replaced signing
     /// key stays published.
@@ -52,6 +60,9 @@ pub struct Config {
     pub log_format: LogFormat,
     /// Largest `exp − (iat or now)` of a client assertion, in seconds.
     pub max_assertion_lifetime: u32,
+    /// Largest `max_assertion_lifetime` one client may be given (s; default 3600, what Authlib
+    /// signs with).
+    pub max_client_assertion_lifetime: u32,
     /// Tolerance for `iat`/`nbf` ahead of this server's clock, in seconds.
     pub clock_skew: u32,
     /// Algorithms client assertions may use when a client pins none.
@@ -171,12 +182,16 @@ impl Default for Config {
             key_encryption_key: None,
             token_signing_alg: SigningAlg::RS256,
             max_secret_grace_period: 7 * 24 * 3600,
+            client_secret_lifetime_seconds: 0,
+            secret_expiry_warning_seconds: 7 * 24 * 3600,
+            secret_expiry_check_seconds: 3600,
             default_access_token_lifetime: 300,
             max_access_token_lifetime: 3600,
             client_cache_capacity: 10_000,
             signing_key_reload_seconds: 5,
             log_format: LogFormat::Text,
             max_assertion_lifetime: 60,
+            max_client_assertion_lifetime: 3_600,
             clock_skew: 15,
             assertion_signing_algs: SigningAlg::ALL.to_vec(),
             max_credentials_per_client: 2,
@@ -322,7 +337,7 @@ fn wide(n: usize) -> u64 {
 const DAY: u64 = 86_400;
 
 #[rustfmt::skip]
-const BOUNDS: [Bound; 32] = [
+const BOUNDS: [Bound; 36] = [
     bound("database_max_connections", 1, 1_000, "connections", |c| c.database_max_connections.into()),
     bound("database_acquire_timeout_ms", 1, 600_000, "ms", |c| c.database_acquire_timeout_ms),
     bound("max_secret_grace_period", 0, 365 * DAY, "seconds", |c| c.max_secret_grace_period),
@@ -331,6 +346,10 @@ const BOUNDS: [Bound; 32] = [
     bound("client_cache_capacity", 1, 10_000_000, "clients", |c| wide(c.client_cache_capacity)),
     bound("signing_key_reload_seconds", 1, DAY, "seconds", |c| c.signing_key_reload_seconds),
     bound("max_assertion_lifetime", 1, 3_600, "seconds", |c| c.max_assertion_lifetime.into()),
+    bound("max_client_assertion_lifetime", 1, 86_400, "seconds", |c| c.max_client_assertion_lifetime.into()),
+    bound("client_secret_lifetime_seconds", 0, 36_500 * DAY, "seconds", |c| c.client_secret_lifetime_seconds),
+    bound("secret_expiry_warning_seconds", 0, 365 * DAY, "seconds", |c| c.secret_expiry_warning_seconds),
+    bound("secret_expiry_check_seconds", 1, DAY, "seconds", |c| c.secret_expiry_check_seconds),
     bound("clock_skew", 0, 300, "seconds", |c| c.clock_skew.into()),
     bound("max_credentials_per_client", 1, 100, "credentials", |c| wide(c.max_credentials_per_client)),
     bound("replay_purge_seconds", 1, DAY, "seconds", |c| c.replay_purge_seconds),

@@ -46,6 +46,11 @@ pub enum ServeError {
 /// The one description every client-authentication failure gets; the reason is only logged.
 pub(crate) const INVALID_CLIENT_DESCRIPTION: &str = "client authentication failed";
 
+/// `WWW-Authenticate` of a failed Basic client authentication (RFC 6749 §5.2), with the error
+/// and the same fixed description as the body.
+const BASIC_CHALLENGE: &str =
+    "Basic realm=\"keyward\", error=\"invalid_client\", error_description=\"client authentication failed\"";
+
 #[derive(Debug, Error)]
 pub(crate) enum ApiError {
     #[error("invalid_request: {0}")]
@@ -69,9 +74,13 @@ pub(crate) enum ApiError {
     /// The request body did not arrive within `body_read_timeout_ms` of its headers.
     #[error("the request body did not arrive in time")]
     BodyTimeout,
-    /// Admin API: missing, malformed, expired or foreign bearer token.
+    /// Admin API: malformed, expired or foreign bearer token.
     #[error("invalid_token: {0}")]
     InvalidToken(&'static str),
+    /// Admin API: no bearer token at all. RFC 6750 §3.1: the challenge then carries no error
+    /// code (the body still says what is missing).
+    #[error("missing bearer token")]
+    MissingToken,
     /// Admin API: the bearer request itself is malformed (RFC 6750 §3.1 `invalid_request`,
     /// e.g. two `Authorization` headers).
     #[error("invalid_request: {0}")]
@@ -193,10 +202,12 @@ impl IntoResponse for ApiError {
                     "invalid_client",
                     INVALID_CLIENT_DESCRIPTION,
                 );
+                // With the error in the challenge too: client libraries that read only the
+                // challenge of a 401 (openid-client) see `invalid_client` there.
                 if *used_basic {
                     r.headers_mut().insert(
                         header::WWW_AUTHENTICATE,
-                        HeaderValue::from_static("Basic realm=\"keyward\""),
+                        HeaderValue::from_static(BASIC_CHALLENGE),
                     );
                 }
                 r
@@ -234,6 +245,14 @@ impl IntoResponse for ApiError {
                 r.headers_mut().insert(
                     header::WWW_AUTHENTICATE,
                     HeaderValue::from_static("Bearer realm=\"keyward\", error=\"invalid_token\""),
+                );
+                r
+            }
+            ApiError::MissingToken => {
+                let mut r = oauth(StatusCode::UNAUTHORIZED, "invalid_token", "missing bearer token");
+                r.headers_mut().insert(
+                    header::WWW_AUTHENTICATE,
+                    HeaderValue::from_static("Bearer realm=\"keyward\""),
                 );
                 r
             }
@@ -277,7 +296,10 @@ impl IntoResponse for ApiError {
             }
         };
         // Both are failures to authenticate: the limiter charges the source for them.
-        if matches!(self, ApiError::InvalidClient { .. } | ApiError::InvalidToken(_)) {
+        if matches!(
+            self,
+            ApiError::InvalidClient { .. } | ApiError::InvalidToken(_) | ApiError::MissingToken
+        ) {
             resp.extensions_mut().insert(crate::rate_limit::AuthRejected);
         }
         let h = resp.headers_mut();

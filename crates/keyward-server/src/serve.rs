@@ -158,6 +158,10 @@ impl ServerBuilder {
         let upkeep = Upkeep {
             key_reload: Duration::from_secs(self.config.signing_key_reload_seconds.max(1)),
             replay_purge: Duration::from_secs(self.config.replay_purge_seconds.max(1)),
+            secret_check: Duration::from_secs(self.config.secret_expiry_check_seconds.max(1)),
+            secret_warning: time::Duration::seconds(
+                i64::try_from(self.config.secret_expiry_warning_seconds).unwrap_or(i64::MAX),
+            ),
             storage: self.storage,
             clock: self.clock,
             keyring: self.keyring,

@@ -163,7 +163,10 @@ async fn header_timeout_applies_to_the_next_request_on_a_keep_alive_connection()
     };
     let took = started.elapsed();
     assert_eq!(String::from_utf8_lossy(&bytes).matches("HTTP/1.1 200").count(), 1);
-    assert!(took >= Duration::from_millis(250), "closed after {took:?}, before the timeout");
+    assert!(
+        took >= Duration::from_millis(250),
+        "closed after {took:?}, before the timeout"
+    );
     assert!(took < Duration::from_secs(10), "closed after {took:?}");
     srv.assert_still_serving().await;
 }

@@ -107,6 +107,7 @@ async fn legacy_secret_jwt_client(srv: &TestServer, id: &str, secret: &str) {
         hash: SecretHash::compute(&pepper, &ClientSecret::from_presented(secret.to_owned())),
         created_at: now,
         expires_at: None,
+        not_after: None,
         encrypted: Some([nonce.to_vec(), sealed].concat()),
     };
     let audit = AuditEvent {

@@ -407,7 +407,7 @@ async fn small_order_signature_forgery_gets_no_token() {
                 id: format!("stored-{i}"),
                 name: None,
                 kid: format!("stored-{i}"),
-                alg: SigningAlg::EdDSA,
+                alg: Some(SigningAlg::EdDSA),
                 thumbprint: jwk.thumbprint(),
                 jwk,
                 created_at: now,

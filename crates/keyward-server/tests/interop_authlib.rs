@@ -219,28 +219,50 @@ async fn authlib_assertion_refused_without_legacy_audience_flag() {
     assert!(srv.auth_failures("assertion.aud_mismatch").await > before);
 }
 
-/// Authlib's own default assertion lifetime is one hour; keyward allows 60 s unless the server
-/// is configured for more.
+/// Authlib's own default assertion lifetime is one hour; keyward allows 60 s. One client may be
+/// allowed more with its own `max_assertion_lifetime`, without loosening the others: on one
+/// server, the client that allows it gets a token and the client that does not is refused.
 #[tokio::test]
-async fn authlib_default_hour_long_assertion_needs_a_longer_max_lifetime() {
+async fn authlib_default_hour_long_assertion_is_accepted_only_by_the_client_that_allows_it() {
     let srv = TestServer::start().await;
-    srv.key_client("authlib-hour", &[interop_jwk("ec256")], legacy())
+    let mut allows = legacy();
+    allows["max_assertion_lifetime"] = json!(3600);
+    srv.key_client("authlib-hour", &[interop_jwk("ec256")], allows)
+        .await;
+    srv.key_client("authlib-strict-hour", &[interop_jwk("ec256")], legacy())
         .await;
     sync_clock(&srv);
     let before = srv.auth_failures("assertion.lifetime_too_long").await;
-    let args = private_key_args(&srv, "authlib-hour", "ec256", "ES256");
+    let args = private_key_args(&srv, "authlib-strict-hour", "ec256", "ES256");
     let err = oauth_error(&authlib(args, Some(("ASSERTION_LIFETIME", "authlib"))).await);
     assert_eq!(err["status"], 401, "{err}");
     assert_eq!(err["error"], "invalid_client", "{err}");
     assert!(srv.auth_failures("assertion.lifetime_too_long").await > before);
     assert_eq!(srv.replay_entries().await, 0);
 
-    let srv = TestServer::start_with(|c| c.max_assertion_lifetime = 3600).await;
-    srv.key_client("authlib-hour", &[interop_jwk("ec256")], legacy())
-        .await;
-    sync_clock(&srv);
     let args = private_key_args(&srv, "authlib-hour", "ec256", "ES256");
     let out = authlib(args, Some(("ASSERTION_LIFETIME", "authlib"))).await;
     assert_token(&srv, &token_response(&out), "authlib-hour").await;
     assert_eq!(srv.replay_entries().await, 1);
+}
+
+#[tokio::test]
+async fn rejects_a_client_assertion_lifetime_above_the_server_cap() {
+    let srv = TestServer::start().await;
+    let before = srv.snapshot().await;
+    let (status, body) = srv
+        .admin(
+            reqwest::Method::POST,
+            "/admin/clients",
+            Some(json!({"client_id": "too-patient", "token_endpoint_auth_method": "private_key_jwt", "max_assertion_lifetime": 3601})),
+        )
+        .await;
+    assert_eq!(status, reqwest::StatusCode::BAD_REQUEST);
+    assert_eq!(body["error"], "invalid_client_metadata");
+    assert_eq!(
+        body["error_description"],
+        "max_assertion_lifetime: must be between 1 and 3600 seconds"
+    );
+    assert!(!srv.client_exists("too-patient").await);
+    assert_eq!(srv.snapshot().await, before);
 }

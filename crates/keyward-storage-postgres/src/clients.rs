@@ -25,12 +25,14 @@ fn parse_client(row: &PgRow) -> Result<Client, StorageError> {
 fn parse_secret(r: &PgRow) -> Result<StoredSecret, StorageError> {
     let hash: Vec<u8> = r.try_get("hash").map_err(db_err)?;
     let expires_at: Option<i64> = r.try_get("expires_at").map_err(db_err)?;
+    let not_after: Option<i64> = r.try_get("not_after").map_err(db_err)?;
     Ok(StoredSecret {
         id: r.try_get("id").map_err(db_err)?,
         hash: SecretHash::from_bytes(&hash)
             .ok_or_else(|| StorageError::Corrupt("secret hash length".into()))?,
         created_at: from_col(r.try_get("created_at").map_err(db_err)?)?,
         expires_at: expires_at.map(from_col).transpose()?,
+        not_after: not_after.map(from_col).transpose()?,
         encrypted: r.try_get("encrypted").map_err(db_err)?,
     })
 }
@@ -47,14 +49,15 @@ fn parse_credential(r: &PgRow) -> Result<Credential, StorageError> {
 /// parsers above read them.
 const LOAD: &str = "
 SELECT 0 AS kind, metadata, NULL::text AS id, NULL::bytea AS hash, NULL::bigint AS created_at,
-       NULL::bigint AS expires_at, NULL::bytea AS encrypted, NULL::text AS data,
+       NULL::bigint AS expires_at, NULL::bytea AS encrypted, NULL::bigint AS not_after,
+       NULL::text AS data,
        0::bigint AS sort_at, ''::text AS sort_id
   FROM clients WHERE client_id = $1
 UNION ALL
-SELECT 1, NULL, id, hash, created_at, expires_at, encrypted, NULL, -created_at, id
+SELECT 1, NULL, id, hash, created_at, expires_at, encrypted, not_after, NULL, -created_at, id
   FROM client_secrets WHERE client_id = $1
 UNION ALL
-SELECT 2, NULL, NULL, NULL, NULL, NULL, NULL, data, created_at, id
+SELECT 2, NULL, NULL, NULL, NULL, NULL, NULL, NULL, data, created_at, id
   FROM credentials WHERE client_id = $1
 ORDER BY kind, sort_at, sort_id";
 

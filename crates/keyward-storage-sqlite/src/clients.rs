@@ -1,12 +1,12 @@
 use async_trait::async_trait;
-use keyward_storage::{AuditEvent, ClientStore, CredentialStore, SecretStore, StorageError};
+use keyward_storage::{AuditEvent, ClientStore, CredentialStore, ExpiringSecret, SecretStore, StorageError};
 use keyward_types::{Client, ClientEntry, ClientId, Credential, StoredSecret};
 use sqlx::{Row, Sqlite, Transaction};
 use time::OffsetDateTime;
 
 use crate::{
     audit,
-    time_col::{db_err, to_col},
+    time_col::{db_err, from_col, to_col},
     SqliteStorage,
 };
 
@@ -39,7 +39,8 @@ async fn insert_secret(
     s: &StoredSecret,
 ) -> Result<(), StorageError> {
     sqlx::query(
-        "INSERT INTO client_secrets (id, client_id, hash, created_at, expires_at, encrypted) VALUES (?, ?, ?, ?, ?, ?)",
+        "INSERT INTO client_secrets (id, client_id, hash, created_at, expires_at, encrypted, not_after) \
+         VALUES (?, ?, ?, ?, ?, ?, ?)",
     )
     .bind(&s.id)
     .bind(client_id.as_str())
@@ -47,6 +48,7 @@ async fn insert_secret(
     .bind(to_col(s.created_at))
     .bind(s.expires_at.map(to_col))
     .bind(s.encrypted.as_deref())
+    .bind(s.not_after.map(to_col))
     .execute(&mut **tx)
     .await
     .map_err(db_err)?;
@@ -210,6 +212,60 @@ impl SecretStore for SqliteStorage {
         insert_secret(&mut tx, client_id, new).await?;
         audit::insert(&mut tx, audit).await?;
         tx.commit().await.map_err(db_err)
+    }
+
+    async fn update_client_with_secret(
+        &self,
+        client: &Client,
+        secret: &StoredSecret,
+        audit: &AuditEvent,
+    ) -> Result<(), StorageError> {
+        let id = &client.client_id;
+        let mut tx = crate::write_tx::begin_write(&self.pool).await?;
+        let updated = sqlx::query("UPDATE clients SET metadata = ? WHERE client_id = ?")
+            .bind(metadata(client)?)
+            .bind(id.as_str())
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
+        if updated.rows_affected() == 0 {
+            return Err(StorageError::NotFound);
+        }
+        sqlx::query("DELETE FROM client_secrets WHERE client_id = ?")
+            .bind(id.as_str())
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
+        insert_secret(&mut tx, id, secret).await?;
+        audit::insert(&mut tx, audit).await?;
+        tx.commit().await.map_err(db_err)
+    }
+
+    async fn secrets_expiring_before(
+        &self,
+        before: OffsetDateTime,
+        limit: u32,
+    ) -> Result<Vec<ExpiringSecret>, StorageError> {
+        let rows = sqlx::query(
+            "SELECT client_id, not_after FROM client_secrets \
+             WHERE not_after IS NOT NULL AND not_after < ? AND expires_at IS NULL \
+             ORDER BY not_after, client_id LIMIT ?",
+        )
+        .bind(to_col(before))
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_err)?;
+        rows.iter()
+            .map(|r| {
+                let id: String = r.try_get("client_id").map_err(db_err)?;
+                Ok(ExpiringSecret {
+                    client_id: ClientId::parse(&id)
+                        .map_err(|_| StorageError::Corrupt("stored client_id".into()))?,
+                    not_after: from_col(r.try_get("not_after").map_err(db_err)?)?,
+                })
+            })
+            .collect()
     }
 }
 

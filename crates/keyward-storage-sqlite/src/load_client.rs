@@ -19,13 +19,13 @@ use crate::{
 /// `client_entry_from_rows` expects. Columns a kind does not use are NULL.
 const LOAD: &str = "
 SELECT 0 AS kind, metadata AS text, NULL AS hash, NULL AS created_at, NULL AS expires_at,
-       NULL AS encrypted, 0 AS sort_at, '' AS sort_id
+       NULL AS encrypted, NULL AS not_after, 0 AS sort_at, '' AS sort_id
   FROM clients WHERE client_id = ?1
 UNION ALL
-SELECT 1, id, hash, created_at, expires_at, encrypted, -created_at, id
+SELECT 1, id, hash, created_at, expires_at, encrypted, not_after, -created_at, id
   FROM client_secrets WHERE client_id = ?1
 UNION ALL
-SELECT 2, data, NULL, NULL, NULL, NULL, created_at, id
+SELECT 2, data, NULL, NULL, NULL, NULL, NULL, created_at, id
   FROM credentials WHERE client_id = ?1
 ORDER BY kind, sort_at, sort_id";
 
@@ -61,12 +61,14 @@ fn parse_credential(json: &str) -> Result<Credential, StorageError> {
 fn secret(row: &SqliteRow) -> Result<StoredSecret, StorageError> {
     let hash: Vec<u8> = row.try_get("hash").map_err(db_err)?;
     let expires_at: Option<i64> = row.try_get("expires_at").map_err(db_err)?;
+    let not_after: Option<i64> = row.try_get("not_after").map_err(db_err)?;
     Ok(StoredSecret {
         id: text(row)?,
         hash: SecretHash::from_bytes(&hash)
             .ok_or_else(|| StorageError::Corrupt("secret hash length".into()))?,
         created_at: from_col(row.try_get("created_at").map_err(db_err)?)?,
         expires_at: expires_at.map(from_col).transpose()?,
+        not_after: not_after.map(from_col).transpose()?,
         encrypted: row.try_get("encrypted").map_err(db_err)?,
     })
 }

@@ -17,5 +17,6 @@ pub use records::{
     ActionFilter, AuditEvent, AuditQuery, AuditRecord, Change, SigningKeyAudit, SigningKeyRecord, TouchedKey,
 };
 pub use traits::{
-    AuditStore, ChangeFeed, ClientStore, CredentialStore, ReplayStore, SecretStore, SigningKeyStore, Storage,
+    AuditStore, ChangeFeed, ClientStore, CredentialStore, ExpiringSecret, ReplayStore, SecretStore,
+    SigningKeyStore, Storage,
 };

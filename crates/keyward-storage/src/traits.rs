@@ -47,6 +47,31 @@ pub trait SecretStore: Send + Sync {
         now: OffsetDateTime,
         audit: &AuditEvent,
     ) -> Result<(), StorageError>;
+
+    /// Replaces an existing client's metadata and all its secrets by `secret`, in one
+    /// transaction: an authenticator switch that needs a new secret never leaves the client
+    /// switched without one. `NotFound` if there is no such client.
+    async fn update_client_with_secret(
+        &self,
+        client: &Client,
+        secret: &StoredSecret,
+        audit: &AuditEvent,
+    ) -> Result<(), StorageError>;
+
+    /// Current secrets (not in a rotation's grace period) whose lifetime ends before
+    /// `before`, soonest first, at most `limit`: what the expiry warning reports.
+    async fn secrets_expiring_before(
+        &self,
+        before: OffsetDateTime,
+        limit: u32,
+    ) -> Result<Vec<ExpiringSecret>, StorageError>;
+}
+
+/// A current client secret whose lifetime ends soon.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExpiringSecret {
+    pub client_id: ClientId,
+    pub not_after: OffsetDateTime,
 }
 
 /// A client's credential list (public keys for `private_key_jwt`).

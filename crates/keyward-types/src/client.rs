@@ -17,6 +17,14 @@ pub struct Client {
     /// instead of the issuer. Off by default.
     #[serde(default)]
     pub legacy_token_endpoint_audience: bool,
+    /// Longest `exp - iat` this client's assertions may have (s), for client libraries whose
+    /// default is longer than the server's (Authlib: 3600); `None` is the server's setting.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_assertion_lifetime: Option<u32>,
+    /// Lifetime of this client's secrets (s) when generated or rotated; `None` is the server's
+    /// default, `Some(0)` never expires.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_secret_lifetime: Option<u64>,
     /// `private_key_jwt` clients that publish their keys at a URL instead of registering them.
     #[serde(default)]
     pub jwks_uri: Option<String>,
@@ -50,6 +58,9 @@ pub struct StoredSecret {
     pub created_at: OffsetDateTime,
     /// `None` for the current secret; set when a rotation starts the grace period.
     pub expires_at: Option<OffsetDateTime>,
+    /// End of the secret's lifetime (RFC 7591 `client_secret_expires_at`), whatever rotation
+    /// does; `None` never expires.
+    pub not_after: Option<OffsetDateTime>,
     /// AES-256-GCM of the clear secret under the server's key-encryption key, for methods that
     /// need it (`client_secret_jwt`); `None` where only the hash is kept.
     pub encrypted: Option<Vec<u8>>,
@@ -57,7 +68,17 @@ pub struct StoredSecret {
 
 impl StoredSecret {
     pub fn is_valid_at(&self, now: OffsetDateTime) -> bool {
-        self.expires_at.is_none_or(|exp| now < exp)
+        self.expires_at.is_none_or(|exp| now < exp) && !self.lifetime_ended_at(now)
+    }
+
+    /// The secret's own lifetime is over (as opposed to a rotation's grace period).
+    pub fn lifetime_ended_at(&self, now: OffsetDateTime) -> bool {
+        self.not_after.is_some_and(|end| now >= end)
+    }
+
+    /// The current secret, not one in a rotation's grace period.
+    pub fn is_current(&self) -> bool {
+        self.expires_at.is_none()
     }
 }
 
@@ -67,7 +88,9 @@ pub struct Credential {
     pub id: String,
     pub name: Option<String>,
     pub kid: String,
-    pub alg: SigningAlg,
+    /// The one algorithm the key verifies, when it was registered with one; without, any
+    /// algorithm of its type ([`crate::JwkParams::fits`]) that the client allows.
+    pub alg: Option<SigningAlg>,
     /// RFC 7638 thumbprint of `jwk`; unique per client.
     pub thumbprint: String,
     pub jwk: PublicJwk,
@@ -99,6 +122,14 @@ impl Credential {
     /// Disabled or expired credentials never verify anything.
     pub fn is_usable_at(&self, now: OffsetDateTime) -> bool {
         self.enabled && self.expires_at.is_none_or(|exp| now < exp)
+    }
+
+    /// Whether the key may verify an assertion signed with `alg`.
+    pub fn verifies(&self, alg: SigningAlg) -> bool {
+        match self.alg {
+            Some(registered) => registered == alg,
+            None => self.jwk.params.fits(alg),
+        }
     }
 }
 

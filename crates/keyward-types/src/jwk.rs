@@ -15,6 +15,8 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::Value;
 use thiserror::Error;
 
+use crate::SigningAlg;
+
 /// Members that carry private key material (RFC 7518 §6.2.2, §6.3.2, RFC 8037 §2).
 const PRIVATE_MEMBERS: [&str; 7] = ["d", "p", "q", "dp", "dq", "qi", "oth"];
 
@@ -93,6 +95,25 @@ pub enum JwkParams {
 }
 
 impl JwkParams {
+    /// Whether a key of this type can verify `alg` at all: RSA keys RS*/PS*, P-256 ES256,
+    /// P-384 ES384, Ed25519 EdDSA (a key's "family" in DESIGN.md's assertion rules).
+    pub fn fits(&self, alg: SigningAlg) -> bool {
+        use SigningAlg::*;
+        match self {
+            JwkParams::Rsa { .. } => matches!(alg, RS256 | RS384 | RS512 | PS256 | PS384 | PS512),
+            JwkParams::Ec {
+                crv: EcCurve::P256, ..
+            } => alg == ES256,
+            JwkParams::Ec {
+                crv: EcCurve::P384, ..
+            } => alg == ES384,
+            JwkParams::Okp {
+                crv: OkpCurve::Ed25519,
+                ..
+            } => alg == EdDSA,
+        }
+    }
+
     /// The `kty` member.
     pub fn kty(&self) -> &'static str {
         match self {

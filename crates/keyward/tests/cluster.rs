@@ -111,6 +111,46 @@ async fn disabling_a_client_on_a_is_seen_by_b_within_one_second() {
     assert_invalid_client(&token_basic(&c.http, &c.a.base, &id, &secret).await);
 }
 
+/// An authenticator switch on A (secret → key) reaches B's client cache: B refuses the
+/// secret and accepts the key within a second.
+#[tokio::test]
+async fn switching_the_authenticator_on_a_is_seen_by_b_within_one_second() {
+    let _serial = serial().await;
+    let c = Cluster::start().await;
+    let (id, secret) = create_client(
+        &c.http,
+        &c.a.base,
+        json!({"client_id": "svc-switch", "scope": "read", "token_endpoint_auth_method": "client_secret_post"}),
+    )
+    .await;
+    access_token(&token_post(&c.http, &c.b.base, &id, &secret).await);
+
+    let (status, body) = admin(
+        &c.http,
+        &c.a.base,
+        Method::PATCH,
+        &format!("/admin/clients/{id}"),
+        Some(json!({"token_endpoint_auth_method": "private_key_jwt"})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (status, body) = admin(
+        &c.http,
+        &c.a.base,
+        Method::POST,
+        &format!("/admin/clients/{id}/credentials"),
+        Some(json!({"format": "jwk", "data": ec_jwk().to_string()})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    within_one_second!(
+        "B refuses the secret of a client switched to private_key_jwt on A",
+        token_post(&c.http, &c.b.base, &id, &secret).await.0 == StatusCode::UNAUTHORIZED
+    );
+    let (assertion, _) = key_assertion(&ec_key(), &ec_kid(), &id);
+    access_token(&token_assertion(&c.http, &c.b.base, &assertion).await);
+}
+
 #[tokio::test]
 async fn rotated_secret_with_no_grace_is_rejected_on_b_within_one_second() {
     let _serial = serial().await;

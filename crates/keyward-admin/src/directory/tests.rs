@@ -30,6 +30,8 @@ fn client(id: &str, name: &str) -> Client {
         token_endpoint_auth_method: AuthMethod::PrivateKeyJwt,
         token_endpoint_auth_signing_alg: None,
         legacy_token_endpoint_audience: false,
+        max_assertion_lifetime: None,
+        client_secret_lifetime: None,
         jwks_uri: Some("https://client.example/jwks".into()),
         grant_types: vec![GrantType::ClientCredentials],
         scope: Scope::parse("read").unwrap(),

@@ -40,6 +40,13 @@ struct ExportedSecret {
     created_at: OffsetDateTime,
     #[serde(with = "time::serde::rfc3339::option")]
     expires_at: Option<OffsetDateTime>,
+    /// The secret's own lifetime; absent in exports made before secrets could expire.
+    #[serde(
+        default,
+        with = "time::serde::rfc3339::option",
+        skip_serializing_if = "Option::is_none"
+    )]
+    not_after: Option<OffsetDateTime>,
     encrypted: Option<String>,
 }
 
@@ -66,6 +73,7 @@ impl From<ClientEntry> for ExportedClient {
             hash: STANDARD.encode(s.hash.as_bytes()),
             created_at: s.created_at,
             expires_at: s.expires_at,
+            not_after: s.not_after,
             encrypted: s.encrypted.map(|e| STANDARD.encode(e)),
         });
         Self {
@@ -113,6 +121,7 @@ impl TryFrom<ExportedClient> for ClientEntry {
                     id: s.id,
                     created_at: s.created_at,
                     expires_at: s.expires_at,
+                    not_after: s.not_after,
                 })
             })
             .collect::<Result<Vec<_>, TransferError>>()?;

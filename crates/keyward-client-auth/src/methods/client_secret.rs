@@ -101,19 +101,23 @@ impl ClientAuthMethod for ClientSecretPostMethod {
     }
 }
 
-/// One HMAC of the presented secret, compared in constant time with each stored hash that is
-/// valid now (at most two, during a rotation).
+/// One HMAC of the presented secret, compared in constant time with each stored hash (at most
+/// two valid at once, during a rotation). A match with a secret whose lifetime or grace period
+/// is over is `secret.expired`, so an operator can tell an expired secret from a wrong one; the
+/// client sees the same `invalid_client` either way.
 fn verify_secret(secret: &ClientSecret, entry: &ClientEntry, ctx: &AuthContext<'_>) -> Result<(), AuthError> {
     let presented_hash = SecretHash::compute(ctx.pepper, secret);
-    // Compare against every valid secret without stopping early, so timing does not tell
-    // whether the current or the previous secret matched.
-    let matched = entry
-        .secrets
-        .iter()
-        .filter(|s| s.is_valid_at(ctx.now))
-        .fold(false, |acc, s| s.hash.matches(&presented_hash) | acc);
-    if matched {
+    // Compare against every stored secret without stopping early, so timing does not tell
+    // which one matched.
+    let (valid, expired) = entry.secrets.iter().fold((false, false), |(valid, expired), s| {
+        let matches = s.hash.matches(&presented_hash);
+        let usable = s.is_valid_at(ctx.now);
+        (valid | (matches & usable), expired | (matches & !usable))
+    });
+    if valid {
         Ok(())
+    } else if expired {
+        Err(AuthFailure::SecretExpired.into())
     } else {
         Err(AuthFailure::SecretMismatch.into())
     }

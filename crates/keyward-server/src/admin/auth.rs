@@ -59,9 +59,7 @@ impl AdminRejected {
     /// bearer request, `403 insufficient_scope`.
     pub(crate) fn into_api_error(self) -> ApiError {
         match self {
-            AdminRejected::Missing | AdminRejected::NotBearer => {
-                ApiError::InvalidToken("missing bearer token")
-            }
+            AdminRejected::Missing | AdminRejected::NotBearer => ApiError::MissingToken,
             // Two headers would leave "which one counts" to whoever reads them, and a proxy
             // may pick another than this server does: never first-wins.
             AdminRejected::TwoHeaders => ApiError::InvalidBearerRequest("more than one Authorization header"),

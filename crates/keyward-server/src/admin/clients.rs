@@ -16,16 +16,15 @@ use utoipa::{IntoParams, ToSchema};
 use super::{json_body::parsed, views::ClientView, Admin};
 use crate::error::ApiError;
 
-/// The response to a create: the client, and its secret, shown this once.
+/// The response to a create, or to a change that switched the authenticator to a secret
+/// method the client had no usable secret for: the client, and its new secret, shown this once
+/// (`client_secret_expires_at` says until when; 0 for never).
 #[derive(Serialize, ToSchema)]
 pub(crate) struct ClientCreated {
     #[serde(flatten)]
     client: ClientView,
     #[serde(skip_serializing_if = "Option::is_none")]
     client_secret: Option<String>,
-    /// RFC 7591: 0 means the secret does not expire.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    client_secret_expires_at: Option<u64>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -54,9 +53,10 @@ pub(crate) async fn create(
 ) -> Result<Response, ApiError> {
     let meta = parsed(&ops, &admin, Action::ClientCreate, "-", metadata_document(&body)).await?;
     let created = ops.create_client(&admin.actor, meta).await?;
+    let mut client = ClientView::with_keys(&created.client, &created.credentials);
+    client.client_secret_expires_at = Some(created.client_secret_expires_at);
     let body = ClientCreated {
-        client: ClientView::with_keys(&created.client, &created.credentials),
-        client_secret_expires_at: created.secret.is_some().then_some(0),
+        client,
         client_secret: created.secret.map(|s| s.expose().to_owned()),
     };
     let headers = [
@@ -104,23 +104,31 @@ pub(crate) async fn read(
     Path(id): Path<String>,
 ) -> Result<Json<ClientView>, ApiError> {
     let entry = ops.client(&id).await?;
-    Ok(Json(ClientView::with_keys(&entry.client, &entry.credentials)))
+    Ok(Json(ClientView::of_entry(&entry)))
 }
 
 /// Change metadata: the fields sent replace the stored ones (`null` resets a field to its
-/// default); `enabled: false` disables the client at once.
+/// default); `enabled: false` disables the client at once. Changing
+/// `token_endpoint_auth_method` switches the authenticator; when the new method needs a
+/// secret the client does not have, one is generated and returned here once.
 #[utoipa::path(patch, path = "/admin/clients/{client_id}", request_body = ClientMetadata,
-    responses((status = 200, body = ClientView), (status = 400), (status = 404)), security(("bearer" = [])))]
+    responses((status = 200, body = ClientCreated), (status = 400), (status = 404)), security(("bearer" = [])))]
 pub(crate) async fn update(
     State(ops): State<Arc<AdminOps>>,
     admin: Admin,
     Path(id): Path<String>,
     body: Bytes,
-) -> Result<Json<ClientView>, ApiError> {
+) -> Result<Response, ApiError> {
     let patch: ClientPatch =
         parsed(&ops, &admin, Action::ClientUpdate, &id, metadata_document(&body)).await?;
-    let client = ops.update_client(&admin.actor, &id, patch).await?;
-    Ok(Json(ClientView::from(&client)))
+    let updated = ops.update_client(&admin.actor, &id, patch).await?;
+    let mut client = ClientView::from(&updated.client);
+    client.client_secret_expires_at = Some(updated.client_secret_expires_at);
+    let body = ClientCreated {
+        client,
+        client_secret: updated.secret.map(|s| s.expose().to_owned()),
+    };
+    Ok(([(header::CACHE_CONTROL, "no-store")], Json(body)).into_response())
 }
 
 #[utoipa::path(delete, path = "/admin/clients/{client_id}", responses((status = 204), (status = 404)), security(("bearer" = [])))]

@@ -75,6 +75,8 @@ pub(crate) fn limits(config: &Config, auth_methods: Vec<AuthMethod>) -> Limits {
         default_access_token_lifetime: config.default_access_token_lifetime,
         max_access_token_lifetime: config.max_access_token_lifetime,
         max_secret_grace_period: config.max_secret_grace_period,
+        default_client_secret_lifetime: config.client_secret_lifetime_seconds,
+        max_client_assertion_lifetime: config.max_client_assertion_lifetime,
         max_credentials_per_client: config.max_credentials_per_client,
         fetch: config.fetch_config(),
     }

@@ -22,7 +22,8 @@ pub(crate) struct RotateResponse {
     client_id: String,
     /// The new secret, shown this once.
     client_secret: String,
-    client_secret_expires_at: u64,
+    /// RFC 7591: when the new secret expires (seconds since the epoch), 0 for never.
+    client_secret_expires_at: i64,
     /// Unix time until which the previous secret still works; absent when it stopped at once.
     #[serde(skip_serializing_if = "Option::is_none")]
     previous_secret_expires_at: Option<i64>,
@@ -42,7 +43,7 @@ pub(crate) async fn rotate(
     let body = RotateResponse {
         client_id: rotated.client_id.to_string(),
         client_secret: rotated.secret.expose().to_owned(),
-        client_secret_expires_at: 0,
+        client_secret_expires_at: rotated.expires_at.map_or(0, |t| t.unix_timestamp()),
         previous_secret_expires_at: rotated.previous_secret_expires_at.map(|t| t.unix_timestamp()),
     };
     Ok(([(header::CACHE_CONTROL, "no-store")], Json(body)).into_response())

@@ -1,7 +1,7 @@
 //! Clients and credentials as the admin API shows them: public material only, never a secret.
 
-use keyward_admin::rfc3339;
-use keyward_types::{AuthMethod, Client, Credential};
+use keyward_admin::{client_secret_expires_at, rfc3339};
+use keyward_types::{AuthMethod, Client, ClientEntry, Credential};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -25,12 +25,30 @@ pub(crate) struct ClientView {
     pub allowed_audiences: Vec<String>,
     pub access_token_lifetime: u32,
     pub enabled: bool,
+    /// The client's own assertion lifetime limit (s); absent: the server's.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_assertion_lifetime: Option<u32>,
+    /// Lifetime of the client's new secrets (s, 0 never); absent: the server's default.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_secret_lifetime: Option<u64>,
+    /// RFC 7591: when the current secret expires (seconds since the epoch), 0 for never or no
+    /// secret. Shown where the client is read with its secrets (not in lists).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_secret_expires_at: Option<i64>,
     /// RFC 3339.
     pub created_at: String,
     pub updated_at: String,
 }
 
 impl ClientView {
+    /// The view of a client read with its secrets and keys: `client_secret_expires_at`, and
+    /// the public keys listed as `jwks`.
+    pub(crate) fn of_entry(entry: &ClientEntry) -> Self {
+        let mut v = Self::with_keys(&entry.client, &entry.credentials);
+        v.client_secret_expires_at = Some(client_secret_expires_at(&entry.secrets));
+        v
+    }
+
     /// The view with the client's public keys listed as `jwks`.
     pub(crate) fn with_keys(c: &Client, credentials: &[Credential]) -> Self {
         let mut v = Self::from(c);
@@ -60,6 +78,9 @@ impl From<&Client> for ClientView {
             allowed_audiences: c.allowed_audiences.clone(),
             access_token_lifetime: c.access_token_lifetime,
             enabled: c.enabled,
+            max_assertion_lifetime: c.max_assertion_lifetime,
+            client_secret_lifetime: c.client_secret_lifetime,
+            client_secret_expires_at: None,
             created_at: rfc3339(c.created_at),
             updated_at: rfc3339(c.updated_at),
         }
@@ -72,7 +93,9 @@ pub(crate) struct CredentialView {
     id: String,
     name: Option<String>,
     kid: String,
-    alg: String,
+    /// The one algorithm the key verifies; `null` when registered without one: it then
+    /// verifies any algorithm of its type that the client allows (RSA: RS* and PS*).
+    alg: Option<String>,
     thumbprint: String,
     #[schema(value_type = Object)]
     jwk: keyward_types::PublicJwk,
@@ -99,7 +122,7 @@ impl From<&Credential> for CredentialView {
             id: c.id.clone(),
             name: c.name.clone(),
             kid: c.kid.clone(),
-            alg: c.alg.to_string(),
+            alg: c.alg.map(|a| a.to_string()),
             thumbprint: c.thumbprint.clone(),
             jwk: c.jwk.clone(),
             created_at: rfc3339(c.created_at),

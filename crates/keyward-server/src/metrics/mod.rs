@@ -92,6 +92,14 @@ fn describe() {
         "PostgreSQL change-feed connections replaced after a failure or a missed heartbeat"
     );
     describe_gauge!(
+        "keyward_client_secrets_expiring",
+        "Current client secrets whose lifetime ends within secret_expiry_warning_seconds"
+    );
+    describe_gauge!(
+        "keyward_client_secrets_expired",
+        "Current client secrets whose lifetime has ended (their clients are refused)"
+    );
+    describe_gauge!(
         "keyward_build_info",
         "Always 1; the version label names the running build"
     );
@@ -130,4 +138,10 @@ pub(crate) fn rate_limited(endpoint: &'static str) {
 /// A refused admin bearer token, by reason code (`missing`, `bad_signature`, `expired`, …).
 pub(crate) fn admin_auth_failure(reason: &'static str) {
     metrics::counter!("keyward_admin_auth_failures_total", "reason" => reason).increment(1);
+}
+
+/// Current secrets expiring within the warning window, and already expired.
+pub(crate) fn secrets_expiring(expiring: usize, expired: usize) {
+    metrics::gauge!("keyward_client_secrets_expiring").set(expiring as f64);
+    metrics::gauge!("keyward_client_secrets_expired").set(expired as f64);
 }

@@ -171,6 +171,102 @@ pub async fn rotation_keeps_at_most_two_secrets(s: &dyn Storage) {
     )
 }
 
+pub async fn secret_lifetime_round_trips_and_expiring_secrets_are_listed(s: &dyn Storage) {
+    let lived = |id: &str, byte: u8, hours: i64| {
+        let mut x = secret(id, byte, None);
+        x.not_after = Some(T0 + Duration::hours(hours));
+        x
+    };
+    for (client, hours) in [("soon", 2), ("later", 48)] {
+        let c = sample_client(client);
+        let sec = lived(&format!("{client}-s"), 1, hours);
+        s.insert_client(&c, Some(&sec), &[], &audit("client.create", client))
+            .await
+            .unwrap();
+        let e = s.load_client(&c.client_id).await.unwrap().expect("missing");
+        assert_eq!(e.secrets, vec![sec], "not_after round trips");
+    }
+    s.insert_client(
+        &sample_client("forever"),
+        Some(&secret("f-s", 3, None)),
+        &[],
+        &audit("client.create", "forever"),
+    )
+    .await
+    .unwrap();
+    let found = s
+        .secrets_expiring_before(T0 + Duration::hours(24), 100)
+        .await
+        .unwrap();
+    let ids: Vec<_> = found.iter().map(|x| x.client_id.as_str()).collect();
+    assert_eq!(ids, ["soon"], "only the secret ending within the window");
+    assert_eq!(found.first().map(|x| x.not_after), Some(T0 + Duration::hours(2)));
+    // A secret in a rotation's grace period is not the client's current one: not listed.
+    s.rotate_secret(
+        &ClientId::parse("soon").unwrap(),
+        &lived("soon-s2", 2, 72),
+        T0 + Duration::hours(1),
+        T0,
+        &audit("secret.rotate", "soon"),
+    )
+    .await
+    .unwrap();
+    let found = s
+        .secrets_expiring_before(T0 + Duration::hours(24), 100)
+        .await
+        .unwrap();
+    assert!(
+        found.is_empty(),
+        "rotated-out secrets are not warned of: {found:?}"
+    );
+}
+
+pub async fn switch_with_new_secret_replaces_every_secret_at_once(s: &dyn Storage) {
+    let mut c = sample_client("sw1");
+    s.insert_client(
+        &c,
+        Some(&secret("old", 1, None)),
+        &[key_credential("k1", 1)],
+        &audit("client.create", "sw1"),
+    )
+    .await
+    .unwrap();
+    s.rotate_secret(
+        &c.client_id,
+        &secret("older", 2, None),
+        T0 + Duration::hours(1),
+        T0,
+        &audit("secret.rotate", "sw1"),
+    )
+    .await
+    .unwrap();
+    c.token_endpoint_auth_method = AuthMethod::ClientSecretJwt;
+    let mut new = secret("new", 9, None);
+    new.encrypted = Some(vec![7; 40]);
+    s.update_client_with_secret(&c, &new, &audit("client.update", "sw1"))
+        .await
+        .unwrap();
+    let e = s.load_client(&c.client_id).await.unwrap().expect("missing");
+    assert_eq!(e.client.token_endpoint_auth_method, AuthMethod::ClientSecretJwt);
+    assert_eq!(e.secrets, vec![new.clone()], "only the new secret remains");
+    assert_eq!(e.credentials.len(), 1, "keys stay, unused");
+    let events = s.list_audit(&AuditQuery::newest(10)).await.unwrap();
+    assert_eq!(
+        events.first().map(|r| r.event.action.as_str()),
+        Some("client.update")
+    );
+    let mut missing = sample_client("sw-missing");
+    missing.token_endpoint_auth_method = AuthMethod::ClientSecretBasic;
+    let r = s
+        .update_client_with_secret(&missing, &new, &audit("client.update", "sw-missing"))
+        .await;
+    assert!(
+        matches!(r, Err(StorageError::NotFound)),
+        "unknown client is NotFound"
+    );
+    assert!(s.load_client(&missing.client_id).await.unwrap().is_none());
+}
+
 pub async fn stores_credentials_and_encrypted_secret_with_client(s: &dyn Storage) {
     let mut c = sample_client("jwt1");
     c.token_endpoint_auth_method = AuthMethod::PrivateKeyJwt;

@@ -40,13 +40,41 @@ pub(super) fn verify_signature(
         verified |= verify_hmac(alg, &secret, a.signing_input.as_bytes(), &a.signature).is_ok();
     }
     if !usable {
-        return Err(AuthFailure::NoUsableSecret);
+        return Err(if signed_with_expired_secret(a, alg, entry, ctx) {
+            AuthFailure::SecretExpired
+        } else {
+            AuthFailure::NoUsableSecret
+        });
     }
     if !long_enough {
         return Err(AuthFailure::HmacKeyTooShort);
     }
     if !verified {
-        return Err(AuthFailure::SignatureInvalid);
+        return Err(if signed_with_expired_secret(a, alg, entry, ctx) {
+            AuthFailure::SecretExpired
+        } else {
+            AuthFailure::SignatureInvalid
+        });
     }
     Ok(())
+}
+
+/// Whether the assertion verifies with a secret whose lifetime or grace period is over: an
+/// operator then reads `secret.expired` rather than a bad signature. Runs only for assertions
+/// already refused, so it costs the token path nothing.
+fn signed_with_expired_secret(
+    a: &Assertion,
+    alg: SigningAlg,
+    entry: &ClientEntry,
+    ctx: &AuthContext<'_>,
+) -> bool {
+    entry
+        .secrets
+        .iter()
+        .filter(|s| !s.is_valid_at(ctx.now))
+        .filter_map(|s| {
+            let sealed = s.encrypted.as_deref()?;
+            ctx.vault.open(&s.id, sealed).ok()
+        })
+        .any(|secret| verify_hmac(alg, &secret, a.signing_input.as_bytes(), &a.signature).is_ok())
 }

@@ -102,7 +102,7 @@ mod tests {
             id: "id".into(),
             name: None,
             kid: "kid".into(),
-            alg: key.alg(),
+            alg: Some(key.alg()),
             thumbprint: thumbprint.into(),
             jwk,
             created_at: OffsetDateTime::UNIX_EPOCH,

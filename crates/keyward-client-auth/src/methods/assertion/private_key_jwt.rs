@@ -51,7 +51,8 @@ pub(super) async fn verify_signature(
     }
 }
 
-/// By `kid` when there is one; otherwise the client's usable keys of that algorithm. Disabled or
+/// By `kid` when there is one; otherwise the client's usable keys that verify that algorithm (a
+/// key registered with an `alg` only that one, a key without any of its type). Disabled or
 /// expired credentials never verify.
 fn select_keys<'a>(
     credentials: &'a [Credential],
@@ -71,7 +72,7 @@ fn select_keys<'a>(
             if !c.is_usable_at(now) {
                 return Err(AuthFailure::CredentialExpired);
             }
-            if c.alg != alg {
+            if !c.verifies(alg) {
                 return Err(AuthFailure::KeyAlgMismatch);
             }
             Ok(vec![c])
@@ -79,7 +80,7 @@ fn select_keys<'a>(
         None => {
             let keys: Vec<_> = credentials
                 .iter()
-                .filter(|c| c.alg == alg && c.is_usable_at(now))
+                .filter(|c| c.verifies(alg) && c.is_usable_at(now))
                 .take(MAX_KEYS_WITHOUT_KID)
                 .collect();
             if keys.is_empty() {

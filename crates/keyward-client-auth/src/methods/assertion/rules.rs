@@ -69,7 +69,8 @@ pub(crate) struct Checked {
     pub(crate) exp: i64,
 }
 
-/// Claims: `iss` = `sub` = client_id; `aud`; `exp` present and future; lifetime bounded;
+/// Claims: `iss` = `sub` = client_id; `aud`; `exp` present and future; lifetime bounded (by the
+/// client's `max_assertion_lifetime`, else the server's);
 /// `iat`/`nbf` not in the future beyond the skew; `jti` present and at most 256 bytes.
 fn check_claims(
     claims: &Map<String, Value>,
@@ -95,7 +96,11 @@ fn check_claims(
         return Err(AuthFailure::Expired);
     }
     let iat = optional_date(claims, "iat")?;
-    if exp.saturating_sub(iat.unwrap_or(now)) > policy.max_lifetime_secs {
+    // A client may be allowed a longer lifetime than the server's (capped when registered).
+    let max_lifetime = client
+        .max_assertion_lifetime
+        .map_or(policy.max_lifetime_secs, i64::from);
+    if exp.saturating_sub(iat.unwrap_or(now)) > max_lifetime {
         return Err(AuthFailure::LifetimeTooLong);
     }
     if iat.is_some_and(|t| t > now.saturating_add(policy.skew_secs)) {
