@@ -70,6 +70,11 @@ async fn rejects_ps256_with_a_key_registered_for_rs256() {
         StatusCode::OK
     );
     let before = srv.replay_entries().await;
+    // The failure counters are the test binary's, shared by its tests: compare differences.
+    let (mismatch, none) = (
+        srv.auth_failures("key.alg_mismatch").await,
+        srv.auth_failures("key.none_for_alg").await,
+    );
     let resp = {
         let header = json!({"alg": "PS256", "kid": rsa_kid()});
         let a = sign_jws(
@@ -82,7 +87,7 @@ async fn rejects_ps256_with_a_key_registered_for_rs256() {
     assert_eq!(resp.status(), StatusCode::UNAUTHORIZED);
     let body: Value = resp.json().await.unwrap();
     assert_eq!(body["error"], "invalid_client");
-    assert_eq!(srv.auth_failures("key.alg_mismatch").await, 1);
+    assert_eq!(srv.auth_failures("key.alg_mismatch").await, mismatch + 1);
     assert_eq!(
         srv.replay_entries().await,
         before,
@@ -93,7 +98,7 @@ async fn rejects_ps256_with_a_key_registered_for_rs256() {
         token_signed(&srv, "pinned-key", SigningAlg::PS256, false).await,
         StatusCode::UNAUTHORIZED
     );
-    assert_eq!(srv.auth_failures("key.none_for_alg").await, 1);
+    assert_eq!(srv.auth_failures("key.none_for_alg").await, none + 1);
 }
 
 #[tokio::test]
@@ -104,9 +109,10 @@ async fn rejects_an_algorithm_of_another_family_for_a_key_without_alg() {
     let header = json!({"alg": "ES256", "kid": rsa_kid()});
     let ec = keyward_testkit::fixtures::ec_key();
     let a = sign_jws(&ec, &header, &srv.claims("rsa-only"));
+    let before = srv.auth_failures("key.alg_mismatch").await;
     let resp = srv.token_assertion(&a, &[]).await;
     assert_eq!(resp.status(), StatusCode::UNAUTHORIZED);
-    assert_eq!(srv.auth_failures("key.alg_mismatch").await, 1);
+    assert_eq!(srv.auth_failures("key.alg_mismatch").await, before + 1);
 }
 
 #[tokio::test]
@@ -122,11 +128,12 @@ async fn a_key_without_alg_verifies_only_what_the_client_allows() {
         token_signed(&srv, "ps-only", SigningAlg::PS256, true).await,
         StatusCode::OK
     );
+    let before = srv.auth_failures("assertion.alg_not_allowed").await;
     assert_eq!(
         token_signed(&srv, "ps-only", SigningAlg::RS256, true).await,
         StatusCode::UNAUTHORIZED
     );
-    assert_eq!(srv.auth_failures("assertion.alg_not_allowed").await, 1);
+    assert_eq!(srv.auth_failures("assertion.alg_not_allowed").await, before + 1);
 }
 
 #[tokio::test]
