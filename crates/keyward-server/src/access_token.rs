@@ -51,13 +51,19 @@ pub(crate) enum IssueError {
 }
 
 /// The successful token response (RFC 6749 §5.1), its members in the order keyward writes them.
-#[derive(Serialize)]
-struct TokenResponse {
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(examples(json!({"access_token": "eyJhbGciOiJFUzI1NiIsImtpZCI6InNrLTEiLCJ0eXAiOiJhdCtqd3QifQ.eyJpc3MiOiJodHRwczovL2F1dGguZXhhbXBsZS5jb20ifQ.c2lnbmF0dXJl",
+    "expires_in": 300, "scope": "read", "token_type": "Bearer"})))]
+pub(crate) struct TokenResponse {
+    /// A JWT (RFC 9068, `typ: at+jwt`) signed with a key published at `/jwks`.
     access_token: String,
+    /// Seconds.
     expires_in: i64,
     /// Absent when the token carries no scope.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     scope: Option<String>,
+    #[schema(value_type = String, pattern = "^Bearer$")]
     token_type: &'static str,
 }
 

@@ -31,6 +31,8 @@ pub enum ServeError {
     JwksClient(#[source] keyward_jwks_fetch::FetchError),
     #[error("cannot render the discovery document: {0}")]
     Discovery(#[source] serde_json::Error),
+    #[error("cannot render the API description: {0}")]
+    ApiDocument(#[source] serde_json::Error),
     #[error(transparent)]
     AuthMethod(#[from] keyward_client_auth::DuplicateMethod),
     #[error(transparent)]

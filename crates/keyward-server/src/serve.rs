@@ -118,6 +118,8 @@ impl ServerBuilder {
         let authenticator = authenticator(std::mem::take(&mut self.methods))?;
         let policy = policy(&issuer, &self.config);
         let discovery = discovery(&issuer, &authenticator, &policy)?;
+        let methods: Vec<&str> = authenticator.methods().iter().map(|m| m.as_str()).collect();
+        let api_document = admin::ApiDocument::render(&methods).map_err(ServeError::ApiDocument)?;
         let jwks =
             JwksCache::new(self.config.fetch_config(), self.clock.clone()).map_err(ServeError::JwksClient)?;
         let jwks = Arc::new(jwks);
@@ -142,6 +144,7 @@ impl ServerBuilder {
         };
         let state = AppState::new(Parts {
             discovery,
+            api_document,
             health: Health::new(self.storage.clone()),
             keys: keys.clone(),
             token: Arc::new(token),

@@ -1,5 +1,5 @@
 //! The router's state: a set of parts, built once at start. A handler extracts only the part it
-//! uses (`State<Discovery>`, `State<Health>`, `State<Arc<SigningKeys>>`,
+//! uses (`State<Discovery>`, `State<ApiDocument>`, `State<Health>`, `State<Arc<SigningKeys>>`,
 //! `State<Arc<TokenEndpoint>>`, `State<Arc<AdminOps>>`, the `Admin` extractor's [`AdminAuth`],
 //! the failure limiter's `State<Arc<FailureLimiter>>`),
 //! each taken from here by [`FromRef`]; the handlers' modules never name this type.
@@ -10,7 +10,7 @@ use axum::extract::FromRef;
 use keyward_admin::AdminOps;
 
 use crate::{
-    admin::AdminAuth,
+    admin::{AdminAuth, ApiDocument},
     public::{Discovery, Health, TokenEndpoint},
     rate_limit::FailureLimiter,
     signing::SigningKeys,
@@ -22,6 +22,7 @@ pub(crate) struct AppState(Arc<Parts>);
 
 pub(crate) struct Parts {
     pub(crate) discovery: Discovery,
+    pub(crate) api_document: ApiDocument,
     pub(crate) health: Health,
     pub(crate) keys: Arc<SigningKeys>,
     pub(crate) token: Arc<TokenEndpoint>,
@@ -39,6 +40,12 @@ impl AppState {
 impl FromRef<AppState> for Discovery {
     fn from_ref(state: &AppState) -> Self {
         state.0.discovery.clone()
+    }
+}
+
+impl FromRef<AppState> for ApiDocument {
+    fn from_ref(state: &AppState) -> Self {
+        state.0.api_document.clone()
     }
 }
 

@@ -46,7 +46,10 @@ pub(crate) struct AuditPage {
 }
 
 /// The audit log, newest first: actor, action, target, time, outcome; filtered and paged.
-#[utoipa::path(get, path = "/admin/audit", params(AuditQuery), responses((status = 200, body = AuditPage), (status = 400, description = "a filter value is malformed")), security(("bearer" = [])))]
+#[utoipa::path(get, path = "/admin/audit", operation_id = "listAuditEvents", tag = "audit", params(AuditQuery),
+    responses((status = 200, description = "a page of events, newest first", body = AuditPage),
+              (status = 400, description = "`invalid_request`: a filter is malformed, unknown or repeated", body = super::ErrorBody)),
+    security(("bearer" = [])))]
 pub(crate) async fn list(
     State(ops): State<Arc<AdminOps>>,
     _admin: Admin,

@@ -43,9 +43,11 @@ pub(crate) struct PageQuery {
 }
 
 /// Register a client. Secret-based clients get a generated secret, returned only here.
-#[utoipa::path(post, path = "/admin/clients", request_body = ClientMetadata,
-    responses((status = 201, body = ClientCreated), (status = 400, description = "invalid_client_metadata, naming the field"),
-              (status = 409, description = "client_id taken")), security(("bearer" = [])))]
+#[utoipa::path(post, path = "/admin/clients", operation_id = "createClient", tag = "clients", request_body = ClientMetadata,
+    responses((status = 201, description = "registered; `Location` names it, `client_secret` is shown this once", body = ClientCreated),
+              (status = 400, description = "`invalid_client_metadata` naming the `field`, `invalid_request` (a member twice, not JSON), or `invalid_key` for a key in `jwks`", body = super::ErrorBody),
+              (status = 409, description = "`conflict`: the `client_id` is taken, or `jwks` holds a key twice or too many", body = super::ErrorBody)),
+    security(("bearer" = [])))]
 pub(crate) async fn create(
     State(ops): State<Arc<AdminOps>>,
     admin: Admin,
@@ -84,7 +86,10 @@ fn client_location(id: &ClientId) -> String {
 }
 
 /// List clients in `client_id` order, a page at a time.
-#[utoipa::path(get, path = "/admin/clients", params(PageQuery), responses((status = 200, body = ClientPage)), security(("bearer" = [])))]
+#[utoipa::path(get, path = "/admin/clients", operation_id = "listClients", tag = "clients", params(PageQuery),
+    responses((status = 200, description = "a page of clients", body = ClientPage),
+              (status = 400, description = "`invalid_request`: `limit` out of range or `after` not a client id", body = super::ErrorBody)),
+    security(("bearer" = [])))]
 pub(crate) async fn list(
     State(ops): State<Arc<AdminOps>>,
     _admin: Admin,
@@ -97,7 +102,11 @@ pub(crate) async fn list(
     }))
 }
 
-#[utoipa::path(get, path = "/admin/clients/{client_id}", responses((status = 200, body = ClientView), (status = 404)), security(("bearer" = [])))]
+/// A client, with its public keys as `jwks` when it has a credential list.
+#[utoipa::path(get, path = "/admin/clients/{client_id}", operation_id = "getClient", tag = "clients", params(("client_id" = String, Path, description = "The client's id")),
+    responses((status = 200, description = "the client", body = ClientView),
+              (status = 404, description = "`not_found`: no such client", body = super::ErrorBody)),
+    security(("bearer" = [])))]
 pub(crate) async fn read(
     State(ops): State<Arc<AdminOps>>,
     _admin: Admin,
@@ -111,8 +120,13 @@ pub(crate) async fn read(
 /// default); `enabled: false` disables the client at once. Changing
 /// `token_endpoint_auth_method` switches the authenticator; when the new method needs a
 /// secret the client does not have, one is generated and returned here once.
-#[utoipa::path(patch, path = "/admin/clients/{client_id}", request_body = ClientMetadata,
-    responses((status = 200, body = ClientCreated), (status = 400), (status = 404)), security(("bearer" = [])))]
+#[utoipa::path(patch, path = "/admin/clients/{client_id}", operation_id = "updateClient", tag = "clients", params(("client_id" = String, Path, description = "The client's id")),
+    request_body = ClientMetadata,
+    responses((status = 200, description = "the client as changed; `client_secret` only when switching the authenticator generated one", body = ClientCreated),
+              (status = 400, description = "`invalid_client_metadata` naming the `field`, or `invalid_request`", body = super::ErrorBody),
+              (status = 404, description = "`not_found`: no such client", body = super::ErrorBody),
+              (status = 409, description = "`conflict`: the bootstrap admin client cannot be disabled or lose scope `keyward:admin`", body = super::ErrorBody)),
+    security(("bearer" = [])))]
 pub(crate) async fn update(
     State(ops): State<Arc<AdminOps>>,
     admin: Admin,
@@ -131,7 +145,12 @@ pub(crate) async fn update(
     Ok(([(header::CACHE_CONTROL, "no-store")], Json(body)).into_response())
 }
 
-#[utoipa::path(delete, path = "/admin/clients/{client_id}", responses((status = 204), (status = 404)), security(("bearer" = [])))]
+/// Delete a client with its secrets and credentials.
+#[utoipa::path(delete, path = "/admin/clients/{client_id}", operation_id = "deleteClient", tag = "clients", params(("client_id" = String, Path, description = "The client's id")),
+    responses((status = 204, description = "deleted"),
+              (status = 404, description = "`not_found`: no such client", body = super::ErrorBody),
+              (status = 409, description = "`conflict`: the bootstrap admin client cannot be deleted", body = super::ErrorBody)),
+    security(("bearer" = [])))]
 pub(crate) async fn delete(
     State(ops): State<Arc<AdminOps>>,
     admin: Admin,

@@ -25,9 +25,16 @@ pub(crate) struct GeneratedKeystore {
     keystore: String,
 }
 
-#[utoipa::path(post, path = "/admin/clients/{client_id}/credentials/generate", request_body = GenerateRequest,
-    responses((status = 201, body = GeneratedKeystore), (status = 400), (status = 404), (status = 409),
-        (status = 503)),
+/// Generate a key pair; its public key joins the credential list, and the keystore (PKCS#12 or
+/// JKS) with the private key is returned this once.
+#[utoipa::path(post, path = "/admin/clients/{client_id}/credentials/generate", operation_id = "generateCredential",
+    tag = "credentials", params(("client_id" = String, Path, description = "The client's id")), request_body = GenerateRequest,
+    responses((status = 201, description = "the credential and its keystore (`Cache-Control: no-store`)", body = GeneratedKeystore),
+              (status = 400, description = "`invalid_key` with a `reason` (`unknown_key_type`, `password_too_short`, `not_a_key_client`, …) or `invalid_request`", body = super::ErrorBody),
+              (status = 404, description = "`not_found`: no such client", body = super::ErrorBody),
+              (status = 409, description = "`conflict` with a `reason`: `credential_limit`", body = super::ErrorBody),
+              (status = 503, description = "`temporarily_unavailable`: every generation slot is busy (see `Retry-After`), or the store is unavailable", body = super::ErrorBody,
+                  headers(("Retry-After" = u64, description = "seconds")))),
     security(("bearer" = [])))]
 pub(crate) async fn generate(
     State(ops): State<Arc<AdminOps>>,

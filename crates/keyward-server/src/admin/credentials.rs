@@ -25,8 +25,12 @@ pub(crate) struct CredentialList {
     credentials: Vec<CredentialView>,
 }
 
-#[utoipa::path(get, path = "/admin/clients/{client_id}/credentials",
-    responses((status = 200, body = CredentialList), (status = 404)), security(("bearer" = [])))]
+/// A client's credential list (public material only).
+#[utoipa::path(get, path = "/admin/clients/{client_id}/credentials", operation_id = "listCredentials", tag = "credentials",
+    params(("client_id" = String, Path, description = "The client's id")),
+    responses((status = 200, description = "the client's credentials", body = CredentialList),
+              (status = 404, description = "`not_found`: no such client", body = super::ErrorBody)),
+    security(("bearer" = [])))]
 pub(crate) async fn list(
     State(ops): State<Arc<AdminOps>>,
     _admin: Admin,
@@ -38,8 +42,13 @@ pub(crate) async fn list(
     }))
 }
 
-#[utoipa::path(patch, path = "/admin/clients/{client_id}/credentials/{credential_id}", request_body = CredentialPatch,
-    responses((status = 200, body = CredentialView), (status = 400), (status = 404)), security(("bearer" = [])))]
+/// Rename, enable, disable or set the expiry of a credential; absent fields stay as they are.
+#[utoipa::path(patch, path = "/admin/clients/{client_id}/credentials/{credential_id}", operation_id = "updateCredential",
+    tag = "credentials", params(("client_id" = String, Path, description = "The client's id"), ("credential_id" = String, Path, description = "The credential's id")), request_body = CredentialPatch,
+    responses((status = 200, description = "the credential as changed", body = CredentialView),
+              (status = 400, description = "`invalid_client_metadata` naming the `field`, `invalid_request`, or `invalid_key` (`expires_at_in_past`)", body = super::ErrorBody),
+              (status = 404, description = "`not_found`: no such client or credential", body = super::ErrorBody)),
+    security(("bearer" = [])))]
 pub(crate) async fn update(
     State(ops): State<Arc<AdminOps>>,
     admin: Admin,
@@ -60,8 +69,12 @@ pub(crate) async fn update(
     Ok(Json(CredentialView::from(&credential)))
 }
 
-#[utoipa::path(delete, path = "/admin/clients/{client_id}/credentials/{credential_id}",
-    responses((status = 204), (status = 404)), security(("bearer" = [])))]
+/// Remove a credential: assertions signed with its key are refused from the next request on.
+#[utoipa::path(delete, path = "/admin/clients/{client_id}/credentials/{credential_id}", operation_id = "deleteCredential",
+    tag = "credentials", params(("client_id" = String, Path, description = "The client's id"), ("credential_id" = String, Path, description = "The credential's id")),
+    responses((status = 204, description = "deleted"),
+              (status = 404, description = "`not_found`: no such client or credential", body = super::ErrorBody)),
+    security(("bearer" = [])))]
 pub(crate) async fn delete(
     State(ops): State<Arc<AdminOps>>,
     admin: Admin,

@@ -24,8 +24,12 @@ pub(crate) struct ClearResponse {
 }
 
 /// Clear cached JWKS URL keys, for one client or for all.
-#[utoipa::path(post, path = "/admin/keys-cache/clear", request_body = ClearRequest,
-    responses((status = 200, body = ClearResponse), (status = 400), (status = 404)), security(("bearer" = [])))]
+#[utoipa::path(post, path = "/admin/keys-cache/clear", operation_id = "clearKeysCache", tag = "keys-cache",
+    request_body(content = ClearRequest, description = "May be empty: every cached URL."),
+    responses((status = 200, description = "how many URLs this node dropped; every other node clears too", body = ClearResponse),
+              (status = 400, description = "`invalid_request`: the client has no `jwks_uri`", body = super::ErrorBody),
+              (status = 404, description = "`not_found`: no such client", body = super::ErrorBody)),
+    security(("bearer" = [])))]
 pub(crate) async fn clear(
     State(ops): State<Arc<AdminOps>>,
     admin: Admin,
@@ -37,8 +41,12 @@ pub(crate) async fn clear(
 }
 
 /// The keys currently cached for a client's `jwks_uri`, with fetch time and expiry.
-#[utoipa::path(get, path = "/admin/clients/{client_id}/jwks",
-    responses((status = 200, body = Object), (status = 400), (status = 404)), security(("bearer" = [])))]
+#[utoipa::path(get, path = "/admin/clients/{client_id}/jwks", operation_id = "getClientJwksCache", tag = "keys-cache",
+    params(("client_id" = String, Path, description = "The client's id")),
+    responses((status = 200, description = "what this node holds for the client's `jwks_uri`", body = super::openapi_schemas::CachedJwks),
+              (status = 400, description = "`invalid_request`: the client has no `jwks_uri`", body = super::ErrorBody),
+              (status = 404, description = "`not_found`: no such client", body = super::ErrorBody)),
+    security(("bearer" = [])))]
 pub(crate) async fn show(
     State(ops): State<Arc<AdminOps>>,
     _admin: Admin,

@@ -13,6 +13,8 @@ mod json_body;
 mod keys_cache;
 mod observe;
 mod openapi;
+mod openapi_examples;
+mod openapi_schemas;
 mod secret;
 mod views;
 
@@ -29,17 +31,20 @@ use keyward_types::{AuthMethod, ClientSecret, SecretHash};
 pub(crate) use auth::{Admin, AdminAuth};
 pub use keyward_admin::{ADMIN_SCOPE, BOOTSTRAP_CLIENT};
 pub(crate) use observe::{observe, RejectBudget};
+pub(crate) use openapi::{openapi_document, ApiDocument};
+pub(crate) use openapi_schemas::ErrorBody;
 
 use crate::{keyring::Keyring, Config};
 
 /// The admin routes, for any router state that holds the operations and the bearer check;
 /// every matched route runs behind [`observe`] (bearer check, log line, refusals counted and
-/// audited).
+/// audited), except the API description, which holds no secret.
 pub(crate) fn routes<S>(state: S) -> Router<S>
 where
     S: Clone + Send + Sync + 'static,
     Arc<AdminOps>: FromRef<S>,
     AdminAuth: FromRef<S>,
+    ApiDocument: FromRef<S>,
 {
     Router::new()
         .route("/admin/clients", post(clients::create).get(clients::list))
@@ -63,8 +68,8 @@ where
         .route("/admin/clients/{client_id}/jwks", get(keys_cache::show))
         .route("/admin/keys-cache/clear", post(keys_cache::clear))
         .route("/admin/audit", get(audit::list))
-        .route("/admin/openapi.json", get(openapi::document))
         .route_layer(axum::middleware::from_fn_with_state(state, observe::<S>))
+        .route("/admin/openapi.json", get(openapi_document))
 }
 
 /// What admin input is checked against, from the server's configuration and the methods it runs.

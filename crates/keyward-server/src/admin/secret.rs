@@ -30,8 +30,12 @@ pub(crate) struct RotateResponse {
 }
 
 /// Regenerate a client's secret; the previous one keeps working for the grace period.
-#[utoipa::path(post, path = "/admin/clients/{client_id}/secret", request_body = RotateRequest,
-    responses((status = 200, body = RotateResponse), (status = 400), (status = 404)), security(("bearer" = [])))]
+#[utoipa::path(post, path = "/admin/clients/{client_id}/secret", operation_id = "rotateClientSecret", tag = "secrets",
+    params(("client_id" = String, Path, description = "The client's id")), request_body(content = RotateRequest, description = "May be empty for the defaults."),
+    responses((status = 200, description = "the new secret, shown this once (`Cache-Control: no-store`)", body = RotateResponse),
+              (status = 400, description = "`invalid_client_metadata` (`grace_period_seconds` above the server's maximum) or `invalid_request` (the client has no secret)", body = super::ErrorBody),
+              (status = 404, description = "`not_found`: no such client", body = super::ErrorBody)),
+    security(("bearer" = [])))]
 pub(crate) async fn rotate(
     State(ops): State<Arc<AdminOps>>,
     admin: Admin,

@@ -6,6 +6,7 @@ mod baseline;
 mod discovery;
 pub(crate) mod form;
 mod health;
+mod openapi;
 mod token;
 
 use std::sync::Arc;
@@ -14,9 +15,10 @@ use axum::{extract::FromRef, routing::get, routing::post, Router};
 
 pub(crate) use discovery::{Discovery, DiscoveryDocument};
 pub(crate) use health::Health;
+pub(crate) use openapi::PublicApi;
 pub(crate) use token::TokenEndpoint;
 
-use crate::signing::SigningKeys;
+use crate::{admin::ApiDocument, signing::SigningKeys};
 
 /// The public routes, for any router state that holds the parts their handlers take.
 pub(crate) fn routes<S>() -> Router<S>
@@ -26,17 +28,22 @@ where
     Health: FromRef<S>,
     Arc<SigningKeys>: FromRef<S>,
     Arc<TokenEndpoint>: FromRef<S>,
+    ApiDocument: FromRef<S>,
 {
     let router = Router::new();
     #[cfg(feature = "bench-baseline")]
     let router = router.route("/bench/baseline", post(baseline::baseline));
     router
-        .route("/.well-known/openid-configuration", get(discovery::document))
+        .route(
+            "/.well-known/openid-configuration",
+            get(discovery::openid_configuration),
+        )
         .route(
             "/.well-known/oauth-authorization-server",
-            get(discovery::document),
+            get(discovery::authorization_server),
         )
         .route("/jwks", get(discovery::jwks))
         .route("/token", post(token::token))
         .route("/healthz", get(health::healthz))
+        .route("/openapi.json", get(crate::admin::openapi_document))
 }

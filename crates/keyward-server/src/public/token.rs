@@ -16,8 +16,8 @@ use keyward_types::{Clock, GrantType, Scope, Untrusted};
 
 use super::form::TokenRequest;
 use crate::{
-    access_token::AccessTokens, error::ApiError, keyring::Keyring, metrics, remote_keys::CachedRemoteKeys,
-    replay::StorageReplay,
+    access_token::AccessTokens, admin::ErrorBody, error::ApiError, keyring::Keyring, metrics,
+    remote_keys::CachedRemoteKeys, replay::StorageReplay,
 };
 
 /// What `POST /token` uses: the client directory, the authenticator and what it checks
@@ -33,6 +33,27 @@ pub(crate) struct TokenEndpoint {
     pub(crate) remote_keys: CachedRemoteKeys,
 }
 
+/// Issue an access token (RFC 6749 §3.2, §4.4): the client authenticates with the method it
+/// registered, and asks for `client_credentials`.
+#[utoipa::path(post, path = "/token", operation_id = "requestToken", tag = "oauth",
+    request_body(content = super::openapi::TokenForm, content_type = "application/x-www-form-urlencoded"),
+    responses(
+        (status = 200, description = "an access token (RFC 6749 §5.1); `Cache-Control: no-store`",
+            body = crate::access_token::TokenResponse),
+        (status = 400, description = "`invalid_request` (a parameter missing or repeated, two `Authorization` headers, not a form), \
+            `unsupported_grant_type`, `unauthorized_client` (grant not registered), `invalid_scope` or `invalid_target` (RFC 6749 §5.2, RFC 8707)",
+            body = ErrorBody),
+        (status = 401, description = "`invalid_client`: client authentication failed (the reason is logged, never answered)",
+            body = ErrorBody, headers(("WWW-Authenticate" = String,
+                description = "`Basic realm=\"keyward\", error=\"invalid_client\", error_description=\"client authentication failed\"` when the client sent an `Authorization` header (RFC 6749 §5.2)"))),
+        (status = 408, description = "the body did not arrive in time", body = ErrorBody),
+        (status = 413, description = "the form is larger than 64 KiB", body = ErrorBody),
+        (status = 429, description = "`slow_down`: too many failed authentications from this address",
+            body = ErrorBody, headers(("Retry-After" = u64, description = "seconds"))),
+        (status = 500, description = "`server_error`", body = ErrorBody),
+        (status = 503, description = "`temporarily_unavailable`: the client directory or replay store is unavailable",
+            body = ErrorBody)),
+    security((), ("client_secret_basic" = [])))]
 pub(super) async fn token(
     State(app): State<Arc<TokenEndpoint>>,
     request: Request,

@@ -1,0 +1,281 @@
+//! Example bodies for the API description, by operation. The test `openapi.rs` validates each
+//! against the schema it illustrates, so an example that drifts from its type fails there.
+
+use serde_json::{json, Value};
+
+/// Where an example goes: the request body, or the answer with this status.
+pub(super) enum Slot {
+    Request,
+    Response(&'static str),
+}
+
+/// Every example, by `operationId`.
+pub(super) fn all() -> Vec<(&'static str, Slot, Value)> {
+    use Slot::{Request, Response};
+    vec![
+        ("createClient", Request, create_request()),
+        ("createClient", Response("201"), created()),
+        (
+            "listClients",
+            Response("200"),
+            json!({"clients": [client()], "next_after": null}),
+        ),
+        ("getClient", Response("200"), client()),
+        (
+            "updateClient",
+            Request,
+            json!({"scope": "read", "enabled": false}),
+        ),
+        ("updateClient", Response("200"), updated_client()),
+        (
+            "rotateClientSecret",
+            Request,
+            json!({"grace_period_seconds": 3600}),
+        ),
+        ("rotateClientSecret", Response("200"), rotated()),
+        (
+            "listCredentials",
+            Response("200"),
+            json!({"credentials": [credential()]}),
+        ),
+        ("importCredential", Request, import_request()),
+        (
+            "importCredential",
+            Response("201"),
+            json!({"credentials": [credential()]}),
+        ),
+        ("generateCredential", Request, generate_request()),
+        ("generateCredential", Response("201"), generated()),
+        ("updateCredential", Request, json!({"enabled": false})),
+        ("updateCredential", Response("200"), credential()),
+        ("clearKeysCache", Request, json!({"client_id": "partner-api"})),
+        ("clearKeysCache", Response("200"), json!({"cleared_urls": 1})),
+        ("getClientJwksCache", Response("200"), cached_jwks()),
+        ("listAuditEvents", Response("200"), audit_page()),
+        ("requestToken", Request, token_form()),
+        ("getOpenIdConfiguration", Response("200"), discovery()),
+        ("getAuthorizationServerMetadata", Response("200"), discovery()),
+        ("getJwks", Response("200"), json!({"keys": [server_key()]})),
+        ("getHealth", Response("200"), json!({"status": "ok"})),
+        (
+            "getHealth",
+            Response("503"),
+            json!({"status": "unavailable", "storage": "unreachable"}),
+        ),
+    ]
+}
+
+/// The error bodies of the shared answers, by component name.
+pub(super) fn errors() -> Vec<(&'static str, Value)> {
+    vec![
+        (
+            "BearerRequestInvalid",
+            error("invalid_request", "more than one Authorization header"),
+        ),
+        ("Unauthorized", error("invalid_token", "the token has expired")),
+        (
+            "Forbidden",
+            error("insufficient_scope", "the token lacks scope keyward:admin"),
+        ),
+        (
+            "TooManyRequests",
+            error(
+                "slow_down",
+                "too many failed authentications from this address; retry later",
+            ),
+        ),
+        (
+            "BodyTimeout",
+            error("invalid_request", "the request body did not arrive in time"),
+        ),
+        ("InternalError", error("server_error", "internal error")),
+        (
+            "Unavailable",
+            error("temporarily_unavailable", "storage is unavailable; retry"),
+        ),
+    ]
+}
+
+fn error(code: &str, description: &str) -> Value {
+    json!({"error": code, "error_description": description})
+}
+
+const CREATED_AT: &str = "2026-01-31T12:00:00Z";
+
+fn create_request() -> Value {
+    json!({
+        "client_id": "billing",
+        "client_name": "Billing service",
+        "token_endpoint_auth_method": "client_secret_basic",
+        "grant_types": ["client_credentials"],
+        "scope": "read write",
+        "access_token_lifetime": 300
+    })
+}
+
+fn client() -> Value {
+    json!({
+        "client_id": "billing",
+        "client_name": "Billing service",
+        "client_uri": null,
+        "token_endpoint_auth_method": "client_secret_basic",
+        "token_endpoint_auth_signing_alg": null,
+        "legacy_token_endpoint_audience": false,
+        "jwks_uri": null,
+        "grant_types": ["client_credentials"],
+        "scope": "read write",
+        "default_audience": null,
+        "allowed_audiences": [],
+        "access_token_lifetime": 300,
+        "enabled": true,
+        "created_at": CREATED_AT,
+        "updated_at": CREATED_AT
+    })
+}
+
+fn updated_client() -> Value {
+    let mut c = client();
+    if let Some(o) = c.as_object_mut() {
+        o.insert("scope".into(), json!("read"));
+        o.insert("enabled".into(), json!(false));
+        o.insert("updated_at".into(), json!("2026-02-01T08:30:00Z"));
+    }
+    c
+}
+
+fn created() -> Value {
+    let mut c = client();
+    if let Some(o) = c.as_object_mut() {
+        o.insert(
+            "client_secret".into(),
+            json!("kw_3vQnHc0rX6h2yJ9dT1mBfA8sLzE4uWpK"),
+        );
+        o.insert("client_secret_expires_at".into(), json!(0));
+    }
+    c
+}
+
+fn rotated() -> Value {
+    json!({
+        "client_id": "billing",
+        "client_secret": "kw_Yb7tR2mQ9xZc4nV1sK8pL3dF6gH0jWeA",
+        "client_secret_expires_at": 0,
+        "previous_secret_expires_at": 1769864400
+    })
+}
+
+fn client_key() -> Value {
+    json!({
+        "kty": "EC",
+        "kid": "partner-2026",
+        "use": "sig",
+        "alg": "ES256",
+        "crv": "P-256",
+        "x": "f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU",
+        "y": "x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0"
+    })
+}
+
+fn credential() -> Value {
+    json!({
+        "id": "3f1c9a7e-5b2d-4e8f-9a61-0c7d2e4b8f15",
+        "name": "partner signing key 2026",
+        "kid": "partner-2026",
+        "alg": "ES256",
+        "thumbprint": "oKIywvGUpTVTyxMQ3bwIIeQUudfr_CkLMjCE19ECD-U",
+        "jwk": client_key(),
+        "created_at": CREATED_AT,
+        "expires_at": "2027-01-31T12:00:00Z",
+        "enabled": true
+    })
+}
+
+fn import_request() -> Value {
+    json!({
+        "name": "partner signing key 2026",
+        "format": "jwk",
+        "data": client_key().to_string(),
+        "expires_at": "2027-01-31T12:00:00Z"
+    })
+}
+
+fn generate_request() -> Value {
+    json!({
+        "key_type": "EC-P256",
+        "format": "pkcs12",
+        "alias": "partner",
+        "store_password": "correct horse battery staple",
+        "validity_days": 365,
+        "name": "generated 2026"
+    })
+}
+
+fn generated() -> Value {
+    json!({
+        "credential": credential(),
+        "filename": "partner-api.p12",
+        "keystore": "MIIKUgIBAzCCCgwGCSqGSIb3DQEHAaCCCf0EggnpMIIJ5TCCBZIGCSqGSIb3DQEHAaCC"
+    })
+}
+
+fn cached_jwks() -> Value {
+    json!({
+        "jwks_uri": "https://partner.example.com/.well-known/jwks.json",
+        "cached": true,
+        "keys": [client_key()],
+        "fetched_at": CREATED_AT,
+        "last_success_at": CREATED_AT,
+        "expires_at": "2026-01-31T12:05:00Z",
+        "last_error": null
+    })
+}
+
+fn audit_page() -> Value {
+    json!({
+        "events": [{
+            "id": 42,
+            "at": CREATED_AT,
+            "actor": "keyward-admin",
+            "action": "client.create",
+            "target": "billing",
+            "outcome": "success",
+            "detail": {"token_endpoint_auth_method": "client_secret_basic", "scope": "read write"}
+        }],
+        "next_cursor": null,
+        "next_before": null
+    })
+}
+
+fn token_form() -> Value {
+    json!({
+        "grant_type": "client_credentials",
+        "scope": "read",
+        "client_assertion_type": "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+        "client_assertion": "eyJhbGciOiJFUzI1NiIsImtpZCI6InBhcnRuZXItMjAyNiJ9.eyJpc3MiOiJwYXJ0bmVyLWFwaSJ9.c2lnbmF0dXJl"
+    })
+}
+
+fn discovery() -> Value {
+    json!({
+        "issuer": "https://auth.example.com",
+        "token_endpoint": "https://auth.example.com/token",
+        "jwks_uri": "https://auth.example.com/jwks",
+        "grant_types_supported": ["client_credentials"],
+        "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "client_secret_jwt", "private_key_jwt"],
+        "token_endpoint_auth_signing_alg_values_supported": ["RS256", "PS256", "ES256", "EdDSA", "HS256"],
+        "response_types_supported": [],
+        "scopes_supported": ["keyward:admin"]
+    })
+}
+
+fn server_key() -> Value {
+    json!({
+        "kty": "EC",
+        "kid": "sk-2026-01",
+        "use": "sig",
+        "alg": "ES256",
+        "crv": "P-256",
+        "x": "WKn-ZIGevcwGIyyrzFoZNBdaq9_TsqzGl96oc0CWuis",
+        "y": "y77t-RvAHRKTsSGdIYUfweuOvwrvDD-Q3Hv5J0fSKbE"
+    })
+}
