@@ -84,7 +84,7 @@ enum AdminCommand {
         skip_existing: bool,
     },
     #[command(flatten)]
-    Remote(admin_cli::RemoteCommand),
+    Remote(Box<admin_cli::RemoteCommand>),
 }
 
 fn init_logging(format: LogFormat) {
@@ -135,7 +135,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         // Through the admin API: the server's configuration and database are not touched.
         Command::Admin {
             command: AdminCommand::Remote(command),
-        } => admin_cli::run(command).await,
+        } => admin_cli::run(*command).await,
         Command::Admin { command } => admin(command, configure(cli.config, cli.log_format)?).await,
     }
 }
@@ -187,7 +187,7 @@ async fn admin(command: AdminCommand, config: Config) -> anyhow::Result<()> {
                 s.clients, s.skipped_clients, s.signing_keys, s.skipped_signing_keys
             );
         }
-        AdminCommand::Remote(command) => admin_cli::run(command).await?,
+        AdminCommand::Remote(command) => admin_cli::run(*command).await?,
     }
     Ok(())
 }

@@ -113,7 +113,7 @@ async fn assert_basic_refused(base: &str, id: &str, secret: &str) {
 
 /// A `private_key_jwt` token request for `client_id` signed by `key`.
 async fn assertion_token(base: &str, client_id: &str, key: &SigningKey, alg: &str) -> (StatusCode, Value) {
-    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    let now = keyward_types::Clock::now(&keyward_types::SystemClock).unix_timestamp();
     let header = json!({"alg": alg, "typ": "JWT", "kid": key.kid()});
     let assertion = sign_jws(key, &header, &assertion_claims(client_id, base, now, 60));
     token_assertion(&http(), base, &assertion).await

@@ -43,7 +43,7 @@ pub(crate) struct Metadata {
     #[arg(long, value_name = "FILE")]
     metadata: Option<PathBuf>,
     /// The new client's id (create only; generated when absent).
-    #[arg(long = "client-id", id = "new_client_id")]
+    #[arg(long = "client-id", id = "new_client_id", value_name = "CLIENT_ID")]
     client_id: Option<String>,
     /// token_endpoint_auth_method: client_secret_basic, client_secret_post, client_secret_jwt,
     /// private_key_jwt.
@@ -55,13 +55,16 @@ pub(crate) struct Metadata {
     /// A grant type; repeat for several.
     #[arg(long = "grant-type")]
     grant_types: Vec<String>,
+    /// Where a private_key_jwt client publishes its keys.
     #[arg(long)]
     jwks_uri: Option<String>,
     /// client_name.
     #[arg(long)]
     name: Option<String>,
+    /// Let the client get tokens (enabled: true).
     #[arg(long, conflicts_with = "disable")]
     enable: bool,
+    /// Refuse the client's token requests at once (enabled: false).
     #[arg(long)]
     disable: bool,
     /// Any other metadata member: KEY=VALUE, VALUE as JSON (`true`, `300`, `["a"]`, `null`

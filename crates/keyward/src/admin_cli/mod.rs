@@ -63,7 +63,7 @@ pub(crate) enum RemoteCommand {
 /// Where the server is and who the CLI is there. The admin secret has no flag on purpose.
 #[derive(Args)]
 pub(crate) struct ServerArgs {
-    /// The server's base URL (the `listen` default of the server).
+    /// The server's base URL.
     #[arg(
         long,
         global = true,
