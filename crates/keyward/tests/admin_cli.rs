@@ -547,6 +547,7 @@ async fn errors_name_the_url_the_secret_and_the_server_answer() {
     let err = failed(&cli(d, &down, &["clients", "list"]), "server down");
     assert!(err.contains(&format!("cannot connect to {down}/token")), "{err}");
     assert!(err.contains("is the server running"), "{err}");
+    assert!(err.contains("refused"), "the cause is missing: {err}");
 
     // Wrong admin secret: the token request's 401, named as such.
     let o = cli_env(
@@ -650,5 +651,32 @@ async fn errors_name_the_url_the_secret_and_the_server_answer() {
     // Nothing of the above changed the server: only the bootstrap client exists.
     let (_, listed) = api_get(&base, "/admin/clients").await;
     assert_eq!(listed["clients"].as_array().unwrap().len(), 1, "{listed}");
+    proc.stop();
+}
+
+#[tokio::test]
+async fn https_server_trusted_with_ca_cert_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let cert = keyward_testkit::tls::TestCert::make(d, "server");
+    let mut cmd = serve(d);
+    cmd.env("KEYWARD_TLS_CERT_FILE", &cert.cert)
+        .env("KEYWARD_TLS_KEY_FILE", &cert.key)
+        .env("KEYWARD_ADMIN_SECRET", ADMIN_SECRET);
+    let (mut proc, base) = start(cmd);
+    assert!(base.starts_with("https://"), "{base}");
+
+    // The public web roots do not vouch for a self-signed certificate: refused, naming the URL.
+    let err = failed(&cli(d, &base, &["clients", "list"]), "untrusted https");
+    assert!(err.contains(&format!("{base}/token")), "{err}");
+    assert!(err.contains("certificate"), "the cause is missing: {err}");
+
+    // With the certificate trusted, the same command works over TLS.
+    let ca = cert.cert.to_str().unwrap();
+    let out = ok(
+        &cli(d, &base, &["clients", "list", "--ca-cert", ca]),
+        "https with --ca-cert",
+    );
+    assert!(out.lines().any(|l| l.starts_with("keyward-admin ")), "{out}");
     proc.stop();
 }

@@ -26,13 +26,13 @@ const RENEW_MARGIN: Duration = Duration::from_secs(30);
 /// Why a request to the server failed. Each message names what to check.
 #[derive(Debug, Error)]
 pub(crate) enum ApiError {
-    #[error("cannot connect to {url} (is the server running there? set --url or KEYWARD_URL): {source}")]
+    #[error("cannot connect to {url} (is the server running there? set --url or KEYWARD_URL): {}", cause(.source))]
     Unreachable {
         url: String,
         #[source]
         source: reqwest::Error,
     },
-    #[error("request to {url} failed: {source}")]
+    #[error("request to {url} failed: {}", cause(.source))]
     Transport {
         url: String,
         #[source]
@@ -224,6 +224,16 @@ fn basic(id: &str, secret: &ClientSecret) -> Zeroizing<String> {
     let enc = |s: &str| url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
     let pair = Zeroizing::new(format!("{}:{}", enc(id), enc(secret.expose())));
     Zeroizing::new(format!("Basic {}", STANDARD.encode(pair.as_bytes())))
+}
+
+/// The innermost cause ("Connection refused", "invalid peer certificate: UnknownIssuer"):
+/// reqwest's own message only repeats the URL.
+fn cause(e: &reqwest::Error) -> String {
+    let mut inner: &dyn std::error::Error = e;
+    while let Some(next) = inner.source() {
+        inner = next;
+    }
+    inner.to_string()
 }
 
 fn transport(url: &Url, source: reqwest::Error) -> ApiError {
