@@ -4,7 +4,7 @@
 //! history would show them.
 
 use std::{
-    fs::OpenOptions,
+    fs::{File, OpenOptions},
     io::{IsTerminal, Write},
     path::{Path, PathBuf},
 };
@@ -217,7 +217,7 @@ fn isolated<T>(file: &Path, read: impl FnOnce() -> T) -> anyhow::Result<T> {
 }
 
 /// From `env`, else a prompt on the terminal (twice when `confirm`, for new passwords).
-fn password(env: &str, label: &str, confirm: bool) -> anyhow::Result<Password> {
+pub(crate) fn password(env: &str, label: &str, confirm: bool) -> anyhow::Result<Password> {
     if let Ok(p) = std::env::var(env) {
         return Ok(Password::new(p));
     }
@@ -236,16 +236,21 @@ fn password(env: &str, label: &str, confirm: bool) -> anyhow::Result<Password> {
 
 /// Creates `path` (owner-only on Unix) and fails if it exists: a keystore is never replaced.
 pub(crate) fn write_new(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    let mut file = create_new(path)?;
+    file.write_all(bytes)?;
+    file.sync_all()?;
+    Ok(())
+}
+
+/// `path` created empty, owner-only on Unix; an error if it exists.
+pub(crate) fn create_new(path: &Path) -> anyhow::Result<File> {
     let mut options = OpenOptions::new();
     options.write(true).create_new(true);
     #[cfg(unix)]
     std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let mut file = options
+    options
         .open(path)
-        .with_context(|| format!("cannot create {}", path.display()))?;
-    file.write_all(bytes)?;
-    file.sync_all()?;
-    Ok(())
+        .with_context(|| format!("cannot create {}", path.display()))
 }
 
 /// What keyward would register for the key: type, kid (its JWK's, else the thumbprint),

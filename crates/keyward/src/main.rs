@@ -1,6 +1,7 @@
 //! `keyward`: the server and its admin commands. This file only wires the parts together.
 #![forbid(unsafe_code)]
 
+mod admin_cli;
 mod keys;
 
 use std::{path::PathBuf, process::ExitCode, sync::Arc};
@@ -30,7 +31,8 @@ struct Cli {
 enum Command {
     /// Run the server.
     Serve,
-    /// Administrative commands that work on the database directly.
+    /// Administrative commands: on the database directly (rotate-signing-key, export, import),
+    /// or through a running server's admin API (clients, secret, credentials, keys-cache, audit).
     Admin {
         #[command(subcommand)]
         command: AdminCommand,
@@ -81,6 +83,8 @@ enum AdminCommand {
         #[arg(long)]
         skip_existing: bool,
     },
+    #[command(flatten)]
+    Remote(Box<admin_cli::RemoteCommand>),
 }
 
 fn init_logging(format: LogFormat) {
@@ -128,6 +132,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         // Offline: no configuration, database or logging involved.
         Command::Keys { command } => keys::run(command),
         Command::Serve => serve(configure(cli.config, cli.log_format)?).await,
+        // Through the admin API: the server's configuration and database are not touched.
+        Command::Admin {
+            command: AdminCommand::Remote(command),
+        } => admin_cli::run(*command).await,
         Command::Admin { command } => admin(command, configure(cli.config, cli.log_format)?).await,
     }
 }
@@ -179,6 +187,7 @@ async fn admin(command: AdminCommand, config: Config) -> anyhow::Result<()> {
                 s.clients, s.skipped_clients, s.signing_keys, s.skipped_signing_keys
             );
         }
+        AdminCommand::Remote(command) => admin_cli::run(*command).await?,
     }
     Ok(())
 }
