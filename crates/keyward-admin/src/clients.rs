@@ -228,11 +228,12 @@ impl AdminOps {
         } else {
             None
         };
-        let mut detail = json!({"changes": changed_fields(&current, &updated)?});
-        if let Some((_, record)) = &secret {
+        let changes = changed_fields(&current, &updated)?;
+        let detail = match &secret {
             // Which secret now works, never the secret itself.
-            detail["secret_generated"] = json!({"id": record.id});
-        }
+            Some((_, record)) => json!({"changes": changes, "secret_generated": {"id": record.id}}),
+            None => json!({"changes": changes}),
+        };
         let audit = self.event(actor, Action::ClientUpdate, id.as_str(), detail);
         match &secret {
             Some((_, record)) => {

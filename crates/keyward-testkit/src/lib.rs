@@ -1,6 +1,6 @@
 //! Everything the integration tests of keyward's crates share: a server in-process or as a
 //! process, PostgreSQL test schemas and databases, admin tokens and client helpers, JWKS hosts,
-//! signers, the interop fixtures, the Python environment of the interop tests, and the storage
+//! signers, the interop fixtures, the Python and Node.js environments of the interop tests, and the storage
 //! conformance suite every backend runs.
 //!
 //! Test-only code (`publish = false`): a helper that cannot do its job panics, which fails the
@@ -19,6 +19,7 @@ pub mod fixtures;
 pub mod jose;
 pub mod jwks_server;
 pub mod logs;
+pub mod node;
 pub mod oauth;
 pub mod pg;
 pub mod process;
@@ -29,5 +30,6 @@ pub mod remote;
 pub mod server;
 mod server_clients;
 pub mod tls;
+mod tools;
 
 pub use keyward_client_auth::JWT_BEARER;

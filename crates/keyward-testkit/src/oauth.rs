@@ -31,6 +31,12 @@ pub async fn assert_error(resp: reqwest::Response, status: StatusCode, error: &s
     body
 }
 
+/// `WWW-Authenticate` of every failed Basic client authentication: RFC 6749 §5.2's challenge
+/// with the error and the body's description, so clients that read only the challenge of a 401
+/// (openid-client) see `invalid_client`.
+pub const BASIC_CHALLENGE: &str =
+    "Basic realm=\"keyward\", error=\"invalid_client\", error_description=\"client authentication failed\"";
+
 /// Asserts the one `invalid_client` answer every authentication failure gets.
 pub async fn assert_invalid_client(resp: reqwest::Response, used_basic: bool) {
     let www = resp
@@ -40,7 +46,7 @@ pub async fn assert_invalid_client(resp: reqwest::Response, used_basic: bool) {
     let body = assert_error(resp, StatusCode::UNAUTHORIZED, "invalid_client").await;
     assert_eq!(body["error_description"], "client authentication failed");
     if used_basic {
-        assert_eq!(www.as_deref(), Some("Basic realm=\"keyward\""));
+        assert_eq!(www.as_deref(), Some(BASIC_CHALLENGE));
     }
 }
 

@@ -7,24 +7,16 @@
 use std::{
     fs::File,
     path::{Path, PathBuf},
-    process::{Command, Output},
+    process::Command,
 };
 
 use rustix::fs::{flock, FlockOperation};
 
+use crate::tools::{output_text, target_dir};
+
 /// What the interop scripts import, pinned so that every machine tests the same versions
 /// (`joserfc` is Authlib's JOSE library; the script reads its keys with it).
 pub const REQUIREMENTS: [&str; 3] = ["authlib==1.9.10", "joserfc==1.8.0", "requests==2.34.2"];
-
-/// `target/`: the running test is `target/<profile>/deps/<name>`.
-fn target_dir() -> PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    exe.ancestors()
-        .find(|p| p.ends_with("deps"))
-        .and_then(|deps| deps.parent()?.parent())
-        .unwrap_or_else(|| panic!("{} is not under target/<profile>/deps", exe.display()))
-        .to_owned()
-}
 
 /// The interpreter of the environment with [`REQUIREMENTS`], made first if need be.
 pub fn interop_python() -> PathBuf {
@@ -78,13 +70,4 @@ fn make_venv(venv: &Path, python: &Path) {
         venv.display(),
         output_text(&installed)
     );
-}
-
-fn output_text(out: &Output) -> String {
-    format!(
-        "{}\n--- stdout:\n{}\n--- stderr:\n{}",
-        out.status,
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
 }
