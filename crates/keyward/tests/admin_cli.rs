@@ -468,7 +468,11 @@ async fn credentials_generate_import_disable_and_delete() {
     let imported = json_out(&o, "credentials import pem");
     let imported_id = imported["credentials"][0]["id"].as_str().unwrap().to_owned();
     assert_eq!(imported["credentials"][0]["name"], "laptop");
-    assert_eq!(imported["credentials"][0]["alg"], serde_json::Value::Null, "no alg: any RSA algorithm");
+    assert_eq!(
+        imported["credentials"][0]["alg"],
+        serde_json::Value::Null,
+        "no alg: any RSA algorithm"
+    );
     let rsa = interop_key("rsa2048", SigningAlg::RS256);
     let (status, body) = assertion_token(&base, "jwt", &rsa, "RS256").await;
     assert_eq!(status, StatusCode::OK, "imported key: {body}");
