@@ -44,8 +44,8 @@ pub enum KeyCheckError {
 
 /// A checked public JWK as a credential (enabled, no expiry): `kid` is the JWK's or else its
 /// RFC 7638 thumbprint, and the stored JWK carries that `kid` and `use: sig`. The credential
-/// is bound to `requested`, else to the JWK's own `alg`; a key with neither verifies any
-/// algorithm of its type (RFC 7517 §4.4 makes `alg` optional, and a FAPI client signs PS256
+/// is bound to `requested`, else to the JWK's own `alg`, else to the only algorithm of its
+/// type (EC, Ed25519); an RSA key with neither verifies any RSA algorithm (RFC 7517 §4.4 makes `alg` optional, and a FAPI client signs PS256
 /// with an RSA key registered without one).
 pub fn credential_from_jwk(
     mut jwk: PublicJwk,
@@ -54,7 +54,12 @@ pub fn credential_from_jwk(
     now: time::OffsetDateTime,
 ) -> Result<Credential, KeyCheckError> {
     let checked = check_public_jwk(&jwk, requested)?;
-    let alg = (requested.is_some() || jwk.alg.is_some()).then_some(checked);
+    // A key type with a single algorithm is registered with it, so the list says which.
+    let alg = if requested.is_some() || jwk.alg.is_some() {
+        Some(checked)
+    } else {
+        jwk.params.only_alg()
+    };
     let thumbprint = jwk.thumbprint();
     let kid = jwk.kid.clone().unwrap_or_else(|| thumbprint.clone());
     jwk.kid = Some(kid.clone());

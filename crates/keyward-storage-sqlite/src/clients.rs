@@ -258,12 +258,8 @@ impl SecretStore for SqliteStorage {
         .map_err(db_err)?;
         rows.iter()
             .map(|r| {
-                let id: String = r.try_get("client_id").map_err(db_err)?;
-                Ok(ExpiringSecret {
-                    client_id: ClientId::parse(&id)
-                        .map_err(|_| StorageError::Corrupt("stored client_id".into()))?,
-                    not_after: from_col(r.try_get("not_after").map_err(db_err)?)?,
-                })
+                let id: &str = r.try_get("client_id").map_err(db_err)?;
+                ExpiringSecret::from_row(id, from_col(r.try_get("not_after").map_err(db_err)?)?)
             })
             .collect()
     }

@@ -74,6 +74,15 @@ pub struct ExpiringSecret {
     pub not_after: OffsetDateTime,
 }
 
+impl ExpiringSecret {
+    /// From a backend's row: the stored client id must still parse.
+    pub fn from_row(client_id: &str, not_after: OffsetDateTime) -> Result<Self, StorageError> {
+        let client_id =
+            ClientId::parse(client_id).map_err(|_| StorageError::Corrupt("stored client_id".into()))?;
+        Ok(Self { client_id, not_after })
+    }
+}
+
 /// A client's credential list (public keys for `private_key_jwt`).
 #[async_trait]
 pub trait CredentialStore: Send + Sync {

@@ -114,6 +114,24 @@ impl JwkParams {
         }
     }
 
+    /// The one algorithm a key of this type can verify, when there is only one (EC and
+    /// Ed25519 keys); `None` for RSA, which verifies six.
+    pub fn only_alg(&self) -> Option<SigningAlg> {
+        match self {
+            JwkParams::Rsa { .. } => None,
+            JwkParams::Ec {
+                crv: EcCurve::P256, ..
+            } => Some(SigningAlg::ES256),
+            JwkParams::Ec {
+                crv: EcCurve::P384, ..
+            } => Some(SigningAlg::ES384),
+            JwkParams::Okp {
+                crv: OkpCurve::Ed25519,
+                ..
+            } => Some(SigningAlg::EdDSA),
+        }
+    }
+
     /// The `kty` member.
     pub fn kty(&self) -> &'static str {
         match self {
