@@ -30,6 +30,8 @@ DURATION=${DURATION:-1800}
 RATE=${RATE:-0}
 PEAK_SECONDS=${PEAK_SECONDS:-20}
 PEAK_CONNECTIONS=${PEAK_CONNECTIONS:-32}
+# Requests (so connections) in flight at most in the timed phase; see `keyward-bench soak --help`.
+MAX_IN_FLIGHT=${MAX_IN_FLIGHT:-256}
 REPORT_SECONDS=${REPORT_SECONDS:-60}
 RSS_GROWTH_PERCENT=${RSS_GROWTH_PERCENT:-10}
 SERVER_CPU=${SERVER_CPU:-0}
@@ -71,7 +73,7 @@ status=0
 KEYWARD_ADMIN_SECRET=$ADMIN_SECRET taskset -c "$LOAD_CPU" "$GEN" soak --base "$BASE" --issuer "$ISSUER" \
   --key "$INTEROP/sample-ec256-private.pem" --jwk "$INTEROP/sample-ec256-public.jwk" \
   --pid "$SERVER_PID" --db "$WORK/data/keyward.db" --duration "$DURATION" --rate "$RATE" \
-  --peak-seconds "$PEAK_SECONDS" --peak-connections "$PEAK_CONNECTIONS" \
+  --peak-seconds "$PEAK_SECONDS" --peak-connections "$PEAK_CONNECTIONS" --max-in-flight "$MAX_IN_FLIGHT" \
   --report-seconds "$REPORT_SECONDS" --rss-growth-percent "$RSS_GROWTH_PERCENT" --csv "$CSV" || status=$?
 kill -0 "$SERVER_PID" 2>/dev/null || { echo "the server is gone" >&2; status=1; }
 echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg); server log lines (warn and above): $(grep -cv 'listening on' "$WORK/log" || true)"

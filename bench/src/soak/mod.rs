@@ -82,8 +82,13 @@ pub(crate) struct Args {
     skew: u64,
     #[arg(long, default_value_t = 60)]
     purge_seconds: u64,
-    /// Requests in flight at most; beyond it new requests wait (and their latency shows it).
-    #[arg(long, default_value_t = 1024)]
+    /// Requests in flight at most, hence connections at most (as wrk2's fixed connection
+    /// count); beyond it new requests wait, and since latency counts from the due time, the
+    /// wait shows. Keep it well below the server's `max_connections` (1,024): an open loop
+    /// without a cap answers a half-second stall with thousands of new connections, which
+    /// overflow the listen backlog and time out in SYN retransmits, measuring the kernel's
+    /// backoff rather than keyward.
+    #[arg(long, default_value_t = 256)]
     max_in_flight: u32,
     /// Per-request timeout in seconds (a timeout is an error).
     #[arg(long, default_value_t = 10)]
@@ -102,6 +107,7 @@ pub(crate) async fn run(args: Args) -> anyhow::Result<()> {
         // Below the server's idle timeout (60 s), as the README asks of clients: a pooled
         // connection is dropped by the client before the server could close it under a request.
         .pool_idle_timeout(Duration::from_secs(30))
+        .pool_max_idle_per_host(usize::try_from(args.max_in_flight)?)
         .build()?;
     let admin = Arc::new(Admin::new(http.clone(), &args.base, args.admin_secret.clone()));
     let jwk_text = std::fs::read_to_string(&args.jwk)?;

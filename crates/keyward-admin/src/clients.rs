@@ -193,7 +193,7 @@ impl AdminOps {
     ) -> Result<UpdatedClient, AdminError> {
         let id = parse_id(raw_id)?;
         let entry = self.load(&id).await?;
-        let current = entry.client;
+        let current = &entry.client;
         if patch.0.contains_key("jwks") {
             return Err(AdminError::field(
                 "jwks",
@@ -202,33 +202,14 @@ impl AdminOps {
         }
         let sent_expiry = patch.0.remove("client_secret_expires_at");
         let now = self.clock.now();
-        let updated = merged(&current, &patch)?.into_client(Some(&current), now, &self.limits)?;
-        if updated.client_id.as_str() == BOOTSTRAP_CLIENT
-            && (!updated.enabled || !updated.scope.contains(ADMIN_SCOPE))
-        {
-            return Err(AdminError::Conflict(
-                "the bootstrap admin client cannot be disabled or lose scope keyward:admin".into(),
-            ));
-        }
-        if updated.jwks_uri.is_some() && !entry.credentials.is_empty() {
-            return Err(AdminError::field(
-                "jwks_uri",
-                "the client has registered keys; use either those or a jwks_uri, not both",
-            ));
-        }
-        let stored_expiry = client_secret_expires_at(&entry.secrets);
-        if let Some(sent) = sent_expiry {
-            let sent = sent.as_i64().ok_or_else(|| {
-                AdminError::field("client_secret_expires_at", "must be a number of seconds")
-            })?;
-            check_read_only_expiry(Some(sent), stored_expiry)?;
-        }
-        let secret = if crate::switch::needs_new_secret(&current, &updated, &entry.secrets, now) {
+        let updated = merged(current, &patch)?.into_client(Some(current), now, &self.limits)?;
+        let stored_expiry = check_update(&entry, &updated, sent_expiry)?;
+        let secret = if crate::switch::needs_new_secret(current, &updated, &entry.secrets, now) {
             Some(self.new_secret(&updated)?)
         } else {
             None
         };
-        let changes = changed_fields(&current, &updated)?;
+        let changes = changed_fields(current, &updated)?;
         let detail = match &secret {
             // Which secret now works, never the secret itself.
             Some((_, record)) => json!({"changes": changes, "secret_generated": {"id": record.id}}),
@@ -357,6 +338,32 @@ impl AdminOps {
             expires_at: record.not_after,
         })
     }
+}
+
+/// The rules a change must pass besides the registration rules (which `into_client` ran on
+/// the merged metadata); returns the stored `client_secret_expires_at`.
+fn check_update(entry: &ClientEntry, updated: &Client, sent_expiry: Option<Value>) -> Result<i64, AdminError> {
+    if updated.client_id.as_str() == BOOTSTRAP_CLIENT
+        && (!updated.enabled || !updated.scope.contains(ADMIN_SCOPE))
+    {
+        return Err(AdminError::Conflict(
+            "the bootstrap admin client cannot be disabled or lose scope keyward:admin".into(),
+        ));
+    }
+    if updated.jwks_uri.is_some() && !entry.credentials.is_empty() {
+        return Err(AdminError::field(
+            "jwks_uri",
+            "the client has registered keys; use either those or a jwks_uri, not both",
+        ));
+    }
+    let stored = client_secret_expires_at(&entry.secrets);
+    if let Some(sent) = sent_expiry {
+        let sent = sent
+            .as_i64()
+            .ok_or_else(|| AdminError::field("client_secret_expires_at", "must be a number of seconds"))?;
+        check_read_only_expiry(Some(sent), stored)?;
+    }
+    Ok(stored)
 }
 
 /// `client_secret_expires_at` of a new secret record (0: never, or no secret).

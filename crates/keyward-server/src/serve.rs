@@ -97,9 +97,13 @@ impl ServerBuilder {
         });
         tracing::info!(%addr, %issuer, "keyward listening on {scheme}://{addr}");
         let app = router(state, metrics_public);
-        let mut server = RunningServer::serve(listener, addr, issuer, app, limits, acceptor, background);
-        server.metrics_addr = metrics_addr;
-        Ok(server)
+        let endpoints = Endpoints {
+            addr,
+            base_url: format!("{scheme}://{addr}"),
+            issuer,
+            metrics_addr,
+        };
+        Ok(RunningServer::serve(listener, endpoints, app, limits, acceptor, background))
     }
 
     /// The TLS acceptor and its reloader when `tls_cert_file` and `tls_key_file` are set; a
@@ -255,9 +259,20 @@ fn router(state: AppState, metrics_public: bool) -> Router {
         .with_state(state)
 }
 
+/// Where a started server can be reached.
+struct Endpoints {
+    addr: SocketAddr,
+    base_url: String,
+    issuer: String,
+    metrics_addr: Option<SocketAddr>,
+}
+
 /// A server listening on a socket, serving until [`RunningServer::shutdown`] or drop.
 pub struct RunningServer {
     pub addr: SocketAddr,
+    /// `http://` or `https://` (as TLS is configured) and the bound address: where to send
+    /// requests, whatever the issuer says.
+    pub base_url: String,
     pub issuer: String,
     /// Where `GET /metrics` is served; `None` when `metrics_listen` turns it off.
     pub metrics_addr: Option<SocketAddr>,
@@ -269,8 +284,7 @@ pub struct RunningServer {
 impl RunningServer {
     fn serve(
         listener: TcpListener,
-        addr: SocketAddr,
-        issuer: String,
+        endpoints: Endpoints,
         app: Router,
         limits: Limits,
         tls: Option<tls::Acceptor>,
@@ -278,10 +292,17 @@ impl RunningServer {
     ) -> Self {
         let (tx, rx) = oneshot::channel::<()>();
         let task = listener::spawn(listener, app, limits, tls, rx);
+        let Endpoints {
+            addr,
+            base_url,
+            issuer,
+            metrics_addr,
+        } = endpoints;
         Self {
             addr,
+            base_url,
             issuer,
-            metrics_addr: None,
+            metrics_addr,
             shutdown: Some(tx),
             task: Some(task),
             background,

@@ -55,15 +55,6 @@ async fn launch(
 }
 
 /// `https://` + the bound address when TLS is configured, else `http://`.
-fn base_url(config: &Config, server: &RunningServer) -> String {
-    let scheme = if config.tls_cert_file.is_some() {
-        "https"
-    } else {
-        "http"
-    };
-    format!("{scheme}://{}", server.addr)
-}
-
 /// A test server's configuration over `dir` (temp database and key files).
 fn test_config(dir: &std::path::Path) -> Config {
     Config {
@@ -134,7 +125,7 @@ impl TestServer {
         tune(&mut config);
         let clock = ManualClock::new(keyward_types::Clock::now(&keyward_types::SystemClock));
         let server = launch(&config, &clock, &methods).await;
-        let base = base_url(&config, &server);
+        let base = server.base_url.clone();
         Self {
             metrics_base: metrics_base(&server),
             server: Some(server),
@@ -154,7 +145,7 @@ impl TestServer {
             s.shutdown().await;
         }
         let server = launch(&self.config, &self.clock, &self.methods).await;
-        self.base = base_url(&self.config, &server);
+        self.base = server.base_url.clone();
         self.metrics_base = metrics_base(&server);
         self.server = Some(server);
     }

@@ -106,10 +106,13 @@ where
         Err(CheckFailed::Rejected(rejected)) => {
             let reason = rejected.reason();
             metrics::admin_auth_failure(reason);
+            // The address the failure limiter resolved (a trusted proxy's client), else the peer.
             let source = req
                 .extensions()
-                .get::<ConnectInfo<SocketAddr>>()
-                .map(|c| c.0.ip().to_string());
+                .get::<crate::rate_limit::ClientAddr>()
+                .map(|c| c.0)
+                .or_else(|| req.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip()))
+                .map(|ip| ip.to_string());
             if auth.rejections.take() {
                 let ops = Arc::<AdminOps>::from_ref(&state);
                 ops.record_rejected_token(&RejectedToken {

@@ -10,7 +10,10 @@
 mod bucket;
 mod source_addr;
 
-use std::{net::SocketAddr, sync::Arc};
+use std::{
+    net::{IpAddr, SocketAddr},
+    sync::Arc,
+};
 
 use axum::{
     extract::{ConnectInfo, Request, State},
@@ -54,9 +57,10 @@ impl FailureLimiter {
         }
     }
 
-    fn source(&self, request: &Request) -> Option<SourceKey> {
+    /// The client's address (the peer, or what a trusted proxy says it forwarded).
+    fn client(&self, request: &Request) -> Option<IpAddr> {
         let peer = request.extensions().get::<ConnectInfo<SocketAddr>>()?.0.ip();
-        Some(SourceKey::of(self.proxies.client_addr(peer, request.headers())))
+        Some(self.proxies.client_addr(peer, request.headers()))
     }
 }
 
@@ -71,6 +75,11 @@ fn limited_endpoint(path: &str) -> Option<&'static str> {
     }
 }
 
+/// The caller's address as the limiter resolved it (`trusted_proxies` applied), for the
+/// requests it guards.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ClientAddr(pub(crate) IpAddr);
+
 /// The middleware: refuses a source whose bucket is empty, and charges it for a failure.
 pub(crate) async fn guard(
     State(limiter): State<Arc<FailureLimiter>>,
@@ -81,9 +90,13 @@ pub(crate) async fn guard(
         return next.run(request).await;
     };
     // Without a peer address (a router driven in-process) there is nobody to limit.
-    let Some(source) = limiter.source(&request) else {
+    let Some(client) = limiter.client(&request) else {
         return next.run(request).await;
     };
+    let source = SourceKey::of(client);
+    // What the audit log and the admin call log record as the caller's address.
+    let mut request = request;
+    request.extensions_mut().insert(ClientAddr(client));
     let admission = limiter.buckets.lock().admit(source, limiter.clock.now());
     if let Admission::Limited {
         retry_after_secs,
