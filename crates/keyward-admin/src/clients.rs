@@ -342,7 +342,11 @@ impl AdminOps {
 
 /// The rules a change must pass besides the registration rules (which `into_client` ran on
 /// the merged metadata); returns the stored `client_secret_expires_at`.
-fn check_update(entry: &ClientEntry, updated: &Client, sent_expiry: Option<Value>) -> Result<i64, AdminError> {
+fn check_update(
+    entry: &ClientEntry,
+    updated: &Client,
+    sent_expiry: Option<Value>,
+) -> Result<i64, AdminError> {
     if updated.client_id.as_str() == BOOTSTRAP_CLIENT
         && (!updated.enabled || !updated.scope.contains(ADMIN_SCOPE))
     {

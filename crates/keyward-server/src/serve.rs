@@ -103,7 +103,9 @@ impl ServerBuilder {
             issuer,
             metrics_addr,
         };
-        Ok(RunningServer::serve(listener, endpoints, app, limits, acceptor, background))
+        Ok(RunningServer::serve(
+            listener, endpoints, app, limits, acceptor, background,
+        ))
     }
 
     /// The TLS acceptor and its reloader when `tls_cert_file` and `tls_key_file` are set; a

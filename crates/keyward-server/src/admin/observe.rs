@@ -111,7 +111,11 @@ where
                 .extensions()
                 .get::<crate::rate_limit::ClientAddr>()
                 .map(|c| c.0)
-                .or_else(|| req.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip()))
+                .or_else(|| {
+                    req.extensions()
+                        .get::<ConnectInfo<SocketAddr>>()
+                        .map(|c| c.0.ip())
+                })
                 .map(|ip| ip.to_string());
             if auth.rejections.take() {
                 let ops = Arc::<AdminOps>::from_ref(&state);
