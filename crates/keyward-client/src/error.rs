@@ -76,6 +76,8 @@ pub enum ClientError {
     Signing(#[source] keyward_jose::JoseError),
     #[error("the operating system's random generator failed")]
     Random,
+    #[error("header {0} cannot hold the value given")]
+    InvalidHeader(String),
 }
 
 impl ClientError {

@@ -6,22 +6,35 @@
     clippy::indexing_slicing
 )]
 
+use std::sync::Arc;
+
 use keyward_jose::{verify_hmac, CompactJws, SigningKey};
 use keyward_types::{ClientSecret, SigningAlg};
 use serde_json::Value;
 use time::{Duration, OffsetDateTime};
 
-use super::client_assertion;
-use crate::{config::Credential, ClientConfig};
+use crate::{
+    auth::{AuthRequest, KeyRing, NamedKey, PrivateKeyJwt, SecretJwt, SecretPost},
+    ClientAuth, DEFAULT_TOKEN_EXPIRATION,
+};
 
-fn config(credential: Credential) -> ClientConfig {
-    ClientConfig {
-        client_id: "svc".into(),
-        issuer: "https://as.example".into(),
-        token_endpoint: None,
-        credential,
-        token_expiration: crate::DEFAULT_TOKEN_EXPIRATION,
-    }
+/// What `auth` sends for client `svc` of `https://as.example` at `now`, by parameter name.
+fn sent(auth: &dyn ClientAuth, now: OffsetDateTime) -> Vec<(String, String)> {
+    let mut request = AuthRequest::new("svc", "https://as.example", "https://as.example/token", now);
+    auth.authenticate(&mut request).unwrap();
+    let (form, _) = request.into_parts();
+    form.into_iter().map(|(n, v)| (n, v.to_string())).collect()
+}
+
+fn assertion(auth: &dyn ClientAuth, now: OffsetDateTime) -> String {
+    let sent = sent(auth, now);
+    let find = |name: &str| sent.iter().find(|(n, _)| n == name).map(|(_, v)| v.clone());
+    assert_eq!(find("client_id").as_deref(), Some("svc"));
+    assert_eq!(
+        find("client_assertion_type").as_deref(),
+        Some(crate::ASSERTION_TYPE)
+    );
+    find("client_assertion").unwrap()
 }
 
 fn parts(token: &str) -> (Value, Value) {
@@ -31,43 +44,70 @@ fn parts(token: &str) -> (Value, Value) {
     (header, jws.claims().unwrap())
 }
 
+fn key_jwt(key: SigningKey, kid: &str, next: Option<(SigningKey, &str)>) -> PrivateKeyJwt {
+    let named = |key, kid: &str| {
+        Arc::new(NamedKey {
+            key,
+            kid: kid.to_owned(),
+        })
+    };
+    let ring = KeyRing {
+        current: named(key, kid),
+        next: next.map(|(key, kid)| named(key, kid)),
+    };
+    PrivateKeyJwt::new(ring, DEFAULT_TOKEN_EXPIRATION)
+}
+
 #[test]
 fn private_key_jwt_claims_and_header() {
     let key = SigningKey::generate(SigningAlg::ES256).unwrap();
-    let kid = key.kid().to_owned();
+    let verifier = key.verifier().clone();
+    let auth = key_jwt(key, "k-1", None);
     let now = OffsetDateTime::from_unix_timestamp(1_800_000_000).unwrap();
-    let config = config(Credential::PrivateKeyJwt {
-        key: Box::new(key),
-        kid: kid.clone(),
-    });
-    let token = client_assertion(&config, now).unwrap().unwrap();
+    let token = assertion(&auth, now);
     let (header, claims) = parts(&token);
     assert_eq!(header["alg"], "ES256");
     assert_eq!(header["typ"], "JWT");
-    assert_eq!(header["kid"], kid.as_str());
+    assert_eq!(header["kid"], "k-1");
     assert_eq!(claims["iss"], "svc");
     assert_eq!(claims["sub"], "svc");
     assert_eq!(claims["aud"], "https://as.example");
     assert_eq!(claims["iat"], 1_800_000_000);
     assert_eq!(claims["exp"], 1_800_000_010);
-    let Credential::PrivateKeyJwt { key, .. } = &config.credential else {
-        panic!()
-    };
     let jws = CompactJws::parse(&token).unwrap();
-    key.verifier()
+    verifier
         .verify(jws.signing_input.as_bytes(), &jws.signature)
         .unwrap();
 }
 
 #[test]
+fn rotation_publishes_both_keys_and_then_signs_with_the_next() {
+    let current = SigningKey::generate(SigningAlg::ES256).unwrap();
+    let next = SigningKey::generate(SigningAlg::RS256).unwrap();
+    let auth = key_jwt(current, "old", Some((next, "new")));
+    let kids = |auth: &PrivateKeyJwt| -> Vec<String> {
+        auth.public_keys().into_iter().map(|k| k.kid.unwrap()).collect()
+    };
+    assert_eq!(kids(&auth), ["old", "new"]);
+    let before = parts(&assertion(&auth, OffsetDateTime::UNIX_EPOCH)).0;
+    assert_eq!((before["kid"].as_str(), before["alg"].as_str()), (Some("old"), Some("ES256")));
+    assert!(auth.rotate());
+    let after = parts(&assertion(&auth, OffsetDateTime::UNIX_EPOCH)).0;
+    assert_eq!((after["kid"].as_str(), after["alg"].as_str()), (Some("new"), Some("RS256")));
+    assert_eq!(kids(&auth), ["new"]);
+    assert!(!auth.rotate(), "there is no next key left");
+}
+
+#[test]
 fn jti_is_128_random_bits_and_fresh_each_time() {
-    let config = config(Credential::ClientSecretJwt {
+    let auth = SecretJwt {
         secret: ClientSecret::from_presented("k".repeat(64)),
         alg: SigningAlg::HS256,
-    });
+        lifetime: DEFAULT_TOKEN_EXPIRATION,
+    };
     let now = OffsetDateTime::UNIX_EPOCH + Duration::days(20_000);
-    let a = parts(&client_assertion(&config, now).unwrap().unwrap()).1["jti"].clone();
-    let b = parts(&client_assertion(&config, now).unwrap().unwrap()).1["jti"].clone();
+    let a = parts(&assertion(&auth, now)).1["jti"].clone();
+    let b = parts(&assertion(&auth, now)).1["jti"].clone();
     assert_ne!(a, b);
     assert_eq!(keyward_jose::b64_decode(a.as_str().unwrap()).unwrap().len(), 16);
 }
@@ -76,16 +116,16 @@ fn jti_is_128_random_bits_and_fresh_each_time() {
 fn client_secret_jwt_every_hmac_alg_verifies() {
     for alg in [SigningAlg::HS256, SigningAlg::HS384, SigningAlg::HS512] {
         let secret = "s".repeat(64);
-        let config = config(Credential::ClientSecretJwt {
+        let auth = SecretJwt {
             secret: ClientSecret::from_presented(secret.clone()),
             alg,
-        });
-        let token = client_assertion(&config, OffsetDateTime::UNIX_EPOCH)
-            .unwrap()
-            .unwrap();
-        let (header, _) = parts(&token);
+            lifetime: Duration::seconds(30),
+        };
+        let token = assertion(&auth, OffsetDateTime::UNIX_EPOCH);
+        let (header, claims) = parts(&token);
         assert_eq!(header["alg"], alg.as_str());
         assert!(header.get("kid").is_none());
+        assert_eq!(claims["exp"], 30);
         let jws = CompactJws::parse(&token).unwrap();
         verify_hmac(
             alg,
@@ -98,11 +138,14 @@ fn client_secret_jwt_every_hmac_alg_verifies() {
 }
 
 #[test]
-fn secret_methods_have_no_assertion() {
-    let config = config(Credential::ClientSecretPost(ClientSecret::from_presented(
-        "x".into(),
-    )));
-    assert!(client_assertion(&config, OffsetDateTime::UNIX_EPOCH)
-        .unwrap()
-        .is_none());
+fn client_secret_post_sends_the_secret_and_no_assertion() {
+    let auth = SecretPost(ClientSecret::from_presented("x-secret".into()));
+    let sent = sent(&auth, OffsetDateTime::UNIX_EPOCH);
+    assert_eq!(
+        sent,
+        [
+            ("client_id".to_owned(), "svc".to_owned()),
+            ("client_secret".to_owned(), "x-secret".to_owned())
+        ]
+    );
 }

@@ -7,7 +7,7 @@ mod key_file;
 mod keycloak;
 mod native;
 
-use std::path::Path;
+use std::{path::Path, sync::Arc};
 
 use keyward_jose::SigningKey;
 use keyward_types::{ClientSecret, SigningAlg};
@@ -17,7 +17,10 @@ use time::Duration;
 pub use fields::Env;
 pub use key_file::CLASSPATH_ENV;
 
-use crate::ConfigError;
+use crate::{
+    auth::{ClientAuth, KeyRing, NamedKey, PrivateKeyJwt, SecretBasic, SecretJwt, SecretPost},
+    ConfigError,
+};
 
 /// How the client authenticates at the token endpoint (RFC 6749 §2.3, RFC 7523, OIDC Core §9).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -62,10 +65,12 @@ pub enum Credential {
         secret: ClientSecret,
         alg: SigningAlg,
     },
-    /// `kid` is the key's RFC 7638 thumbprint unless the config names one.
+    /// `kid` is the key's RFC 7638 thumbprint unless the config names one. `next` is the key
+    /// a rotation moves to: published with the current one, signing only after the rotation.
     PrivateKeyJwt {
         key: Box<SigningKey>,
         kid: String,
+        next: Option<(Box<SigningKey>, String)>,
     },
 }
 
@@ -76,6 +81,28 @@ impl Credential {
             Credential::ClientSecretPost(_) => Method::ClientSecretPost,
             Credential::ClientSecretJwt { .. } => Method::ClientSecretJwt,
             Credential::PrivateKeyJwt { .. } => Method::PrivateKeyJwt,
+        }
+    }
+
+    /// The built-in [`ClientAuth`] for this credential, signing assertions valid for
+    /// `lifetime`.
+    pub fn into_auth(self, lifetime: Duration) -> Arc<dyn ClientAuth> {
+        match self {
+            Credential::ClientSecretBasic(secret) => Arc::new(SecretBasic(secret)),
+            Credential::ClientSecretPost(secret) => Arc::new(SecretPost(secret)),
+            Credential::ClientSecretJwt { secret, alg } => Arc::new(SecretJwt {
+                secret,
+                alg,
+                lifetime,
+            }),
+            Credential::PrivateKeyJwt { key, kid, next } => {
+                let named = |key: Box<SigningKey>, kid| Arc::new(NamedKey { key: *key, kid });
+                let ring = KeyRing {
+                    current: named(key, kid),
+                    next: next.map(|(key, kid)| named(key, kid)),
+                };
+                Arc::new(PrivateKeyJwt::new(ring, lifetime))
+            }
         }
     }
 }
@@ -186,12 +213,23 @@ pub(crate) fn key_credential(
             message: "private_key_jwt signs with an asymmetric algorithm (RS*, PS*, ES*, EdDSA)".into(),
         });
     }
+    let (key, kid) = named_key(source, path, kid)?;
+    Ok(Credential::PrivateKeyJwt {
+        key,
+        kid,
+        next: None,
+    })
+}
+
+/// Opens a key and names it: the configured `kid`, else its RFC 7638 thumbprint.
+pub(crate) fn named_key(
+    source: key_file::KeySource,
+    path: &Path,
+    kid: Option<String>,
+) -> Result<(Box<SigningKey>, String), ConfigError> {
     let key = key_file::open(source, path)?;
     let kid = kid.unwrap_or_else(|| key.kid().to_owned());
-    Ok(Credential::PrivateKeyJwt {
-        key: Box::new(key),
-        kid,
-    })
+    Ok((Box::new(key), kid))
 }
 
 #[cfg(test)]

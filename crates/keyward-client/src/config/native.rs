@@ -1,7 +1,8 @@
 //! keyward's own client config, the same keys in TOML or JSON:
 //! `issuer`, `client_id`, `method`, then `secret` (the three secret methods) or `key_file` with
 //! `key_format` (jks, pkcs12, pem; else guessed from the file), `store_password`,
-//! `key_password`, `key_alias`; optional `alg`, `kid`, `token_endpoint`, `token_expiration`.
+//! `key_password`, `key_alias`; optional `alg`, `kid`, `token_endpoint`, `token_expiration`, and
+//! `next_key` (an object with the same key settings) for a rotation.
 
 use std::path::Path;
 
@@ -32,22 +33,19 @@ pub(crate) fn parse(value: Value, dir: &Path, env: Env<'_>) -> Result<ClientConf
             Credential::ClientSecretJwt { secret, alg }
         }
         Method::PrivateKeyJwt => {
-            let file = f.required("key_file")?;
-            let format = f
-                .string("key_format")?
-                .map(|v| key_file::format("key_format", &v))
-                .transpose()?;
-            let source = KeySource {
-                format,
-                store_password: f.string("store_password")?.map(Password::new),
-                key_password: f.string("key_password")?.map(Password::new),
-                alias: f.string("key_alias")?,
-                alg: super::alg("alg", f.string("alg")?)?,
-                file,
-            };
-            let kid = f.string("kid")?;
+            let (source, kid) = key_fields(&mut f)?;
             let path = key_file::resolve(&source.file, dir, env)?;
-            super::key_credential(source, &path, kid, "alg")?
+            let mut credential = super::key_credential(source, &path, kid, "alg")?;
+            if let Some(mut next) = f.object("next_key")? {
+                let (source, kid) = key_fields(&mut next)?;
+                let path = key_file::resolve(&source.file, dir, env)?;
+                let named = super::named_key(source, &path, kid)?;
+                next.finish(&[]);
+                if let Credential::PrivateKeyJwt { next, .. } = &mut credential {
+                    *next = Some(named);
+                }
+            }
+            credential
         }
     };
     f.finish(&[]);
@@ -58,6 +56,24 @@ pub(crate) fn parse(value: Value, dir: &Path, env: Env<'_>) -> Result<ClientConf
         credential,
         token_expiration,
     })
+}
+
+/// The key settings, at the top level for the current key and in `next_key` for the next.
+fn key_fields(f: &mut Fields<'_>) -> Result<(KeySource, Option<String>), ConfigError> {
+    let file = f.required("key_file")?;
+    let format = f
+        .string("key_format")?
+        .map(|v| key_file::format(&f.key("key_format"), &v))
+        .transpose()?;
+    let source = KeySource {
+        format,
+        store_password: f.string("store_password")?.map(Password::new),
+        key_password: f.string("key_password")?.map(Password::new),
+        alias: f.string("key_alias")?,
+        alg: super::alg(&f.key("alg"), f.string("alg")?)?,
+        file,
+    };
+    Ok((source, f.string("kid")?))
 }
 
 fn secret(f: &mut Fields<'_>) -> Result<ClientSecret, ConfigError> {

@@ -67,7 +67,7 @@ fn keycloak_jwt_reads_interop_jks() {
         &[],
     )
     .unwrap();
-    let Credential::PrivateKeyJwt { key, kid } = &config.credential else {
+    let Credential::PrivateKeyJwt { key, kid, .. } = &config.credential else {
         panic!()
     };
     assert_eq!(key.alg(), SigningAlg::RS256);
@@ -282,7 +282,7 @@ fn native_toml_with_pem_key() {
         pem.display()
     )).unwrap();
     let config = load(&path, &[]).unwrap();
-    let Credential::PrivateKeyJwt { key, kid } = &config.credential else {
+    let Credential::PrivateKeyJwt { key, kid, .. } = &config.credential else {
         panic!()
     };
     assert_eq!((key.alg(), kid.as_str()), (SigningAlg::ES256, "k1"));
