@@ -224,6 +224,15 @@ impl TokenClient {
             .map(|(_, value)| value.to_string()))
     }
 
+    /// What the client authentication adds to a request: names of parameters and headers,
+    /// never their values (for `--verbose`).
+    pub fn describe_auth(&self) -> Result<String, ClientError> {
+        let inner = &self.inner;
+        let mut request = AuthRequest::new(&inner.client_id, &inner.issuer, "", inner.clock.now());
+        inner.auth.authenticate(&mut request)?;
+        Ok(request.describe())
+    }
+
     /// A token for `request`: the cached one while it is fresh, else a new one.
     pub async fn token(&self, request: &TokenRequest) -> Result<Arc<AccessToken>, ClientError> {
         let slot = {
