@@ -119,6 +119,11 @@ impl TokenClientBuilder {
     }
 
     pub fn build(self) -> Result<TokenClient, ClientError> {
+        // reqwest's rustls needs a process-wide crypto provider; one the application installed
+        // first stays.
+        if rustls::crypto::CryptoProvider::get_default().is_none() {
+            let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+        }
         let http = match self.http {
             Some(h) => h,
             None => reqwest::Client::builder()
