@@ -7,8 +7,8 @@
 //!   any other address a request carrying it is refused, since anyone can write a header.
 //!   - `tls_client_auth` (§2.1): the certificate's subject DN must equal the one registered for
 //!     the client (the proxy has checked the chain against the PKI).
-//!   - `self_signed_tls_client_auth` (§2.2): the certificate must be one registered on the
-//!     client as a credential (imported as a certificate), compared by SHA-256 of its DER.
+//!   - `self_signed_tls_client_auth` (§2.2): the certificate must be the one registered for
+//!     the client, compared by SHA-256 of its DER.
 //! - [`ForwardedCertClient`] (client): sends the `client_id`; the proof is the TLS connection.
 //!   For a test without a proxy, [`ForwardedCertClient::acting_as_proxy`] also writes the header
 //!   the proxy would.
@@ -17,4 +17,4 @@ mod client;
 mod server;
 
 pub use client::ForwardedCertClient;
-pub use server::{ForwardedCert, ForwardedCertMethod, CERT_HEADER, SELF_SIGNED, TLS_CLIENT_AUTH};
+pub use server::{Binding, ForwardedCert, ForwardedCertMethod, CERT_HEADER, SELF_SIGNED, TLS_CLIENT_AUTH};

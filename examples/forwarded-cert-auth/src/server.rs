@@ -24,21 +24,41 @@ pub struct ForwardedCertMethod {
     tls: AuthMethod,
     self_signed: AuthMethod,
     trusted_proxies: Vec<IpNet>,
-    /// client_id → the subject DN registered for `tls_client_auth` (RFC 4514 text, as
-    /// `x509-parser` prints it, e.g. `CN=svc, O=Example`).
-    subject_dns: HashMap<String, String>,
+    /// client_id → what binds it to a certificate. keyward's client metadata has no field for
+    /// RFC 8705's `tls_client_auth_subject_dn`, and only `private_key_jwt` clients hold keys,
+    /// so the method keeps its own registry (given at startup), as any extension may.
+    bindings: HashMap<String, Binding>,
+}
+
+/// What a client is registered with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Binding {
+    /// `tls_client_auth`: the subject DN, RFC 4514 text as `x509-parser` prints it (e.g.
+    /// `CN=svc, O=Example`); the proxy has checked the chain against the PKI.
+    SubjectDn(String),
+    /// `self_signed_tls_client_auth`: SHA-256 of the certificate's DER.
+    Certificate([u8; 32]),
+}
+
+impl Binding {
+    /// The binding of a self-signed certificate, from its PEM.
+    pub fn certificate_pem(pem: &[u8]) -> Option<Self> {
+        let block = Pem::iter_from_buffer(pem).next()?.ok()?;
+        let digest = digest::digest(&digest::SHA256, &block.contents);
+        digest.as_ref().try_into().ok().map(Binding::Certificate)
+    }
 }
 
 impl ForwardedCertMethod {
     pub fn new(
         trusted_proxies: Vec<IpNet>,
-        subject_dns: impl IntoIterator<Item = (String, String)>,
+        bindings: impl IntoIterator<Item = (String, Binding)>,
     ) -> Result<Self, TypeError> {
         Ok(Self {
             tls: AuthMethod::custom(TLS_CLIENT_AUTH)?,
             self_signed: AuthMethod::custom(SELF_SIGNED)?,
             trusted_proxies,
-            subject_dns: subject_dns.into_iter().collect(),
+            bindings: bindings.into_iter().collect(),
         })
     }
 
@@ -99,29 +119,22 @@ impl ClientAuthMethod for ForwardedCertMethod {
         if !parsed.validity().is_valid_at(x509_time(ctx.now)) {
             return Err(AuthFailure::Method("forwarded_cert.expired").into());
         }
-        if method == &self.tls {
-            let registered = self
-                .subject_dns
-                .get(entry.client.client_id.as_str())
-                .ok_or(AuthFailure::Method("forwarded_cert.no_subject_dn"))?;
-            return if &parsed.subject().to_string() == registered {
-                Ok(())
-            } else {
-                Err(AuthFailure::Method("forwarded_cert.subject_mismatch").into())
-            };
-        }
-        let presented = digest::digest(&digest::SHA256, &cert.0);
-        let registered = entry
-            .credentials
-            .iter()
-            .filter(|c| c.is_usable_at(ctx.now))
-            .filter_map(|c| c.jwk.x5c.as_ref()?.first().cloned())
-            .filter_map(|b64| base64_der(&b64))
-            .any(|der| digest::digest(&digest::SHA256, &der).as_ref() == presented.as_ref());
-        if registered {
+        let binding = self
+            .bindings
+            .get(entry.client.client_id.as_str())
+            .ok_or(AuthFailure::Method("forwarded_cert.not_registered"))?;
+        let matches = match binding {
+            Binding::SubjectDn(dn) if method == &self.tls => &parsed.subject().to_string() == dn,
+            Binding::Certificate(sha256) if method == &self.self_signed => {
+                digest::digest(&digest::SHA256, &cert.0).as_ref() == sha256.as_slice()
+            }
+            // Registered for the other method of the two.
+            _ => return Err(AuthFailure::Method("forwarded_cert.wrong_binding").into()),
+        };
+        if matches {
             Ok(())
         } else {
-            Err(AuthFailure::Method("forwarded_cert.not_registered").into())
+            Err(AuthFailure::Method("forwarded_cert.mismatch").into())
         }
     }
 }
@@ -133,11 +146,6 @@ fn decode(header: &[u8]) -> Option<Vec<u8>> {
         .map(|(_, v)| v.into_owned())?;
     let pem = Pem::iter_from_buffer(text.as_bytes()).next()?.ok()?;
     (pem.label == "CERTIFICATE").then_some(pem.contents)
-}
-
-fn base64_der(b64: &str) -> Option<Vec<u8>> {
-    use base64::{engine::general_purpose::STANDARD, Engine};
-    STANDARD.decode(b64).ok()
 }
 
 fn x509_time(now: time::OffsetDateTime) -> x509_parser::time::ASN1Time {
