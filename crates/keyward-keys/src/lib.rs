@@ -25,6 +25,7 @@ mod password;
 mod pem;
 mod pkcs12;
 mod pkcs8;
+mod private_key;
 mod spki;
 
 use std::{fmt, str::FromStr};
@@ -39,6 +40,7 @@ pub use generate::{
 use keyward_jose::KeyCheckError;
 use keyward_types::{CertificateInfo, PublicJwk};
 pub use password::Password;
+pub use private_key::{load_private_key, PrivateKey};
 
 /// Largest key material accepted, decoded (1 MiB): far above any real certificate or keystore.
 pub const MAX_INPUT_BYTES: usize = 1024 * 1024;

@@ -2,6 +2,7 @@
 #![forbid(unsafe_code)]
 
 mod admin_cli;
+mod client_cli;
 mod keys;
 
 use std::{path::PathBuf, process::ExitCode, sync::Arc};
@@ -36,6 +37,12 @@ enum Command {
     Admin {
         #[command(subcommand)]
         command: AdminCommand,
+    },
+    /// The client side: get a token, sign an assertion, publish the client's keys, from a
+    /// client config (keyward's own or a Keycloak adapter keycloak.json).
+    Client {
+        #[command(subcommand)]
+        command: client_cli::ClientCommand,
     },
     /// Offline key tools: generate a client keystore, inspect key files.
     Keys {
@@ -109,6 +116,18 @@ fn init_logging(format: LogFormat) {
     }));
 }
 
+/// The client commands log warnings (an unknown config key) and, with `KEYWARD_LOG`, more;
+/// plain text on stderr, so that stdout holds only what was asked for.
+fn init_client_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("KEYWARD_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .without_time()
+        .init();
+}
+
 async fn shutdown_signal() {
     let ctrl_c = async {
         let _ = tokio::signal::ctrl_c().await;
@@ -131,6 +150,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         // Offline: no configuration, database or logging involved.
         Command::Keys { command } => keys::run(command),
+        Command::Client { command } => {
+            init_client_logging();
+            client_cli::run(command).await
+        }
         Command::Serve => serve(configure(cli.config, cli.log_format)?).await,
         // Through the admin API: the server's configuration and database are not touched.
         Command::Admin {

@@ -449,6 +449,17 @@ pub(crate) fn import(
     key_password: Option<&crate::Password>,
     alias: Option<&str>,
 ) -> Result<crate::ImportedKey, crate::KeyError> {
+    open(data, password, key_password, alias).map(|(key, _)| key)
+}
+
+/// [`import`], also handing back the chosen entry's decrypted PKCS#8 key (for a client that
+/// signs with it; see [`crate::load_private_key`]).
+pub(crate) fn open(
+    data: &[u8],
+    password: Option<&crate::Password>,
+    key_password: Option<&crate::Password>,
+    alias: Option<&str>,
+) -> Result<(crate::ImportedKey, Option<Zeroizing<Vec<u8>>>), crate::KeyError> {
     use crate::keystore::{choose, finish, StoreEntry};
     let password = password.ok_or(crate::KeyError::PasswordRequired("password (the store password)"))?;
     let entries = read(data, password.expose())?
@@ -471,7 +482,8 @@ pub(crate) fn import(
         Some(protected) => Some(decrypt_key(protected, key_password.unwrap_or(password).expose())?),
         None => None,
     };
-    finish(chosen.alias, chosen.cert.as_deref(), key.as_ref())
+    let imported = finish(chosen.alias, chosen.cert.as_deref(), key.as_ref())?;
+    Ok((imported, key))
 }
 
 impl From<JksError> for crate::KeyError {

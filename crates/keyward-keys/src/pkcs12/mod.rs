@@ -17,6 +17,8 @@ mod write;
 
 pub(crate) use write::write;
 
+use zeroize::Zeroizing;
+
 use self::bags::{Archive, Bag, BagKind, Safe};
 use crate::{
     budget::{self, WorkBudget, MAX_CERTIFICATES, MAX_KEY_ENTRIES, MAX_OTHER_BAGS},
@@ -31,6 +33,18 @@ pub(crate) fn import(
     alias: Option<&str>,
     work: &WorkBudget,
 ) -> Result<ImportedKey, KeyError> {
+    open(data, password, key_password, alias, work).map(|(key, _)| key)
+}
+
+/// [`import`], also handing back the chosen entry's decrypted PKCS#8 key (for a client that
+/// signs with it; see [`crate::load_private_key`]).
+pub(crate) fn open(
+    data: &[u8],
+    password: Option<&Password>,
+    key_password: Option<&Password>,
+    alias: Option<&str>,
+    work: &WorkBudget,
+) -> Result<(ImportedKey, Option<Zeroizing<Vec<u8>>>), KeyError> {
     let password = password.ok_or(KeyError::PasswordRequired("password (the store password)"))?;
     let mut meter = work.meter();
     let archive = Archive::parse(data)?;
@@ -86,7 +100,8 @@ pub(crate) fn import(
         }
         _ => None,
     };
-    finish(chosen.alias, chosen.cert.as_deref(), key.as_ref())
+    let imported = finish(chosen.alias, chosen.cert.as_deref(), key.as_ref())?;
+    Ok((imported, key))
 }
 
 fn shrouded_cost(bags: &[Bag]) -> u64 {

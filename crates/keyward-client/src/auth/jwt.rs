@@ -1,0 +1,144 @@
+//! The two methods that send a signed client assertion (RFC 7523 §2.2): `client_secret_jwt`
+//! (HMAC over the shared secret) and `private_key_jwt` (the client's own key, with a next key
+//! held for rotation).
+
+use std::sync::{Arc, RwLock};
+
+use aws_lc_rs::hmac;
+use keyward_jose::SigningKey;
+use keyward_types::{ClientSecret, PublicJwk, SigningAlg};
+use time::Duration;
+
+use super::{AuthRequest, ClientAuth};
+use crate::{
+    assertion::{self, Signer},
+    ClientError, ASSERTION_TYPE,
+};
+
+/// `client_secret_jwt`: an HS256/384/512 assertion keyed with the client secret.
+#[derive(Debug)]
+pub struct SecretJwt {
+    pub secret: ClientSecret,
+    pub alg: SigningAlg,
+    /// Each assertion's lifetime (`token-expiration`).
+    pub lifetime: Duration,
+}
+
+impl ClientAuth for SecretJwt {
+    fn method(&self) -> &str {
+        "client_secret_jwt"
+    }
+
+    fn authenticate(&self, request: &mut AuthRequest<'_>) -> Result<(), ClientError> {
+        let key = hmac::Key::new(hmac_algorithm(self.alg), self.secret.expose().as_bytes());
+        let signed = assertion::sign(
+            Signer::Hmac(self.alg, &key),
+            request.client_id,
+            request.audience,
+            self.lifetime,
+            request.now,
+        )?;
+        add_assertion(request, signed);
+        Ok(())
+    }
+}
+
+/// A signing key and the `kid` it is published and sent with.
+#[derive(Debug)]
+pub struct NamedKey {
+    pub key: SigningKey,
+    pub kid: String,
+}
+
+/// The client's current key and, during a rotation, the next one. Both are published (so a
+/// server that reads the client's JWKS knows the next key before it is used); only the current
+/// one signs.
+#[derive(Debug)]
+pub struct KeyRing {
+    pub current: Arc<NamedKey>,
+    pub next: Option<Arc<NamedKey>>,
+}
+
+/// `private_key_jwt`: an assertion signed with the client's private key.
+#[derive(Debug)]
+pub struct PrivateKeyJwt {
+    keys: RwLock<KeyRing>,
+    lifetime: Duration,
+}
+
+impl PrivateKeyJwt {
+    pub fn new(keys: KeyRing, lifetime: Duration) -> Self {
+        Self {
+            keys: RwLock::new(keys),
+            lifetime,
+        }
+    }
+
+    fn ring(&self) -> std::sync::RwLockReadGuard<'_, KeyRing> {
+        // A panic while the ring was swapped leaves either ring, both usable.
+        self.keys.read().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The key that signs now.
+    pub fn current(&self) -> Arc<NamedKey> {
+        self.ring().current.clone()
+    }
+}
+
+impl ClientAuth for PrivateKeyJwt {
+    fn method(&self) -> &str {
+        "private_key_jwt"
+    }
+
+    fn authenticate(&self, request: &mut AuthRequest<'_>) -> Result<(), ClientError> {
+        let key = self.current();
+        let signed = assertion::sign(
+            Signer::Key(&key.key, &key.kid),
+            request.client_id,
+            request.audience,
+            self.lifetime,
+            request.now,
+        )?;
+        add_assertion(request, signed);
+        Ok(())
+    }
+
+    fn public_keys(&self) -> Vec<PublicJwk> {
+        let ring = self.ring();
+        std::iter::once(&ring.current)
+            .chain(ring.next.iter())
+            .map(|named| {
+                let mut jwk = named.key.public_jwk().clone();
+                jwk.kid = Some(named.kid.clone());
+                jwk
+            })
+            .collect()
+    }
+
+    /// The next key becomes the current one; the old current key is no longer published.
+    fn rotate(&self) -> bool {
+        let mut ring = self.keys.write().unwrap_or_else(|p| p.into_inner());
+        match ring.next.take() {
+            Some(next) => {
+                ring.current = next;
+                true
+            }
+            None => false,
+        }
+    }
+}
+
+fn add_assertion(request: &mut AuthRequest<'_>, signed: String) {
+    request.param("client_id", request.client_id);
+    request.param("client_assertion_type", ASSERTION_TYPE);
+    request.param("client_assertion", signed);
+}
+
+pub(crate) fn hmac_algorithm(alg: SigningAlg) -> hmac::Algorithm {
+    match alg {
+        SigningAlg::HS384 => hmac::HMAC_SHA384,
+        SigningAlg::HS512 => hmac::HMAC_SHA512,
+        // The config admits only HS256/384/512 for client_secret_jwt.
+        _ => hmac::HMAC_SHA256,
+    }
+}
