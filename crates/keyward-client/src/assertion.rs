@@ -62,7 +62,7 @@ pub(crate) fn sign(
         Signer::Key(key, kid) => Header {
             alg: key.alg().as_str(),
             typ: "JWT",
-            kid: Some(kid),
+            kid: Some(*kid),
         },
         Signer::Hmac(alg, _) => Header {
             alg: alg.as_str(),

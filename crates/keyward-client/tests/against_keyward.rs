@@ -91,7 +91,7 @@ async fn keycloak_json_with_the_interop_jks_gets_a_token() {
     let keycloak = json!({
         "realm": "demo", "auth-server-url": "http://unused.example", "resource": "kc-app",
         "credentials": {"jwt": {
-            "client-keystore-file": interop("sample-rsa2048-keytool.jks").to_str().unwrap(),
+            "client-keystore-file": interop("sample-rsa2048.jks").to_str().unwrap(),
             "client-keystore-type": "JKS", "client-keystore-password": STOREPASS,
             "client-key-password": KEYPASS, "client-key-alias": "clientkey", "token-expiration": 10
         }}

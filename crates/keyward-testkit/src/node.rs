@@ -20,16 +20,20 @@ use crate::tools::{output_text, target_dir};
 
 /// The `openid-client` version the interop scripts import.
 pub const OPENID_CLIENT: &str = "6.9.0";
+/// The `oidc-provider` version the client library's interop test runs as a foreign server.
+pub const OIDC_PROVIDER: &str = "9.13.3";
 
-/// `package.json` of the install: `openid-client` pinned exactly, and its two dependencies
-/// pinned through `overrides` so that every machine tests the same code.
+/// `package.json` of the install: `openid-client` and `oidc-provider` pinned exactly, and
+/// the JOSE and OAuth libraries under them pinned through `overrides` so that every machine
+/// tests the same code.
 fn package_json() -> String {
     format!(
         r#"{{
   "name": "keyward-test-node",
   "private": true,
   "dependencies": {{
-    "openid-client": "{OPENID_CLIENT}"
+    "openid-client": "{OPENID_CLIENT}",
+    "oidc-provider": "{OIDC_PROVIDER}"
   }},
   "overrides": {{
     "jose": "6.2.18",
@@ -99,7 +103,7 @@ fn install(dir: &Path, package_json: &str) {
     for tool in ["node", "npm"] {
         match Command::new(tool).arg("--version").output() {
             Err(e) => panic!(
-                "the interop tests need {tool} on PATH to install openid-client into {}: {e}",
+                "the interop tests need {tool} on PATH to install openid-client and oidc-provider into {}: {e}",
                 dir.display()
             ),
             Ok(out) if !out.status.success() => panic!(
@@ -121,7 +125,7 @@ fn install(dir: &Path, package_json: &str) {
         .unwrap_or_else(|e| panic!("cannot run npm in {}: {e}", dir.display()));
     assert!(
         installed.status.success(),
-        "could not install openid-client {OPENID_CLIENT} into {}: the interop tests need the npm \
+        "could not install openid-client {OPENID_CLIENT} and oidc-provider {OIDC_PROVIDER} into {}: the interop tests need the npm \
          registry (the one npm is configured with) to be reachable once, to make this \
          directory.\n{}",
         dir.display(),

@@ -86,7 +86,7 @@ fn keycloak_jks(client_id: &str) -> Value {
         "realm": "demo", "auth-server-url": "https://sso.example", "resource": client_id,
         "ssl-required": "external",
         "credentials": {"jwt": {
-            "client-keystore-file": interop("sample-rsa2048-keytool.jks").to_str().unwrap(),
+            "client-keystore-file": interop("sample-rsa2048.jks").to_str().unwrap(),
             "client-keystore-type": "JKS", "client-keystore-password": "${env.KC_STOREPASS}",
             "client-key-password": KEYPASS, "client-key-alias": "clientkey", "token-expiration": 10
         }}
@@ -204,7 +204,7 @@ async fn serve_jwks_is_a_keyward_clients_jwks_uri_end_to_end() {
 fn bad_configs_are_refused_with_the_key_or_file_named() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    let jks = interop("sample-rsa2048-keytool.jks");
+    let jks = interop("sample-rsa2048.jks");
     let keycloak = |jwt: Value| {
         json!({"realm": "r", "auth-server-url": "http://as", "resource": "app", "credentials": {"jwt": jwt}})
     };

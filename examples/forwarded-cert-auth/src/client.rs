@@ -25,7 +25,8 @@ impl ForwardedCertClient {
     /// Also writes the proxy's header with `cert_pem`, as a proxy in front of keyward would
     /// after verifying the TLS session.
     pub fn acting_as_proxy(mut self, cert_pem: &str) -> Self {
-        self.as_proxy = Some(url::form_urlencoded::byte_serialize(cert_pem.as_bytes()).collect());
+        let encoded = percent_encoding::utf8_percent_encode(cert_pem, percent_encoding::NON_ALPHANUMERIC);
+        self.as_proxy = Some(encoded.to_string());
         self
     }
 }

@@ -44,8 +44,8 @@ impl Binding {
     /// The binding of a self-signed certificate, from its PEM.
     pub fn certificate_pem(pem: &[u8]) -> Option<Self> {
         let block = Pem::iter_from_buffer(pem).next()?.ok()?;
-        let digest = digest::digest(&digest::SHA256, &block.contents);
-        digest.as_ref().try_into().ok().map(Binding::Certificate)
+        let sum = digest::digest(&digest::SHA256, &block.contents);
+        sum.as_ref().try_into().ok().map(Binding::Certificate)
     }
 }
 
@@ -139,12 +139,11 @@ impl ClientAuthMethod for ForwardedCertMethod {
     }
 }
 
-/// URL-encoded PEM (what nginx and AWS ALB send) to DER.
+/// Percent-encoded PEM (what nginx and AWS ALB send) to DER. Percent-decoding only: a `+`
+/// is base64, not a space.
 fn decode(header: &[u8]) -> Option<Vec<u8>> {
-    let text: String = url::form_urlencoded::parse(&[b"c=", header].concat())
-        .next()
-        .map(|(_, v)| v.into_owned())?;
-    let pem = Pem::iter_from_buffer(text.as_bytes()).next()?.ok()?;
+    let text: Vec<u8> = percent_encoding::percent_decode(header).collect();
+    let pem = Pem::iter_from_buffer(&text).next()?.ok()?;
     (pem.label == "CERTIFICATE").then_some(pem.contents)
 }
 

@@ -125,5 +125,5 @@ async fn the_header_from_an_untrusted_address_is_refused() {
 }
 
 fn url_encode(value: &str) -> String {
-    url::form_urlencoded::byte_serialize(value.as_bytes()).collect()
+    percent_encoding::utf8_percent_encode(value, percent_encoding::NON_ALPHANUMERIC).to_string()
 }

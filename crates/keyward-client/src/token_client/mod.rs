@@ -252,10 +252,10 @@ impl TokenClient {
         }
         let mut grant = vec![("grant_type", "client_credentials")];
         if let Some(scope) = &request.scope {
-            grant.push(("scope", scope));
+            grant.push(("scope", scope.as_str()));
         }
         if let Some(audience) = &request.audience {
-            grant.push(("resource", audience));
+            grant.push(("resource", audience.as_str()));
         }
         let token = Arc::new(self.grant(&grant).await?);
         *cached = Some(token.clone());

@@ -72,8 +72,9 @@ pub(crate) enum Output {
 
 impl ConfigArgs {
     fn client(self) -> anyhow::Result<TokenClient> {
+        // One line with the cause: `main` prints only an error's outermost message.
         let mut config = ClientConfig::load(&self.config)
-            .with_context(|| format!("client config {}", self.config.display()))?;
+            .map_err(|e| anyhow::anyhow!("client config {}: {e}", self.config.display()))?;
         if let Some(issuer) = self.issuer {
             config = config.with_issuer(issuer);
         }
