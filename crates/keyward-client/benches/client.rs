@@ -17,7 +17,9 @@ use keyward_jose::SigningKey;
 use keyward_types::{ClientSecret, SigningAlg};
 
 fn interop(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/interop").join(name)
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared/interop")
+        .join(name)
 }
 
 fn config(credential: Credential, token_endpoint: Option<String>) -> ClientConfig {

@@ -66,7 +66,8 @@ async fn every_secret_method_gets_a_token_through_discovery() {
         .into_iter()
         .enumerate()
     {
-        let metadata = json!({"client_id": format!("svc-{i}"), "token_endpoint_auth_method": method, "scope": "read"});
+        let metadata =
+            json!({"client_id": format!("svc-{i}"), "token_endpoint_auth_method": method, "scope": "read"});
         let client = native(&srv, dir.path(), metadata, json!({"method": method})).await;
         let token = token(&client, "read").await.unwrap();
         let claims = claims(&token);
@@ -84,9 +85,11 @@ async fn every_secret_method_gets_a_token_through_discovery() {
 async fn keycloak_json_with_the_interop_jks_gets_a_token() {
     let srv = TestServer::start().await;
     let jwk: Value = serde_json::from_str(&interop_text("sample-rsa2048-public.jwk")).unwrap();
-    srv.create_client(json!({"client_id": "kc-app", "token_endpoint_auth_method": "private_key_jwt",
-        "jwks": {"keys": [jwk]}, "scope": "read"}))
-        .await;
+    srv.create_client(
+        json!({"client_id": "kc-app", "token_endpoint_auth_method": "private_key_jwt",
+        "jwks": {"keys": [jwk]}, "scope": "read"}),
+    )
+    .await;
     let dir = tempfile::tempdir().unwrap();
     let keycloak = json!({
         "realm": "demo", "auth-server-url": "http://unused.example", "resource": "kc-app",
@@ -107,12 +110,18 @@ async fn keycloak_json_with_the_interop_pkcs12_and_ps256_gets_a_token() {
     let jwk: Value = serde_json::from_str(&interop_text("sample-rsa2048-public.jwk")).unwrap();
     let mut jwk = jwk;
     jwk.as_object_mut().unwrap().remove("alg");
-    srv.create_client(json!({"client_id": "kc-p12", "token_endpoint_auth_method": "private_key_jwt",
-        "jwks": {"keys": [jwk]}, "scope": "read"}))
-        .await;
+    srv.create_client(
+        json!({"client_id": "kc-p12", "token_endpoint_auth_method": "private_key_jwt",
+        "jwks": {"keys": [jwk]}, "scope": "read"}),
+    )
+    .await;
     let dir = tempfile::tempdir().unwrap();
     // The classpath: prefix resolves against the config's directory.
-    std::fs::copy(interop("sample-rsa2048-keytool.p12"), dir.path().join("client.p12")).unwrap();
+    std::fs::copy(
+        interop("sample-rsa2048-keytool.p12"),
+        dir.path().join("client.p12"),
+    )
+    .unwrap();
     let keycloak = json!({
         "realm": "demo", "auth-server-url": "http://unused.example", "resource": "kc-p12",
         "credentials": {"jwt": {
@@ -123,18 +132,22 @@ async fn keycloak_json_with_the_interop_pkcs12_and_ps256_gets_a_token() {
     });
     let path = write(dir.path(), "keycloak.json", &keycloak);
     let env = |name: &str| (name == "KW_TEST_STOREPASS").then(|| STOREPASS.to_owned());
-    let config = ClientConfig::load_with(&path, &env).unwrap().with_issuer(&srv.base);
+    let config = ClientConfig::load_with(&path, &env)
+        .unwrap()
+        .with_issuer(&srv.base);
     let client = TokenClient::builder(config)
         .clock(Arc::new(srv.clock.clone()))
         .build()
         .unwrap();
     let assertion = client.assertion().unwrap().unwrap();
-    let header: Value = serde_json::from_slice(
-        &keyward_jose::b64_decode(assertion.split('.').next().unwrap()).unwrap(),
-    )
-    .unwrap();
+    let header: Value =
+        serde_json::from_slice(&keyward_jose::b64_decode(assertion.split('.').next().unwrap()).unwrap())
+            .unwrap();
     assert_eq!(header["alg"], "PS256");
-    assert_eq!(claims(&token(&client, "read").await.unwrap())["client_id"], "kc-p12");
+    assert_eq!(
+        claims(&token(&client, "read").await.unwrap())["client_id"],
+        "kc-p12"
+    );
 }
 
 #[tokio::test]
@@ -197,7 +210,8 @@ async fn futures_join<T: Send + 'static>(tasks: impl Iterator<Item = tokio::task
 async fn a_refused_request_is_a_typed_error_with_the_servers_error() {
     let srv = TestServer::start().await;
     let dir = tempfile::tempdir().unwrap();
-    srv.create_client(json!({"client_id": "wrong", "scope": "read"})).await;
+    srv.create_client(json!({"client_id": "wrong", "scope": "read"}))
+        .await;
     let config = json!({"issuer": srv.base, "client_id": "wrong", "method": "client_secret_basic",
         "secret": "not-the-secret"});
     let client = client(&srv, &write(dir.path(), "c.json", &config));
@@ -244,9 +258,11 @@ async fn rotation_to_the_next_key_fails_no_request() {
     let client = client(&srv, &write(dir.path(), "c.json", &config));
     assert_eq!(client.jwks().keys.len(), 2, "current and next are published");
     let jwks_uri = serve_jwks(client.clone()).await;
-    srv.create_client(json!({"client_id": "rotating", "token_endpoint_auth_method": "private_key_jwt",
-        "jwks_uri": jwks_uri, "scope": "a b"}))
-        .await;
+    srv.create_client(
+        json!({"client_id": "rotating", "token_endpoint_auth_method": "private_key_jwt",
+        "jwks_uri": jwks_uri, "scope": "a b"}),
+    )
+    .await;
     token(&client, "a").await.unwrap();
     assert!(client.rotate());
     let after = client.assertion().unwrap().unwrap();

@@ -25,7 +25,11 @@ fn provider() -> (Proc, String) {
     let mut cmd = node_script(&script);
     cmd.arg(interop("sample-ec256-public.jwk"));
     let mut proc = Proc::spawn(cmd);
-    let line = proc.wait_line(Stream::Stdout, |l| l.starts_with("ISSUER "), Duration::from_secs(60));
+    let line = proc.wait_line(
+        Stream::Stdout,
+        |l| l.starts_with("ISSUER "),
+        Duration::from_secs(60),
+    );
     let issuer = line.trim().trim_start_matches("ISSUER ").to_owned();
     (proc, issuer)
 }

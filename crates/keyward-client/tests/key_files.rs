@@ -22,7 +22,11 @@ fn openssl(dir: &Path, args: &[&str]) {
         .current_dir(dir)
         .output()
         .expect("run openssl");
-    assert!(out.status.success(), "openssl {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "openssl {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 /// The assertion a `private_key_jwt` config over `key` signs, and the client's published key.
@@ -30,7 +34,8 @@ fn sign_with(dir: &Path, key: &str) -> (String, PublicJwk) {
     let config = dir.join("c.json");
     std::fs::write(
         &config,
-        json!({"issuer": "https://as", "client_id": "c", "method": "private_key_jwt", "key_file": key}).to_string(),
+        json!({"issuer": "https://as", "client_id": "c", "method": "private_key_jwt", "key_file": key})
+            .to_string(),
     )
     .unwrap();
     let client = TokenClient::new(ClientConfig::load(&config).unwrap()).unwrap();
@@ -49,18 +54,31 @@ fn verifies(token: &str, jwk: &PublicJwk, alg: SigningAlg) {
 #[test]
 fn pkcs1_rsa_key_signs_rs256() {
     let dir = tempfile::tempdir().unwrap();
-    openssl(dir.path(), &["genrsa", "-traditional", "-out", "rsa1.pem", "2048"]);
+    openssl(
+        dir.path(),
+        &["genrsa", "-traditional", "-out", "rsa1.pem", "2048"],
+    );
     let pem = std::fs::read_to_string(dir.path().join("rsa1.pem")).unwrap();
-    assert!(pem.starts_with("-----BEGIN RSA PRIVATE KEY-----"), "{}", &pem[..40]);
+    assert!(
+        pem.starts_with("-----BEGIN RSA PRIVATE KEY-----"),
+        "{}",
+        &pem[..40]
+    );
     let (token, jwk) = sign_with(dir.path(), "rsa1.pem");
     verifies(&token, &jwk, SigningAlg::RS256);
 }
 
 #[test]
 fn sec1_ec_key_after_its_parameters_block_signs_es256_and_es384() {
-    for (curve, alg) in [("prime256v1", SigningAlg::ES256), ("secp384r1", SigningAlg::ES384)] {
+    for (curve, alg) in [
+        ("prime256v1", SigningAlg::ES256),
+        ("secp384r1", SigningAlg::ES384),
+    ] {
         let dir = tempfile::tempdir().unwrap();
-        openssl(dir.path(), &["ecparam", "-name", curve, "-genkey", "-out", "ec.pem"]);
+        openssl(
+            dir.path(),
+            &["ecparam", "-name", curve, "-genkey", "-out", "ec.pem"],
+        );
         let pem = std::fs::read_to_string(dir.path().join("ec.pem")).unwrap();
         assert!(pem.starts_with("-----BEGIN EC PARAMETERS-----"), "{}", &pem[..40]);
         let (token, jwk) = sign_with(dir.path(), "ec.pem");
@@ -73,16 +91,30 @@ fn an_encrypted_pem_key_is_refused_with_a_hint() {
     let dir = tempfile::tempdir().unwrap();
     openssl(
         dir.path(),
-        &["genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-aes256",
-          "-pass", "pass:secret-pass", "-out", "enc.pem"],
+        &[
+            "genpkey",
+            "-algorithm",
+            "EC",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-aes256",
+            "-pass",
+            "pass:secret-pass",
+            "-out",
+            "enc.pem",
+        ],
     );
     let config = dir.path().join("c.json");
     std::fs::write(
         &config,
-        json!({"issuer": "https://as", "client_id": "c", "method": "private_key_jwt", "key_file": "enc.pem"}).to_string(),
+        json!({"issuer": "https://as", "client_id": "c", "method": "private_key_jwt", "key_file": "enc.pem"})
+            .to_string(),
     )
     .unwrap();
     let err = ClientConfig::load(&config).unwrap_err().to_string();
-    assert!(err.contains("ENCRYPTED PRIVATE KEY") && err.contains("openssl pkey"), "{err}");
+    assert!(
+        err.contains("ENCRYPTED PRIVATE KEY") && err.contains("openssl pkey"),
+        "{err}"
+    );
     assert!(!err.contains("secret-pass"));
 }

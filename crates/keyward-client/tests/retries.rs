@@ -73,7 +73,11 @@ const TOKEN: &str = r#"{"access_token":"at-1","token_type":"Bearer","expires_in"
 
 #[tokio::test]
 async fn a_503_is_retried_and_the_next_answer_is_used() {
-    let stub = scripted(vec![(503, r#"{"error":"temporarily_unavailable"}"#), (200, TOKEN)]).await;
+    let stub = scripted(vec![
+        (503, r#"{"error":"temporarily_unavailable"}"#),
+        (200, TOKEN),
+    ])
+    .await;
     let token = client(&stub.url, 3)
         .token(&TokenRequest::default())
         .await
@@ -85,7 +89,10 @@ async fn a_503_is_retried_and_the_next_answer_is_used() {
 #[tokio::test]
 async fn a_401_is_not_retried_and_carries_the_servers_error() {
     let stub = scripted(vec![
-        (401, r#"{"error":"invalid_client","error_description":"client authentication failed"}"#),
+        (
+            401,
+            r#"{"error":"invalid_client","error_description":"client authentication failed"}"#,
+        ),
         (200, TOKEN),
     ])
     .await;
@@ -115,10 +122,7 @@ async fn retries_are_bounded_and_the_last_5xx_is_reported() {
         .token(&TokenRequest::default())
         .await
         .unwrap_err();
-    assert!(
-        matches!(&err, ClientError::Server { status: 502, .. }),
-        "{err:?}"
-    );
+    assert!(matches!(&err, ClientError::Server { status: 502, .. }), "{err:?}");
     assert_eq!(stub.hits.load(Ordering::SeqCst), 3, "one try and two retries");
 }
 

@@ -39,7 +39,11 @@ impl fmt::Debug for PrivateKey {
 /// The private key of one keystore entry (JKS, PKCS#12: same entry choice, passwords and
 /// certificate check as [`crate::import`]) or of a PEM private key: PKCS#8 (`PRIVATE KEY`), PKCS#1 (`RSA PRIVATE KEY`) or SEC1
 /// (`EC PRIVATE KEY`), the last two converted to PKCS#8.
-pub fn load_private_key(format: Format, data: &[u8], options: ImportOptions<'_>) -> Result<PrivateKey, KeyError> {
+pub fn load_private_key(
+    format: Format,
+    data: &[u8],
+    options: ImportOptions<'_>,
+) -> Result<PrivateKey, KeyError> {
     if data.len() > MAX_INPUT_BYTES {
         return Err(KeyError::TooLarge {
             limit: MAX_INPUT_BYTES,
@@ -66,7 +70,8 @@ pub fn load_private_key(format: Format, data: &[u8], options: ImportOptions<'_>)
 /// An RSA `RSAPrivateKey` (PKCS#1, `openssl genrsa` before 3.0) as PKCS#8.
 fn pkcs1_to_pkcs8(der: &[u8]) -> Result<Zeroizing<Vec<u8>>, KeyError> {
     use aws_lc_rs::encoding::AsDer;
-    let unreadable = |_| KeyError::Unrecognized("the RSA PRIVATE KEY block is not a readable PKCS#1 key".into());
+    let unreadable =
+        |_| KeyError::Unrecognized("the RSA PRIVATE KEY block is not a readable PKCS#1 key".into());
     let key = aws_lc_rs::rsa::KeyPair::from_der(der).map_err(unreadable)?;
     let pkcs8 = AsDer::<aws_lc_rs::encoding::Pkcs8V1Der<'static>>::as_der(&key)
         .map_err(|_| KeyError::Unrecognized("the RSA key cannot be re-encoded as PKCS#8".into()))?;
@@ -90,13 +95,16 @@ fn sec1_to_pkcs8(der: &[u8]) -> Result<Zeroizing<Vec<u8>>, KeyError> {
     .and_then(|key| key.to_pkcs8v1().ok())
     .map(|doc| Zeroizing::new(doc.as_ref().to_vec()))
     .ok_or_else(|| {
-        KeyError::Unrecognized("the EC PRIVATE KEY block is not a readable SEC1 key on P-256, P-384 or P-521".into())
+        KeyError::Unrecognized(
+            "the EC PRIVATE KEY block is not a readable SEC1 key on P-256, P-384 or P-521".into(),
+        )
     })
 }
 
 fn pem_private_key(data: &[u8]) -> Result<PrivateKey, KeyError> {
     // `openssl ecparam -genkey` writes an EC PARAMETERS block before the key.
-    let mut blocks = Pem::iter_from_buffer(data).filter(|b| !matches!(b, Ok(b) if b.label == "EC PARAMETERS"));
+    let mut blocks =
+        Pem::iter_from_buffer(data).filter(|b| !matches!(b, Ok(b) if b.label == "EC PARAMETERS"));
     let mut block = match blocks.next() {
         Some(Ok(b)) => b,
         Some(Err(_)) | None => {

@@ -98,8 +98,11 @@ async fn from_keycloak_json_to_a_token_in_one_command() {
     let dir = tempfile::tempdir().unwrap();
     let (_server, base) = server(dir.path());
     let jwk: Value = serde_json::from_str(&interop_text("sample-rsa2048-public.jwk")).unwrap();
-    register(&base, json!({"client_id": "kc-app", "token_endpoint_auth_method": "private_key_jwt",
-        "jwks": {"keys": [jwk]}, "scope": "read"}))
+    register(
+        &base,
+        json!({"client_id": "kc-app", "token_endpoint_auth_method": "private_key_jwt",
+        "jwks": {"keys": [jwk]}, "scope": "read"}),
+    )
     .await;
     let config = write(dir.path(), "keycloak.json", &keycloak_jks("kc-app"));
     let out = client_cmd(
@@ -115,7 +118,9 @@ async fn from_keycloak_json_to_a_token_in_one_command() {
     // --output json gives the metadata too.
     let out = client_cmd(
         dir.path(),
-        &["token", "--config", &config, "--issuer", &base, "--output", "json"],
+        &[
+            "token", "--config", &config, "--issuer", &base, "--output", "json",
+        ],
     )
     .env("KC_STOREPASS", STOREPASS)
     .output()
@@ -129,7 +134,11 @@ async fn from_keycloak_json_to_a_token_in_one_command() {
 async fn verbose_explains_what_is_sent_without_the_secret() {
     let dir = tempfile::tempdir().unwrap();
     let (_server, base) = server(dir.path());
-    let created = register(&base, json!({"client_id": "svc", "scope": "read"})).await;
+    let created = register(
+        &base,
+        json!({"client_id": "svc", "token_endpoint_auth_method": "client_secret_post", "scope": "read"}),
+    )
+    .await;
     let secret = created["client_secret"].as_str().unwrap();
     let config = write(
         dir.path(),
@@ -141,7 +150,10 @@ async fn verbose_explains_what_is_sent_without_the_secret() {
     assert_eq!(claims(&token)["client_id"], "svc");
     let stderr = String::from_utf8(out.stderr).unwrap();
     assert!(stderr.contains("client_secret_post"), "{stderr}");
-    assert!(stderr.contains(&format!("token endpoint {base}/token")), "{stderr}");
+    assert!(
+        stderr.contains(&format!("token endpoint {base}/token")),
+        "{stderr}"
+    );
     assert!(stderr.contains("client_secret"), "names the parameter: {stderr}");
     assert!(!stderr.contains(secret), "never the value: {stderr}");
 }
@@ -151,8 +163,11 @@ async fn an_assertion_from_the_cli_is_accepted_at_the_token_endpoint() {
     let dir = tempfile::tempdir().unwrap();
     let (_server, base) = server(dir.path());
     let jwk: Value = serde_json::from_str(&interop_text("sample-ec256-public.jwk")).unwrap();
-    register(&base, json!({"client_id": "curl-user", "token_endpoint_auth_method": "private_key_jwt",
-        "jwks": {"keys": [jwk]}, "scope": "read"}))
+    register(
+        &base,
+        json!({"client_id": "curl-user", "token_endpoint_auth_method": "private_key_jwt",
+        "jwks": {"keys": [jwk]}, "scope": "read"}),
+    )
     .await;
     let config = write(
         dir.path(),
@@ -190,11 +205,21 @@ async fn serve_jwks_is_a_keyward_clients_jwks_uri_end_to_end() {
     let expected: Value = serde_json::from_str(&interop_text("sample-rsa2048-public.jwk")).unwrap();
     assert_eq!(served["keys"][0]["n"], expected["n"]);
     let well_known = url.replace("/k_jwks", "/.well-known/jwks.json");
-    let same: Value = http().get(&well_known).send().await.unwrap().json().await.unwrap();
+    let same: Value = http()
+        .get(&well_known)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(same, served);
 
-    register(&base, json!({"client_id": "published", "token_endpoint_auth_method": "private_key_jwt",
-        "jwks_uri": url, "scope": "read"}))
+    register(
+        &base,
+        json!({"client_id": "published", "token_endpoint_auth_method": "private_key_jwt",
+        "jwks_uri": url, "scope": "read"}),
+    )
     .await;
     let token = ok(&run(dir.path(), &["token", "--config", &config]));
     assert_eq!(claims(&token)["client_id"], "published");
@@ -205,9 +230,7 @@ fn bad_configs_are_refused_with_the_key_or_file_named() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     let jks = interop("sample-rsa2048.jks");
-    let keycloak = |jwt: Value| {
-        json!({"realm": "r", "auth-server-url": "http://as", "resource": "app", "credentials": {"jwt": jwt}})
-    };
+    let keycloak = |jwt: Value| json!({"realm": "r", "auth-server-url": "http://as", "resource": "app", "credentials": {"jwt": jwt}});
     let jwt = |extra: Value| {
         let mut base = json!({"client-keystore-file": jks.to_str().unwrap(), "client-keystore-type": "JKS",
             "client-keystore-password": STOREPASS, "client-key-password": KEYPASS, "client-key-alias": "clientkey"});
@@ -252,6 +275,9 @@ fn bad_configs_are_refused_with_the_key_or_file_named() {
         let path = write(d, "bad.json", &config);
         let err = failed(&run(d, &["token", "--config", &path]));
         assert!(err.contains(named), "{what}: {err}");
-        assert!(!err.contains(STOREPASS) && !err.contains(KEYPASS), "{what}: {err}");
+        assert!(
+            !err.contains(STOREPASS) && !err.contains(KEYPASS),
+            "{what}: {err}"
+        );
     }
 }

@@ -60,40 +60,69 @@ fn pem(cert: &TestCert) -> String {
 #[tokio::test]
 async fn both_methods_are_advertised_and_issue_tokens() {
     let dir = tempfile::tempdir().unwrap();
-    let (dn_cert, self_signed) = (TestCert::make(dir.path(), "svc-dn"), TestCert::make(dir.path(), "svc-self"));
+    let (dn_cert, self_signed) = (
+        TestCert::make(dir.path(), "svc-dn"),
+        TestCert::make(dir.path(), "svc-self"),
+    );
     let bindings = vec![
         ("dn-client".to_owned(), Binding::SubjectDn("CN=svc-dn".into())),
-        ("self-client".to_owned(), Binding::certificate_pem(&self_signed.pem()).unwrap()),
+        (
+            "self-client".to_owned(),
+            Binding::certificate_pem(&self_signed.pem()).unwrap(),
+        ),
     ];
     let srv = server("127.0.0.1/32", bindings).await;
     let discovery = srv.get_json("/.well-known/openid-configuration").await;
-    let methods = discovery["token_endpoint_auth_methods_supported"].as_array().unwrap();
-    assert!(methods.contains(&json!(TLS_CLIENT_AUTH)) && methods.contains(&json!(SELF_SIGNED)), "{methods:?}");
+    let methods = discovery["token_endpoint_auth_methods_supported"]
+        .as_array()
+        .unwrap();
+    assert!(
+        methods.contains(&json!(TLS_CLIENT_AUTH)) && methods.contains(&json!(SELF_SIGNED)),
+        "{methods:?}"
+    );
 
     for (id, method) in [("dn-client", TLS_CLIENT_AUTH), ("self-client", SELF_SIGNED)] {
         srv.create_client(json!({"client_id": id, "token_endpoint_auth_method": method, "scope": "read"}))
             .await;
     }
-    let dn = client(&srv, "dn-client", ForwardedCertClient::new(false).acting_as_proxy(&pem(&dn_cert)));
+    let dn = client(
+        &srv,
+        "dn-client",
+        ForwardedCertClient::new(false).acting_as_proxy(&pem(&dn_cert)),
+    );
     assert_eq!(claims(&token(&dn).await.unwrap())["client_id"], "dn-client");
-    let own = client(&srv, "self-client", ForwardedCertClient::new(true).acting_as_proxy(&pem(&self_signed)));
+    let own = client(
+        &srv,
+        "self-client",
+        ForwardedCertClient::new(true).acting_as_proxy(&pem(&self_signed)),
+    );
     assert_eq!(claims(&token(&own).await.unwrap())["client_id"], "self-client");
 }
 
 #[tokio::test]
 async fn another_certificate_is_refused() {
     let dir = tempfile::tempdir().unwrap();
-    let (registered, other) = (TestCert::make(dir.path(), "mine"), TestCert::make(dir.path(), "theirs"));
+    let (registered, other) = (
+        TestCert::make(dir.path(), "mine"),
+        TestCert::make(dir.path(), "theirs"),
+    );
     let bindings = vec![
         ("dn-client".to_owned(), Binding::SubjectDn("CN=mine".into())),
-        ("self-client".to_owned(), Binding::certificate_pem(&registered.pem()).unwrap()),
+        (
+            "self-client".to_owned(),
+            Binding::certificate_pem(&registered.pem()).unwrap(),
+        ),
     ];
     let srv = server("127.0.0.1/32", bindings).await;
     for (id, method) in [("dn-client", TLS_CLIENT_AUTH), ("self-client", SELF_SIGNED)] {
         srv.create_client(json!({"client_id": id, "token_endpoint_auth_method": method, "scope": "read"}))
             .await;
         let self_signed = method == SELF_SIGNED;
-        let c = client(&srv, id, ForwardedCertClient::new(self_signed).acting_as_proxy(&pem(&other)));
+        let c = client(
+            &srv,
+            id,
+            ForwardedCertClient::new(self_signed).acting_as_proxy(&pem(&other)),
+        );
         let err = token(&c).await.unwrap_err();
         assert_eq!(err.oauth_error(), Some("invalid_client"), "{method}: {err}");
     }
@@ -109,8 +138,10 @@ async fn the_header_from_an_untrusted_address_is_refused() {
         vec![("dn-client".to_owned(), Binding::SubjectDn("CN=svc".into()))],
     )
     .await;
-    srv.create_client(json!({"client_id": "dn-client", "token_endpoint_auth_method": TLS_CLIENT_AUTH, "scope": "read"}))
-        .await;
+    srv.create_client(
+        json!({"client_id": "dn-client", "token_endpoint_auth_method": TLS_CLIENT_AUTH, "scope": "read"}),
+    )
+    .await;
     let resp = srv
         .http
         .post(srv.url("/token"))

@@ -90,10 +90,16 @@ fn rotation_publishes_both_keys_and_then_signs_with_the_next() {
     };
     assert_eq!(kids(&auth), ["old", "new"]);
     let before = parts(&assertion(&auth, OffsetDateTime::UNIX_EPOCH)).0;
-    assert_eq!((before["kid"].as_str(), before["alg"].as_str()), (Some("old"), Some("ES256")));
+    assert_eq!(
+        (before["kid"].as_str(), before["alg"].as_str()),
+        (Some("old"), Some("ES256"))
+    );
     assert!(auth.rotate());
     let after = parts(&assertion(&auth, OffsetDateTime::UNIX_EPOCH)).0;
-    assert_eq!((after["kid"].as_str(), after["alg"].as_str()), (Some("new"), Some("RS256")));
+    assert_eq!(
+        (after["kid"].as_str(), after["alg"].as_str()),
+        (Some("new"), Some("RS256"))
+    );
     assert_eq!(kids(&auth), ["new"]);
     assert!(!auth.rotate(), "there is no next key left");
 }

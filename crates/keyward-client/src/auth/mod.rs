@@ -73,7 +73,8 @@ impl<'a> AuthRequest<'a> {
 
     /// Sets a header, marked sensitive so that HTTP-level logging leaves it out.
     pub fn header(&mut self, name: HeaderName, value: &str) -> Result<(), ClientError> {
-        let mut value = HeaderValue::from_str(value).map_err(|_| ClientError::InvalidHeader(name.to_string()))?;
+        let mut value =
+            HeaderValue::from_str(value).map_err(|_| ClientError::InvalidHeader(name.to_string()))?;
         value.set_sensitive(true);
         self.headers.insert(name, value);
         Ok(())
@@ -83,7 +84,11 @@ impl<'a> AuthRequest<'a> {
     pub fn describe(&self) -> String {
         let params: Vec<&str> = self.form.iter().map(|(n, _)| n.as_str()).collect();
         let headers: Vec<&str> = self.headers.keys().map(HeaderName::as_str).collect();
-        format!("parameters [{}], headers [{}]", params.join(", "), headers.join(", "))
+        format!(
+            "parameters [{}], headers [{}]",
+            params.join(", "),
+            headers.join(", ")
+        )
     }
 
     pub(crate) fn into_parts(self) -> (Vec<(String, Zeroizing<String>)>, HeaderMap) {

@@ -25,8 +25,8 @@ impl ClientAuth for SecretBasic {
     fn authenticate(&self, request: &mut AuthRequest<'_>) -> Result<(), ClientError> {
         let pair = Zeroizing::new(format!(
             "{}:{}",
-            form_encode(request.client_id),
-            form_encode(self.0.expose())
+            form_encode(request.client_id).as_str(),
+            form_encode(self.0.expose()).as_str()
         ));
         let value = Zeroizing::new(format!("Basic {}", STANDARD.encode(pair.as_bytes())));
         request.header(AUTHORIZATION, &value)

@@ -214,11 +214,7 @@ pub(crate) fn key_credential(
         });
     }
     let (key, kid) = named_key(source, path, kid)?;
-    Ok(Credential::PrivateKeyJwt {
-        key,
-        kid,
-        next: None,
-    })
+    Ok(Credential::PrivateKeyJwt { key, kid, next: None })
 }
 
 /// Opens a key and names it: the configured `kid`, else its RFC 7638 thumbprint.

@@ -52,7 +52,10 @@ impl fmt::Debug for AccessToken {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("AccessToken")
             .field("token", &"[redacted]")
-            .field("refresh_token", &self.refresh_token.as_ref().map(|_| "[redacted]"))
+            .field(
+                "refresh_token",
+                &self.refresh_token.as_ref().map(|_| "[redacted]"),
+            )
             .field("token_type", &self.token_type)
             .field("expires_at", &self.expires_at)
             .field("scope", &self.scope)
@@ -281,7 +284,11 @@ impl TokenClient {
     }
 
     /// Uses a refresh token (RFC 6749 §6), optionally narrowing the scope.
-    pub async fn refresh(&self, refresh_token: &str, scope: Option<&str>) -> Result<AccessToken, ClientError> {
+    pub async fn refresh(
+        &self,
+        refresh_token: &str,
+        scope: Option<&str>,
+    ) -> Result<AccessToken, ClientError> {
         let mut grant = vec![("grant_type", "refresh_token"), ("refresh_token", refresh_token)];
         if let Some(scope) = scope {
             grant.push(("scope", scope));
@@ -335,5 +342,5 @@ impl TokenClient {
 /// most 30 s, so a caller never receives a token that dies in flight.
 fn refresh_at(token: &AccessToken) -> OffsetDateTime {
     let lifetime = token.expires_at - token.received_at;
-    token.expires_at - (lifetime / 10).min(Duration::seconds(30))
+    token.expires_at - (lifetime / 10_i32).min(Duration::seconds(30))
 }

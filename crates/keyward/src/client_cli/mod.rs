@@ -110,8 +110,14 @@ pub(crate) async fn run(command: ClientCommand) -> anyhow::Result<()> {
                 eprintln!("token endpoint {endpoint}");
                 eprintln!(
                     "grant_type=client_credentials{}{}, {}",
-                    scope.as_deref().map(|s| format!(", scope={s}")).unwrap_or_default(),
-                    audience.as_deref().map(|a| format!(", resource={a}")).unwrap_or_default(),
+                    scope
+                        .as_deref()
+                        .map(|s| format!(", scope={s}"))
+                        .unwrap_or_default(),
+                    audience
+                        .as_deref()
+                        .map(|a| format!(", resource={a}"))
+                        .unwrap_or_default(),
                     client.describe_auth()?
                 );
             }
