@@ -6,7 +6,7 @@
 //! - `assertion/*`: one signed client assertion (claims, a 128-bit random `jti`, JSON, base64,
 //!   signature), as sent with every token request of the JWT methods.
 #![forbid(unsafe_code)]
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
 use std::{hint::black_box, path::PathBuf, sync::Arc};
 

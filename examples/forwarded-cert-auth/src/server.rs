@@ -62,7 +62,7 @@ impl ForwardedCertMethod {
         })
     }
 
-    fn from_trusted_proxy(&self, peer: Option<IpAddr>) -> bool {
+    fn is_trusted_proxy(&self, peer: Option<IpAddr>) -> bool {
         peer.is_some_and(|ip| self.trusted_proxies.iter().any(|net| net.contains(&ip)))
     }
 }
@@ -83,7 +83,7 @@ impl ClientAuthMethod for ForwardedCertMethod {
     }
 
     fn extract(&self, request: &RequestParts<'_>) -> Result<Presentation<ForwardedCert>, AuthError> {
-        if !self.from_trusted_proxy(request.peer.map(|p| p.ip())) {
+        if !self.is_trusted_proxy(request.peer.map(|p| p.ip())) {
             // Anyone can send the header; only the proxy's copy means a verified TLS session.
             return Err(AuthFailure::Method("forwarded_cert.untrusted_source").into());
         }

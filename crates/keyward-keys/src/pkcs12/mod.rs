@@ -17,8 +17,6 @@ mod write;
 
 pub(crate) use write::write;
 
-use zeroize::Zeroizing;
-
 use self::bags::{Archive, Bag, BagKind, Safe};
 use crate::{
     budget::{self, WorkBudget, MAX_CERTIFICATES, MAX_KEY_ENTRIES, MAX_OTHER_BAGS},
@@ -44,7 +42,7 @@ pub(crate) fn open(
     key_password: Option<&Password>,
     alias: Option<&str>,
     work: &WorkBudget,
-) -> Result<(ImportedKey, Option<Zeroizing<Vec<u8>>>), KeyError> {
+) -> Result<crate::private_key::OpenedEntry, KeyError> {
     let password = password.ok_or(KeyError::PasswordRequired("password (the store password)"))?;
     let mut meter = work.meter();
     let archive = Archive::parse(data)?;
