@@ -10,6 +10,9 @@ use std::{
     time::{Duration, Instant},
 };
 
+/// A finished command's status, stdout and stderr, for assertion messages.
+pub use crate::tools::output_text;
+
 /// How long a server may take to log that it listens (two cores shared by parallel tests).
 pub const START_TIMEOUT: Duration = Duration::from_secs(30);
 pub const EXIT_TIMEOUT: Duration = Duration::from_secs(10);

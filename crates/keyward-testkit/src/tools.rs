@@ -13,7 +13,7 @@ pub(crate) fn target_dir() -> PathBuf {
 }
 
 /// A finished command's status and output, for a panic message.
-pub(crate) fn output_text(out: &Output) -> String {
+pub fn output_text(out: &Output) -> String {
     format!(
         "{}\n--- stdout:\n{}\n--- stderr:\n{}",
         out.status,

@@ -19,7 +19,7 @@ use keyward_jose::SigningKey;
 use keyward_testkit::{
     fixtures::{interop, interop_key, KEYPASS, STOREPASS},
     jose::{assertion_claims, sign_jws},
-    process::{keyward, serve, start, Proc},
+    process::{keyward, output_text, serve, start, Proc},
     remote::{admin, assert_invalid_client, http, token_assertion, token_basic, ADMIN_SECRET},
 };
 use keyward_types::SigningAlg;
@@ -56,12 +56,7 @@ fn cli(dir: &Path, base: &str, args: &[&str]) -> Output {
 }
 
 fn show(o: &Output) -> String {
-    format!(
-        "status {}\n--- stdout:\n{}\n--- stderr:\n{}",
-        o.status,
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
+    output_text(o)
 }
 
 /// Exit status 0 and the standard output; a panic with the whole output otherwise.

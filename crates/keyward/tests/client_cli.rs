@@ -17,7 +17,7 @@ use std::{
 
 use keyward_testkit::{
     fixtures::{interop, interop_text, KEYPASS, STOREPASS},
-    process::{keyward, serve, start, Proc, Stream},
+    process::{keyward, output_text, serve, start, Proc, Stream},
     remote::{admin, http, token_assertion, ADMIN_SECRET},
 };
 use reqwest::{Method, StatusCode};
@@ -48,12 +48,7 @@ fn run(dir: &Path, args: &[&str]) -> Output {
 }
 
 fn show(o: &Output) -> String {
-    format!(
-        "status {}\n--- stdout:\n{}\n--- stderr:\n{}",
-        o.status,
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
+    output_text(o)
 }
 
 fn ok(o: &Output) -> String {

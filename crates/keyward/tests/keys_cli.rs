@@ -28,7 +28,7 @@ use keyward_jose::SigningKey;
 use keyward_testkit::{
     fixtures::{interop, KEYPASS, STOREPASS},
     jose::{assertion_claims, sign_jws},
-    process::{keyward, serve, start},
+    process::{keyward, output_text, serve, start},
     remote::{admin_token, create_client_as, http, ADMIN_SECRET},
     JWT_BEARER,
 };
@@ -71,12 +71,7 @@ fn tool(program: &str, args: &[&str], stdin: &[u8]) -> Output {
 }
 
 fn show(o: &Output) -> String {
-    format!(
-        "status {}\n--- stdout:\n{}\n--- stderr:\n{}",
-        o.status,
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
+    output_text(o)
 }
 
 fn stdout(o: &Output) -> String {

@@ -31,15 +31,7 @@ impl ClientAuth for SecretJwt {
 
     fn authenticate(&self, request: &mut AuthRequest<'_>) -> Result<(), ClientError> {
         let key = hmac::Key::new(hmac_algorithm(self.alg), self.secret.expose().as_bytes());
-        let signed = assertion::sign(
-            Signer::Hmac(self.alg, &key),
-            request.client_id,
-            request.audience,
-            self.lifetime,
-            request.now,
-        )?;
-        add_assertion(request, signed);
-        Ok(())
+        send_assertion(request, Signer::Hmac(self.alg, &key), self.lifetime)
     }
 }
 
@@ -92,15 +84,7 @@ impl ClientAuth for PrivateKeyJwt {
 
     fn authenticate(&self, request: &mut AuthRequest<'_>) -> Result<(), ClientError> {
         let key = self.current();
-        let signed = assertion::sign(
-            Signer::Key(&key.key, &key.kid),
-            request.client_id,
-            request.audience,
-            self.lifetime,
-            request.now,
-        )?;
-        add_assertion(request, signed);
-        Ok(())
+        send_assertion(request, Signer::Key(&key.key, &key.kid), self.lifetime)
     }
 
     fn public_keys(&self) -> Vec<PublicJwk> {
@@ -128,10 +112,17 @@ impl ClientAuth for PrivateKeyJwt {
     }
 }
 
-fn add_assertion(request: &mut AuthRequest<'_>, signed: String) {
+/// Signs an assertion for `request` and adds it with `client_id` (RFC 7523 §2.2).
+fn send_assertion(
+    request: &mut AuthRequest<'_>,
+    signer: Signer<'_>,
+    lifetime: Duration,
+) -> Result<(), ClientError> {
+    let signed = assertion::sign(signer, request.client_id, request.audience, lifetime, request.now)?;
     request.param("client_id", request.client_id);
     request.param("client_assertion_type", ASSERTION_TYPE);
     request.param("client_assertion", signed);
+    Ok(())
 }
 
 pub(crate) fn hmac_algorithm(alg: SigningAlg) -> hmac::Algorithm {
