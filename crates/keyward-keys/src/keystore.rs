@@ -40,6 +40,9 @@ pub(crate) fn choose<K>(entries: Vec<StoreEntry<K>>, alias: Option<&str>) -> Res
     }
 }
 
+/// One keystore entry, opened: its public key and, for a key entry, the decrypted PKCS#8.
+pub(crate) type OpenedEntry = (ImportedKey, Option<Zeroizing<Vec<u8>>>);
+
 /// The chosen entry as a public key. A key entry's private key, when given, must match the
 /// certificate; it is checked and dropped here (the caller's buffer zeroizes itself).
 pub(crate) fn finish(

@@ -9,9 +9,6 @@ use zeroize::Zeroizing;
 
 use crate::{jks, pkcs12, pkcs8, Format, ImportOptions, ImportedKey, KeyError, WorkBudget, MAX_INPUT_BYTES};
 
-/// One keystore entry, opened: its public key and, for a key entry, the decrypted PKCS#8.
-pub(crate) type OpenedEntry = (ImportedKey, Option<Zeroizing<Vec<u8>>>);
-
 /// A PKCS#8 private key and its public key. Zeroized on drop, redacted in `Debug`.
 pub struct PrivateKey {
     pkcs8: Zeroizing<Vec<u8>>,

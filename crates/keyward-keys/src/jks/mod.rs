@@ -459,7 +459,7 @@ pub(crate) fn open(
     password: Option<&crate::Password>,
     key_password: Option<&crate::Password>,
     alias: Option<&str>,
-) -> Result<crate::private_key::OpenedEntry, crate::KeyError> {
+) -> Result<crate::keystore::OpenedEntry, crate::KeyError> {
     use crate::keystore::{choose, finish, StoreEntry};
     let password = password.ok_or(crate::KeyError::PasswordRequired("password (the store password)"))?;
     let entries = read(data, password.expose())?

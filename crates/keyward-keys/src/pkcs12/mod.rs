@@ -42,7 +42,7 @@ pub(crate) fn open(
     key_password: Option<&Password>,
     alias: Option<&str>,
     work: &WorkBudget,
-) -> Result<crate::private_key::OpenedEntry, KeyError> {
+) -> Result<crate::keystore::OpenedEntry, KeyError> {
     let password = password.ok_or(KeyError::PasswordRequired("password (the store password)"))?;
     let mut meter = work.meter();
     let archive = Archive::parse(data)?;
