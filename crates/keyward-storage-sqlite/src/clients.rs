@@ -6,6 +6,7 @@ use time::OffsetDateTime;
 
 use crate::{
     audit,
+    load_client::parse_client,
     time_col::{db_err, from_col, to_col},
     SqliteStorage,
 };
@@ -27,10 +28,6 @@ async fn change_one_row<'q>(
 
 fn metadata(client: &Client) -> Result<String, StorageError> {
     serde_json::to_string(client).map_err(StorageError::json("client metadata"))
-}
-
-pub(crate) fn parse_client(json: &str) -> Result<Client, StorageError> {
-    serde_json::from_str(json).map_err(StorageError::json("client metadata"))
 }
 
 async fn insert_secret(

@@ -7,13 +7,10 @@
 //! round trip to sqlx's connection thread, which on a cache miss cost more than the reads.
 
 use keyward_storage::{client_entry_from_rows, ClientRow, StorageError};
-use keyward_types::{ClientEntry, ClientId, Credential, SecretHash, StoredSecret};
+use keyward_types::{Client, ClientEntry, ClientId, Credential, SecretHash, StoredSecret};
 use sqlx::{sqlite::SqliteRow, Row};
 
-use crate::{
-    clients::parse_client,
-    time_col::{db_err, from_col},
-};
+use crate::time_col::{db_err, from_col};
 
 /// Rows of the kinds of [`ClientRow`] (0 client, 1 secret, 2 credential) in the order
 /// `client_entry_from_rows` expects. Columns a kind does not use are NULL.
@@ -52,6 +49,11 @@ fn kind(row: &SqliteRow) -> Result<i64, StorageError> {
 
 fn text(row: &SqliteRow) -> Result<String, StorageError> {
     row.try_get("text").map_err(db_err)
+}
+
+/// A client's stored metadata document (also read by the client list).
+pub(crate) fn parse_client(json: &str) -> Result<Client, StorageError> {
+    serde_json::from_str(json).map_err(StorageError::json("client metadata"))
 }
 
 fn parse_credential(json: &str) -> Result<Credential, StorageError> {

@@ -8,7 +8,7 @@ use keyward_admin::{Actor, Directory};
 use keyward_client_auth::ClientDirectory;
 use keyward_types::ClientId;
 
-use super::{observe::RejectBudget, ADMIN_SCOPE};
+use super::{reject_budget::RejectBudget, ADMIN_SCOPE};
 use crate::{
     access_token::{AccessTokens, TokenRejected},
     error::ApiError,

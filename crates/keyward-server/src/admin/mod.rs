@@ -15,6 +15,7 @@ mod observe;
 mod openapi;
 mod openapi_examples;
 mod openapi_schemas;
+mod reject_budget;
 mod secret;
 mod views;
 
@@ -30,9 +31,10 @@ use keyward_types::{AuthMethod, ClientSecret, SecretHash};
 
 pub(crate) use auth::{Admin, AdminAuth};
 pub use keyward_admin::{ADMIN_SCOPE, BOOTSTRAP_CLIENT};
-pub(crate) use observe::{observe, RejectBudget};
+pub(crate) use observe::observe;
 pub(crate) use openapi::{openapi_document, ApiDocument};
 pub(crate) use openapi_schemas::ErrorBody;
+pub(crate) use reject_budget::RejectBudget;
 
 use crate::{keyring::Keyring, Config};
 

@@ -5,11 +5,7 @@
 //! rows a minute: past that, refusals are only counted, so a flood of bad tokens cannot fill the
 //! database; how many went unrecorded is logged once the minute is over.
 
-use std::{
-    net::SocketAddr,
-    sync::Arc,
-    time::{Duration, Instant},
-};
+use std::{net::SocketAddr, sync::Arc, time::Instant};
 
 use axum::{
     extract::{ConnectInfo, FromRef, Request, State},
@@ -17,66 +13,9 @@ use axum::{
     response::{IntoResponse, Response},
 };
 use keyward_admin::{AdminOps, RejectedToken};
-use parking_lot::Mutex;
 
 use super::auth::{check, AdminAuth, CheckFailed};
 use crate::metrics;
-
-/// The window the audit budget for refused tokens is counted in.
-const WINDOW: Duration = Duration::from_secs(60);
-
-/// How many refused tokens the audit log still takes this minute. Connection-level time (not
-/// the injected clock): it bounds writes, it dates nothing.
-pub(crate) struct RejectBudget {
-    per_minute: u32,
-    window: Mutex<Window>,
-}
-
-struct Window {
-    started: Instant,
-    written: u32,
-    suppressed: u64,
-}
-
-impl RejectBudget {
-    pub(crate) fn new(per_minute: u32) -> Self {
-        Self {
-            per_minute,
-            window: Mutex::new(Window {
-                started: Instant::now(),
-                written: 0,
-                suppressed: 0,
-            }),
-        }
-    }
-
-    /// `true` if this refusal may be written to the audit log.
-    fn take(&self) -> bool {
-        let mut w = self.window.lock();
-        let now = Instant::now();
-        if now.duration_since(w.started) >= WINDOW {
-            if w.suppressed > 0 {
-                tracing::warn!(
-                    suppressed = w.suppressed,
-                    per_minute = self.per_minute,
-                    "refused admin tokens beyond the audit budget were counted but not written to the audit log"
-                );
-            }
-            *w = Window {
-                started: now,
-                written: 0,
-                suppressed: 0,
-            };
-        }
-        if w.written < self.per_minute {
-            w.written += 1;
-            true
-        } else {
-            w.suppressed += 1;
-            false
-        }
-    }
-}
 
 /// The admin routes' middleware: checks the bearer token once, hands the caller to the
 /// handler (the [`super::Admin`] extractor), and logs the outcome.

@@ -90,7 +90,7 @@ pub(super) async fn authorization_server(State(discovery): State<Discovery>) -> 
 /// The public keys access tokens are signed with. Short max-age: a rotated key must reach
 /// resource servers soon.
 #[utoipa::path(get, path = "/jwks", operation_id = "getJwks", tag = "discovery",
-    responses((status = 200, description = "the server's public signing keys", body = super::openapi::Jwks)))]
+    responses((status = 200, description = "the server's public signing keys", body = super::openapi_schemas::Jwks)))]
 pub(super) async fn jwks(State(keys): State<Arc<SigningKeys>>) -> Response {
     json_body(keys.current().jwks_body.clone(), "public, max-age=60")
 }

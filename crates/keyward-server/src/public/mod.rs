@@ -7,6 +7,7 @@ mod discovery;
 pub(crate) mod form;
 mod health;
 mod openapi;
+mod openapi_schemas;
 mod token;
 
 use std::sync::Arc;

@@ -36,7 +36,7 @@ pub(crate) struct TokenEndpoint {
 /// Issue an access token (RFC 6749 §3.2, §4.4): the client authenticates with the method it
 /// registered, and asks for `client_credentials`.
 #[utoipa::path(post, path = "/token", operation_id = "requestToken", tag = "oauth",
-    request_body(content = super::openapi::TokenForm, content_type = "application/x-www-form-urlencoded"),
+    request_body(content = super::openapi_schemas::TokenForm, content_type = "application/x-www-form-urlencoded"),
     responses(
         (status = 200, description = "an access token (RFC 6749 §5.1); `Cache-Control: no-store`",
             body = crate::access_token::TokenResponse),
