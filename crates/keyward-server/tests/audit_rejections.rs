@@ -235,39 +235,34 @@ async fn rejects_repeated_parameter() {
     assert_bad_filter("action=client.&action=credential.", "repeated").await;
 }
 
-/// Behind a trusted proxy, the audit row names the client the proxy forwarded, as the failure
-/// limiter counts it, not the proxy.
-#[tokio::test]
-async fn rejection_behind_a_trusted_proxy_records_the_forwarded_client() {
-    let srv = TestServer::start_with(|c| c.trusted_proxies = vec!["127.0.0.1/32".into()]).await;
+/// The `source` of the audit row left by a bad admin token sent to `/admin/clients/{id}` with
+/// `X-Forwarded-For: 203.0.113.7`.
+async fn recorded_source(srv: &TestServer, id: &str) -> Value {
     let resp = srv
         .http
-        .get(srv.url("/admin/clients/proxied"))
+        .get(srv.url(&format!("/admin/clients/{id}")))
         .header("authorization", "Bearer not-a-token")
         .header("x-forwarded-for", "203.0.113.7")
         .send()
         .await
         .unwrap();
     assert_eq!(resp.status(), StatusCode::UNAUTHORIZED);
-    let rows = rejections(&srv).await;
-    assert_eq!(rows[0]["detail"]["path"], "/admin/clients/proxied");
-    assert_eq!(rows[0]["detail"]["source"], "203.0.113.7");
+    let rows = rejections(srv).await;
+    assert_eq!(rows[0]["detail"]["path"], format!("/admin/clients/{id}"));
+    rows[0]["detail"]["source"].clone()
+}
+
+/// Behind a trusted proxy, the audit row names the client the proxy forwarded, as the failure
+/// limiter counts it, not the proxy.
+#[tokio::test]
+async fn rejection_behind_a_trusted_proxy_records_the_forwarded_client() {
+    let srv = TestServer::start_with(|c| c.trusted_proxies = vec!["127.0.0.1/32".into()]).await;
+    assert_eq!(recorded_source(&srv, "proxied").await, "203.0.113.7");
 }
 
 /// A forwarded-for header from a peer that is not a trusted proxy is not believed.
 #[tokio::test]
 async fn rejection_from_an_untrusted_peer_records_the_peer_not_its_header() {
     let srv = TestServer::start().await;
-    let resp = srv
-        .http
-        .get(srv.url("/admin/clients/spoofed"))
-        .header("authorization", "Bearer not-a-token")
-        .header("x-forwarded-for", "203.0.113.7")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status(), StatusCode::UNAUTHORIZED);
-    let rows = rejections(&srv).await;
-    assert_eq!(rows[0]["detail"]["path"], "/admin/clients/spoofed");
-    assert_eq!(rows[0]["detail"]["source"], "127.0.0.1");
+    assert_eq!(recorded_source(&srv, "spoofed").await, "127.0.0.1");
 }
