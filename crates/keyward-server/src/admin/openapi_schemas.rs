@@ -4,8 +4,16 @@
 //! and answer types at these (see `openapi.rs`, `ENUM_FIELDS`).
 #![allow(dead_code)]
 
+use std::borrow::Cow;
+
 use serde::Serialize;
-use utoipa::ToSchema;
+use utoipa::{
+    openapi::{
+        schema::{ObjectBuilder, SchemaType, Type},
+        RefOr, Schema,
+    },
+    PartialSchema, ToSchema,
+};
 
 /// Every error answer of the token endpoint and the admin API (RFC 6749 §5.2, RFC 7591 §3.2.2):
 /// `error` is the code a program matches, `error_description` the words a person reads.
@@ -87,35 +95,55 @@ pub(crate) enum KeyType {
 }
 
 /// A JWS algorithm keyward verifies (RFC 7518); the server's configuration may allow fewer
-/// (discovery lists those).
-#[derive(Serialize, ToSchema)]
-pub(crate) enum SigningAlg {
-    RS256,
-    RS384,
-    RS512,
-    PS256,
-    PS384,
-    PS512,
-    ES256,
-    ES384,
-    EdDSA,
-    HS256,
-    HS384,
-    HS512,
-}
+/// (discovery lists those). Its values are `keyward_types::SigningAlg::ALL`, so the document
+/// cannot drift from the type.
+pub(crate) struct SigningAlg;
 
 /// The algorithm of a client's public key: the asymmetric [`SigningAlg`]s.
-#[derive(Serialize, ToSchema)]
-pub(crate) enum KeyAlg {
-    RS256,
-    RS384,
-    RS512,
-    PS256,
-    PS384,
-    PS512,
-    ES256,
-    ES384,
-    EdDSA,
+pub(crate) struct KeyAlg;
+
+/// A string schema whose values are the algorithms `keep` accepts, in `ALL`'s order.
+fn alg_enum(description: &str, keep: fn(&keyward_types::SigningAlg) -> bool) -> RefOr<Schema> {
+    let values: Vec<&'static str> = keyward_types::SigningAlg::ALL
+        .into_iter()
+        .filter(keep)
+        .map(keyward_types::SigningAlg::as_str)
+        .collect();
+    ObjectBuilder::new()
+        .schema_type(SchemaType::new(Type::String))
+        .description(Some(description))
+        .enum_values(Some(values))
+        .into()
+}
+
+impl PartialSchema for SigningAlg {
+    fn schema() -> RefOr<Schema> {
+        alg_enum(
+            "A JWS algorithm keyward verifies (RFC 7518); the server's configuration may allow fewer (discovery lists those).",
+            |_| true,
+        )
+    }
+}
+
+impl ToSchema for SigningAlg {
+    fn name() -> Cow<'static, str> {
+        Cow::Borrowed("SigningAlg")
+    }
+}
+
+impl PartialSchema for KeyAlg {
+    fn schema() -> RefOr<Schema> {
+        alg_enum(
+            "The algorithm of a client's public key: the asymmetric SigningAlgs.",
+            |alg| !alg.is_symmetric(),
+        )
+    }
+}
+
+impl ToSchema for KeyAlg {
+    fn name() -> Cow<'static, str> {
+        Cow::Borrowed("KeyAlg")
+    }
 }
 
 /// A grant type the token endpoint implements.
