@@ -111,7 +111,7 @@ impl From<KeystoreFormatArg> for KeystoreFormat {
     }
 }
 
-/// `inspect --format`.
+/// `keys inspect --format` and `admin credentials import --format`.
 #[derive(Clone, Copy, ValueEnum)]
 pub(crate) enum FormatArg {
     Pem,

@@ -7,8 +7,8 @@ use std::{fs::File, io::Write, path::PathBuf};
 
 use anyhow::{bail, Context};
 use base64::{engine::general_purpose::STANDARD, Engine};
-use clap::{Args, Subcommand, ValueEnum};
-use keyward_keys::Password;
+use clap::{Args, Subcommand};
+use keyward_keys::{Format, Password};
 use serde_json::{json, Map, Value};
 use zeroize::Zeroizing;
 
@@ -48,34 +48,13 @@ pub(crate) enum CredentialsCommand {
     },
 }
 
-#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub(crate) enum ImportFormat {
-    Pem,
-    Der,
-    Jwk,
-    Jwks,
-    #[value(alias = "p12")]
-    Pkcs12,
-    Jks,
-}
-
-impl ImportFormat {
-    fn is_keystore(self) -> bool {
-        matches!(self, Self::Pkcs12 | Self::Jks)
-    }
-
-    fn is_binary(self) -> bool {
-        matches!(self, Self::Der | Self::Pkcs12 | Self::Jks)
-    }
-}
-
 #[derive(Args)]
 pub(crate) struct ImportArgs {
     client_id: String,
     #[arg(long)]
     file: PathBuf,
     #[arg(long, value_enum, ignore_case = true)]
-    format: ImportFormat,
+    format: crate::keys::FormatArg,
     /// Keystore entry; needed when the keystore holds several.
     #[arg(long)]
     alias: Option<String>,
@@ -179,21 +158,17 @@ async fn import(api: &mut AdminClient, out: OutputFormat, args: ImportArgs) -> a
     let path = &args.file;
     let bytes =
         Zeroizing::new(std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?);
-    let data = if args.format.is_binary() {
+    let format = Format::from(args.format);
+    let data = if format.is_binary() {
         STANDARD.encode(&*bytes)
     } else {
         String::from_utf8(bytes.to_vec())
             .with_context(|| format!("{}: not text; is --format right?", path.display()))?
     };
-    let format = args
-        .format
-        .to_possible_value()
-        .map(|v| v.get_name().to_owned())
-        .unwrap_or_default();
     let mut body = Map::new();
-    body.insert("format".into(), json!(format));
+    body.insert("format".into(), json!(format.as_str()));
     body.insert("data".into(), json!(data));
-    if args.format.is_keystore() {
+    if matches!(format, Format::Pkcs12 | Format::Jks) {
         let store = store_password(false)?;
         body.insert("password".into(), json!(store.expose()));
         if let Some(key) = key_password(args.ask_key_password, false)? {
