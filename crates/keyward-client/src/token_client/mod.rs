@@ -221,11 +221,7 @@ impl TokenClient {
     /// The signed client assertion this client would send now (`None` for methods that send
     /// none, as the secret methods).
     pub fn assertion(&self) -> Result<Option<String>, ClientError> {
-        let endpoint = self.inner.endpoint.get().map_or("", String::as_str);
-        let inner = &self.inner;
-        let mut request = AuthRequest::new(&inner.client_id, &inner.issuer, endpoint, inner.clock.now());
-        inner.auth.authenticate(&mut request)?;
-        let (form, _) = request.into_parts();
+        let (form, _) = self.authenticated_now()?.into_parts();
         Ok(form
             .into_iter()
             .find(|(name, _)| name == "client_assertion")
@@ -235,10 +231,17 @@ impl TokenClient {
     /// What the client authentication adds to a request: names of parameters and headers,
     /// never their values (for `--verbose`).
     pub fn describe_auth(&self) -> Result<String, ClientError> {
+        Ok(self.authenticated_now()?.describe())
+    }
+
+    /// What the client authentication adds to a request made now (to the token endpoint when
+    /// it is known already), without sending it.
+    fn authenticated_now(&self) -> Result<AuthRequest<'_>, ClientError> {
         let inner = &self.inner;
-        let mut request = AuthRequest::new(&inner.client_id, &inner.issuer, "", inner.clock.now());
+        let endpoint = inner.endpoint.get().map_or("", String::as_str);
+        let mut request = AuthRequest::new(&inner.client_id, &inner.issuer, endpoint, inner.clock.now());
         inner.auth.authenticate(&mut request)?;
-        Ok(request.describe())
+        Ok(request)
     }
 
     /// A token for `request`: the cached one while it is fresh, else a new one.
