@@ -21,4 +21,4 @@ pub use error::JoseError;
 pub use keyward_types::{Jwks, PublicJwk};
 pub use public_key::{check_public_jwk, credential_from_jwk, KeyCheckError};
 pub use signing_key::SigningKey;
-pub use verifying_key::{hmac_min_key_len, verify_hmac, VerifyingKey};
+pub use verifying_key::{hmac_algorithm, hmac_min_key_len, verify_hmac, VerifyingKey};

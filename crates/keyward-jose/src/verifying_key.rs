@@ -98,6 +98,17 @@ pub fn hmac_min_key_len(alg: SigningAlg) -> Option<usize> {
     }
 }
 
+/// The MAC of an HS256/384/512 algorithm; `None` for the others.
+pub fn hmac_algorithm(alg: SigningAlg) -> Option<aws_lc_rs::hmac::Algorithm> {
+    use aws_lc_rs::hmac;
+    match alg {
+        SigningAlg::HS256 => Some(hmac::HMAC_SHA256),
+        SigningAlg::HS384 => Some(hmac::HMAC_SHA384),
+        SigningAlg::HS512 => Some(hmac::HMAC_SHA512),
+        _ => None,
+    }
+}
+
 /// Verifies an HS256/384/512 signature with a shared secret, in constant time. A secret
 /// shorter than the hash output is refused before any MAC is computed
 /// ([`JoseError::HmacKeyTooShort`]): HS512 under a 43-byte key has at most the strength of
@@ -109,12 +120,7 @@ pub fn verify_hmac(
     signature: &[u8],
 ) -> Result<(), JoseError> {
     use aws_lc_rs::hmac;
-    let algorithm = match alg {
-        SigningAlg::HS256 => hmac::HMAC_SHA256,
-        SigningAlg::HS384 => hmac::HMAC_SHA384,
-        SigningAlg::HS512 => hmac::HMAC_SHA512,
-        _ => return Err(JoseError::KeyAlgMismatch),
-    };
+    let algorithm = hmac_algorithm(alg).ok_or(JoseError::KeyAlgMismatch)?;
     let min = hmac_min_key_len(alg).ok_or(JoseError::KeyAlgMismatch)?;
     if secret.len() < min {
         return Err(JoseError::HmacKeyTooShort {

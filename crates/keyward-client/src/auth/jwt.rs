@@ -5,7 +5,7 @@
 use std::sync::{Arc, RwLock};
 
 use aws_lc_rs::hmac;
-use keyward_jose::SigningKey;
+use keyward_jose::{hmac_algorithm, JoseError, SigningKey};
 use keyward_types::{ClientSecret, PublicJwk, SigningAlg};
 use time::Duration;
 
@@ -30,7 +30,9 @@ impl ClientAuth for SecretJwt {
     }
 
     fn authenticate(&self, request: &mut AuthRequest<'_>) -> Result<(), ClientError> {
-        let key = hmac::Key::new(hmac_algorithm(self.alg), self.secret.expose().as_bytes());
+        // The config admits only HS256/384/512 here; another alg is refused, never guessed.
+        let algorithm = hmac_algorithm(self.alg).ok_or(ClientError::Signing(JoseError::KeyAlgMismatch))?;
+        let key = hmac::Key::new(algorithm, self.secret.expose().as_bytes());
         send_assertion(request, Signer::Hmac(self.alg, &key), self.lifetime)
     }
 }
@@ -123,13 +125,4 @@ fn send_assertion(
     request.param("client_assertion_type", ASSERTION_TYPE);
     request.param("client_assertion", signed);
     Ok(())
-}
-
-pub(crate) fn hmac_algorithm(alg: SigningAlg) -> hmac::Algorithm {
-    match alg {
-        SigningAlg::HS384 => hmac::HMAC_SHA384,
-        SigningAlg::HS512 => hmac::HMAC_SHA512,
-        // The config admits only HS256/384/512 for client_secret_jwt.
-        _ => hmac::HMAC_SHA256,
-    }
 }
