@@ -1,7 +1,8 @@
 //! Everything the integration tests of keyward's crates share: a server in-process or as a
 //! process, PostgreSQL test schemas and databases, admin tokens and client helpers, JWKS hosts,
-//! signers, the interop fixtures, the Python and Node.js environments of the interop tests, and the storage
-//! conformance suite every backend runs.
+//! signers, the interop fixtures, the Python and Node.js environments of the interop tests,
+//! headless Chromium for the admin console's tests, and the storage conformance suite every
+//! backend runs.
 //!
 //! Test-only code (`publish = false`): a helper that cannot do its job panics, which fails the
 //! test that called it with the reason.
@@ -12,6 +13,7 @@
     clippy::indexing_slicing
 )]
 
+pub mod browser;
 pub mod cluster;
 pub mod conformance;
 pub mod connections;
