@@ -20,6 +20,10 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use rustix::process::{kill_process_group, Pid, Signal};
 use serde_json::{json, Value};
 use tempfile::TempDir;
+use tokio::{
+    io::{AsyncReadExt, AsyncWriteExt},
+    net::TcpStream,
+};
 
 use crate::tools::target_dir;
 
@@ -368,16 +372,10 @@ fn spawn_driver(log: &Path) -> (Driver, u16) {
 
 /// Polls chromedriver's `/status` until it says it is ready.
 async fn wait_until_ready(driver: &mut Driver, port: u16, log: &Path) {
-    let http = reqwest::Client::new();
-    let url = format!("http://127.0.0.1:{port}/status");
     let deadline = Instant::now() + DRIVER_START_TIMEOUT;
     loop {
-        if let Ok(response) = http.get(&url).send().await {
-            if let Ok(status) = response.json::<Value>().await {
-                if status["value"]["ready"] == Value::Bool(true) {
-                    return;
-                }
-            }
+        if driver_ready(port).await {
+            return;
         }
         if let Ok(Some(status)) = driver.child.try_wait() {
             panic!(
@@ -391,6 +389,36 @@ async fn wait_until_ready(driver: &mut Driver, port: u16, log: &Path) {
             read_log(log)
         );
         tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// One `GET /status` over a bare TCP stream (the testkit's reqwest is built for TLS with a
+/// crypto provider chosen by the test); chromedriver speaks HTTP/1.1 only. The body is read until
+/// it parses as JSON, since chromedriver may keep the connection open.
+async fn driver_ready(port: u16) -> bool {
+    let status = async {
+        let mut stream = TcpStream::connect(("127.0.0.1", port)).await.ok()?;
+        let request = b"GET /status HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
+        stream.write_all(request).await.ok()?;
+        let mut response = Vec::new();
+        loop {
+            let mut chunk = [0u8; 4096];
+            let n = stream.read(&mut chunk).await.ok()?;
+            if n == 0 {
+                return None;
+            }
+            response.extend_from_slice(&chunk[..n]);
+            let text = String::from_utf8_lossy(&response);
+            if let Some((_, body)) = text.split_once("\r\n\r\n") {
+                if let Ok(status) = serde_json::from_str::<Value>(body) {
+                    return Some(status);
+                }
+            }
+        }
+    };
+    match tokio::time::timeout(Duration::from_secs(2), status).await {
+        Ok(Some(status)) => status["value"]["ready"] == Value::Bool(true),
+        _ => false,
     }
 }
 
