@@ -1,7 +1,7 @@
 //! Installing Debian's Chromium and its WebDriver server when a machine lacks them.
 
 use std::{
-    fs::File,
+    fs::{File, OpenOptions},
     path::Path,
     process::{Command, Stdio},
     sync::OnceLock,
@@ -27,8 +27,13 @@ pub fn ensure_chromium() {
         }
         // apt is machine-wide, so the lock is too: the system temp dir, not the target dir.
         let lock_path = std::env::temp_dir().join("keyward-test-chromium-install.lock");
-        let lock =
-            File::create(&lock_path).unwrap_or_else(|e| panic!("cannot create {}: {e}", lock_path.display()));
+        // Another user's lock file is opened read-only: flock(2) does not need write access.
+        let lock = OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&lock_path)
+            .or_else(|_| File::open(&lock_path))
+            .unwrap_or_else(|e| panic!("cannot open {}: {e}", lock_path.display()));
         flock(&lock, FlockOperation::LockExclusive)
             .unwrap_or_else(|e| panic!("cannot lock {}: {e}", lock_path.display()));
         // Another test binary may have installed them while this one waited.
@@ -53,7 +58,8 @@ fn how_to_install_by_hand() -> String {
 
 /// `apt-get ARGS`, directly as root, through `sudo -n` (never prompting) otherwise.
 fn apt_get(args: &[&str]) -> Result<(), String> {
-    let mut cmd = if geteuid().is_root() {
+    let as_root = geteuid().is_root();
+    let mut cmd = if as_root {
         Command::new("apt-get")
     } else {
         let mut sudo = Command::new("sudo");
@@ -65,7 +71,8 @@ fn apt_get(args: &[&str]) -> Result<(), String> {
         .args(args)
         .env("DEBIAN_FRONTEND", "noninteractive")
         .stdin(Stdio::null());
-    let shown = format!("apt-get {}", args.join(" "));
+    let sudo = if as_root { "" } else { "sudo -n " };
+    let shown = format!("{sudo}apt-get {}", args.join(" "));
     match cmd.output() {
         Err(e) => Err(format!("cannot run {shown}: {e}")),
         Ok(out) if !out.status.success() => Err(format!("{shown} failed: {}", output_text(&out))),
