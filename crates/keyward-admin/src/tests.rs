@@ -60,6 +60,7 @@ async fn fixture() -> Fixture {
             max_client_assertion_lifetime: 3600,
             max_credentials_per_client: 5,
             fetch,
+            token_signing_alg: SigningAlg::ES256,
         },
     });
     Fixture {

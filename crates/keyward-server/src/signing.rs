@@ -1,12 +1,15 @@
 //! The server's token-signing keys: one active key signs, replaced keys stay published at
 //! `/jwks` until every token they signed has expired. Which key is active is decided where keys
-//! are written (`keyward-app`); the server only reads them, at start and on every reload.
+//! are written (`keyward_admin::SigningKeyWriter`); the server reads them at start, on every
+//! reload, and at once after a rotation made through its own admin operations.
 
 use std::sync::Arc;
 
+use async_trait::async_trait;
+use keyward_admin::{BoxError, SigningKeysReload};
 use keyward_jose::{JoseError, Jwks, SigningKey};
 use keyward_storage::{Storage, StorageError};
-use keyward_types::SigningAlg;
+use keyward_types::{Clock, SigningAlg};
 use parking_lot::RwLock;
 use thiserror::Error;
 use time::OffsetDateTime;
@@ -77,6 +80,25 @@ impl SigningKeys {
         let set = read_keys(storage, keyring, now).await?;
         *self.0.write() = Arc::new(set);
         Ok(())
+    }
+}
+
+/// Reloads this node's keys when a rotation is made through the admin operations, so the new
+/// key signs at once (a rotation elsewhere arrives by the change feed or the periodic reload).
+pub(crate) struct ReloadAfterRotation {
+    pub(crate) storage: Arc<dyn Storage>,
+    pub(crate) keyring: Keyring,
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) keys: Arc<SigningKeys>,
+}
+
+#[async_trait]
+impl SigningKeysReload for ReloadAfterRotation {
+    async fn reload(&self) -> Result<(), BoxError> {
+        Ok(self
+            .keys
+            .reload(&*self.storage, &self.keyring, self.clock.now())
+            .await?)
     }
 }
 
