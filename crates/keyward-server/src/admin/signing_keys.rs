@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use axum::{body::Bytes, extract::State, Json};
-use keyward_admin::{rfc3339, Action, AdminOps, SigningKeyInfo, SigningKeyState};
+use keyward_admin::{rfc3339, Action, AdminError, AdminOps, SigningKeyInfo, SigningKeyState};
 use keyward_types::SigningAlg;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -18,9 +18,24 @@ use crate::error::ApiError;
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct RotateSigningKeyRequest {
-    /// The new key's algorithm; without it, the configured `token_signing_alg`.
-    #[schema(value_type = Option<String>)]
-    alg: Option<SigningAlg>,
+    /// The new key's algorithm; without it, the configured `token_signing_alg`. Read as text
+    /// so that every algorithm refused (unknown, or one the server cannot sign with) is
+    /// `invalid_request`.
+    alg: Option<String>,
+}
+
+impl RotateSigningKeyRequest {
+    fn alg(&self) -> Result<Option<SigningAlg>, AdminError> {
+        self.alg
+            .as_deref()
+            .map(|name| {
+                name.parse().map_err(|_| {
+                    let shown: String = name.chars().take(32).collect();
+                    AdminError::InvalidRequest(format!("alg '{shown}' is not a JWS algorithm").into())
+                })
+            })
+            .transpose()
+    }
 }
 
 /// A signing key; never its private part.
@@ -86,8 +101,8 @@ pub(crate) async fn rotate(
     admin: Admin,
     body: Bytes,
 ) -> Result<Json<SigningKeyView>, ApiError> {
-    let request: RotateSigningKeyRequest =
-        parsed(&ops, &admin, Action::SigningKeyRotate, "-", optional(&body)).await?;
-    let key = ops.rotate_signing_key(&admin.actor, request.alg).await?;
+    let read = optional::<RotateSigningKeyRequest>(&body).and_then(|r| r.alg());
+    let alg = parsed(&ops, &admin, Action::SigningKeyRotate, "-", read).await?;
+    let key = ops.rotate_signing_key(&admin.actor, alg).await?;
     Ok(Json(SigningKeyView::from(&key)))
 }
