@@ -74,16 +74,21 @@ pub(crate) async fn insert_credential(
 }
 
 /// A page of clients in `client_id` order; with a search pattern (bound for each `?` of the
-/// condition), only those whose id or name contains it, ignoring case. A substring cannot use an
-/// index: the search scans rows in key order until the page is full.
+/// condition), only those whose id or name contains it, ignoring case. A substring cannot seek:
+/// the ids are found by scanning the `(client_id, client_name)` index in key order until the
+/// page is full (named, since the planner would rather walk the rows, metadata and all), then
+/// their rows are read.
 const LIST: &str = r"
     SELECT metadata FROM clients
-    WHERE client_id > ?
-      AND (? IS NULL
-           OR lower(client_id) LIKE lower(?) ESCAPE '\'
-           OR lower(client_name) LIKE lower(?) ESCAPE '\')
-    ORDER BY client_id
-    LIMIT ?";
+    WHERE client_id IN (
+        SELECT client_id FROM clients INDEXED BY clients_search
+        WHERE client_id > ?
+          AND (? IS NULL
+               OR lower(client_id) LIKE lower(?) ESCAPE '\'
+               OR lower(client_name) LIKE lower(?) ESCAPE '\')
+        ORDER BY client_id
+        LIMIT ?)
+    ORDER BY client_id";
 
 impl SqliteStorage {
     /// A client with all its secrets and credentials, and the audit event, in one transaction.
