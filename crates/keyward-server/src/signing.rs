@@ -54,11 +54,16 @@ impl KeySet {
 }
 
 #[derive(Debug)]
-pub(crate) struct SigningKeys(RwLock<Arc<KeySet>>);
+pub(crate) struct SigningKeys {
+    current: RwLock<Arc<KeySet>>,
+    /// One reload at a time: a periodic reload that read the keys before a rotation committed
+    /// must not swap its older set in after the reload that followed the rotation.
+    reloading: tokio::sync::Mutex<()>,
+}
 
 impl SigningKeys {
     pub(crate) fn current(&self) -> Arc<KeySet> {
-        self.0.read().clone()
+        self.current.read().clone()
     }
 
     pub(crate) async fn load(
@@ -66,9 +71,10 @@ impl SigningKeys {
         keyring: &Keyring,
         now: OffsetDateTime,
     ) -> Result<Self, SigningKeyError> {
-        Ok(Self(RwLock::new(Arc::new(
-            read_keys(storage, keyring, now).await?,
-        ))))
+        Ok(Self {
+            current: RwLock::new(Arc::new(read_keys(storage, keyring, now).await?)),
+            reloading: tokio::sync::Mutex::new(()),
+        })
     }
 
     pub(crate) async fn reload(
@@ -77,8 +83,9 @@ impl SigningKeys {
         keyring: &Keyring,
         now: OffsetDateTime,
     ) -> Result<(), SigningKeyError> {
+        let _one_at_a_time = self.reloading.lock().await;
         let set = read_keys(storage, keyring, now).await?;
-        *self.0.write() = Arc::new(set);
+        *self.current.write() = Arc::new(set);
         Ok(())
     }
 }
