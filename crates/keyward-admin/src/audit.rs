@@ -22,6 +22,8 @@ pub enum Action {
     CredentialUpdate,
     CredentialDelete,
     KeysCacheClear,
+    /// A signing-key rotation (a successful one is recorded by the storage with the key).
+    SigningKeyRotate,
     /// A request to the admin API whose bearer token was refused.
     AdminAuthReject,
 }
@@ -37,6 +39,7 @@ impl Action {
             Action::CredentialUpdate => "credential.update",
             Action::CredentialDelete => "credential.delete",
             Action::KeysCacheClear => "keys_cache.clear",
+            Action::SigningKeyRotate => "signing_key.rotate",
             Action::AdminAuthReject => "admin.auth.reject",
         }
     }

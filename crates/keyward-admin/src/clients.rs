@@ -1,6 +1,6 @@
 //! Clients: register, read, list, change, delete, and rotate a client's secret.
 
-use keyward_storage::StorageError;
+use keyward_storage::{ClientQuery, StorageError};
 use keyward_types::{Client, ClientEntry, ClientId, ClientSecret, Credential, StoredSecret};
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
@@ -64,6 +64,9 @@ pub struct RotatedSecret {
     pub expires_at: Option<OffsetDateTime>,
 }
 
+/// Longest search string a client list accepts (longer than any id or name worth typing).
+const MAX_SEARCH_CHARS: usize = 200;
+
 /// A client id as an admin typed it: one that cannot exist is simply not found.
 pub(crate) fn parse_id(raw: &str) -> Result<ClientId, AdminError> {
     ClientId::parse(raw).map_err(|_| not_found_raw(raw))
@@ -87,18 +90,32 @@ impl AdminOps {
         self.storage.load_client(id).await?.ok_or_else(|| not_found(id))
     }
 
-    /// Clients in `client_id` order, `limit` (1–500, default 100) after `after`.
+    /// Clients in `client_id` order, `limit` (1–500, default 100) after `after`; with `search`,
+    /// only those whose `client_id` or `client_name` contains it, ignoring case (`%`, `_` and
+    /// `\` match themselves). An empty search is none.
     pub async fn list_clients(
         &self,
         limit: Option<u32>,
         after: Option<&str>,
+        search: Option<&str>,
     ) -> Result<ClientPage, AdminError> {
         let limit = page_size(limit)?;
         let after = after
             .map(ClientId::parse)
             .transpose()
             .map_err(|_| AdminError::InvalidRequest("after is not a client_id".into()))?;
-        let clients = self.storage.list_clients(after.as_ref(), limit).await?;
+        let search = search.filter(|s| !s.is_empty());
+        if search.is_some_and(|s| s.chars().count() > MAX_SEARCH_CHARS) {
+            return Err(AdminError::InvalidRequest(
+                format!("search is longer than {MAX_SEARCH_CHARS} characters").into(),
+            ));
+        }
+        let query = ClientQuery {
+            after,
+            limit,
+            search: search.map(str::to_owned),
+        };
+        let clients = self.storage.list_clients(&query).await?;
         let next_after = (clients.len() == limit as usize)
             .then(|| clients.last().map(|c| c.client_id.to_string()))
             .flatten();

@@ -58,6 +58,12 @@ pub enum AdminError {
     Seal(#[source] BoxError),
     #[error("internal error: {0}")]
     GeneratedId(#[source] TypeError),
+    #[error("internal error: cannot generate a {alg} signing key: {source}")]
+    SigningKeyGeneration {
+        alg: keyward_types::SigningAlg,
+        #[source]
+        source: keyward_jose::JoseError,
+    },
     #[error("internal error: key generation panicked")]
     GenerationPanicked,
     #[error("internal error: {0}")]

@@ -1,6 +1,6 @@
 //! Admin operations, once (DESIGN.md "Layout"): register, change and delete clients, rotate
-//! secrets, import, generate, change and delete credentials, clear the JWKS URL key cache, read
-//! the audit log. Each operation validates its input, writes the change together with its audit
+//! secrets, import, generate, change and delete credentials, clear the JWKS URL key cache, list
+//! and rotate the server's signing keys, read the audit log. Each operation validates its input, writes the change together with its audit
 //! event, records a refusal in the audit log, and drops what it changed from this node's
 //! [`Directory`] (other nodes hear of it through the storage's change feed, [`AdminOps::apply_change`]).
 //!
@@ -23,6 +23,7 @@ mod key_work;
 mod keys_cache;
 mod metadata;
 mod secrets;
+mod signing_keys;
 mod switch;
 #[cfg(test)]
 mod tests;
@@ -45,6 +46,9 @@ pub use key_work::KeyWork;
 pub use keys_cache::{CachedJwks, ClearRequest};
 pub use metadata::{rfc3339, ClientMetadata};
 pub use secrets::{client_secret_expires_at, SecretKeys};
+pub use signing_keys::{
+    check_token_signing_alg, SigningKeyInfo, SigningKeyState, SigningKeyWriter, SigningKeysReload,
+};
 
 /// The scope an admin token carries.
 pub const ADMIN_SCOPE: &str = "keyward:admin";
@@ -88,6 +92,8 @@ pub struct Limits {
     pub max_credentials_per_client: usize,
     /// What a `jwks_uri` must satisfy (scheme, addresses).
     pub fetch: FetchConfig,
+    /// The algorithm of a new signing key when a rotation names none.
+    pub token_signing_alg: SigningAlg,
 }
 
 /// What the operations work on; one per node.
@@ -99,6 +105,8 @@ pub struct AdminOps {
     remote_keys: Arc<JwksCache>,
     key_work: KeyWork,
     limits: Limits,
+    /// Set by the server ([`AdminOps::with_signing_keys_reload`]).
+    signing_keys_reload: Option<Arc<dyn SigningKeysReload>>,
 }
 
 /// The parts [`AdminOps`] is built from.
@@ -133,6 +141,7 @@ impl AdminOps {
             remote_keys,
             key_work,
             limits,
+            signing_keys_reload: None,
         }
     }
 }

@@ -9,13 +9,14 @@ use keyward_storage::Storage;
 use keyward_storage_sqlite::SqliteStorage;
 use keyward_types::{AuthMethod, ClientId, ClientSecret, Clock, SecretHash, SigningAlg, SystemClock};
 use serde_json::json;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use crate::{
     json::metadata_document, Actor, AdminError, AdminOps, BoxError, ClientMetadata, ClientPatch, Directory,
-    KeyWork, Limits, Parts, SecretKeys,
+    KeyWork, Limits, Parts, SecretKeys, SigningKeyState, SigningKeysReload,
 };
 
-/// Hashes with a fixed pepper; seals nothing (no `client_secret_jwt` client here).
+/// Hashes with a fixed pepper; "seals" by prefixing the aad (nothing here opens it again).
 struct TestKeys;
 
 impl SecretKeys for TestKeys {
@@ -23,13 +24,14 @@ impl SecretKeys for TestKeys {
         SecretHash::from_bytes(&[secret.expose().len() as u8; 32]).unwrap()
     }
 
-    fn seal(&self, _aad: &str, _plaintext: &[u8]) -> Result<Vec<u8>, BoxError> {
-        Err("no sealing in these tests".into())
+    fn seal(&self, aad: &str, plaintext: &[u8]) -> Result<Vec<u8>, BoxError> {
+        Ok([aad.as_bytes(), plaintext].concat())
     }
 }
 
 struct Fixture {
     ops: AdminOps,
+    reloads: Arc<CountReloads>,
     directory: Arc<Directory>,
     storage: Arc<dyn Storage>,
     _dir: tempfile::TempDir,
@@ -60,10 +62,14 @@ async fn fixture() -> Fixture {
             max_client_assertion_lifetime: 3600,
             max_credentials_per_client: 5,
             fetch,
+            token_signing_alg: SigningAlg::ES256,
         },
     });
+    let reloads = Arc::new(CountReloads::default());
+    let ops = ops.with_signing_keys_reload(reloads.clone());
     Fixture {
         ops,
+        reloads,
         directory,
         storage,
         _dir: dir,
@@ -130,4 +136,63 @@ async fn a_refused_change_is_in_the_audit_log() {
         newest.event.detail["error"],
         "invalid_client_metadata: token_endpoint_auth_method: unknown token_endpoint_auth_method 'x-not-registered'"
     );
+}
+
+/// Counts the reloads a rotation asks the server for.
+#[derive(Default)]
+struct CountReloads(AtomicUsize);
+
+#[async_trait::async_trait]
+impl SigningKeysReload for CountReloads {
+    async fn reload(&self) -> Result<(), BoxError> {
+        self.0.fetch_add(1, Ordering::SeqCst);
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn a_rotation_reloads_this_node_and_lists_newest_first() {
+    let f = fixture().await;
+    let actor = Actor::new("tester");
+    let first = f.ops.rotate_signing_key(&actor, None).await.unwrap();
+    assert_eq!(first.alg, "ES256", "the configured token_signing_alg");
+    assert_eq!(first.state, SigningKeyState::Active);
+    let second = f
+        .ops
+        .rotate_signing_key(&actor, Some(SigningAlg::EdDSA))
+        .await
+        .unwrap();
+    assert_eq!(f.reloads.0.load(Ordering::SeqCst), 2);
+
+    let keys = f.ops.signing_keys().await.unwrap();
+    let kids: Vec<&str> = keys.iter().map(|k| k.kid.as_str()).collect();
+    assert_eq!(kids, [second.kid.as_str(), first.kid.as_str()]);
+    assert_eq!(keys[0].state, SigningKeyState::Active);
+    assert_eq!(keys[0].retire_at, None);
+    let until = keys[1].retire_at.unwrap();
+    assert_eq!(keys[1].state, SigningKeyState::Retiring { until });
+    assert_eq!(until, second.created_at + time::Duration::seconds(3600));
+}
+
+#[tokio::test]
+async fn a_refused_rotation_is_audited_and_reloads_nothing() {
+    let f = fixture().await;
+    let actor = Actor::new("tester");
+    let refused = f
+        .ops
+        .rotate_signing_key(&actor, Some(SigningAlg::HS256))
+        .await
+        .unwrap_err();
+    assert!(matches!(refused, AdminError::InvalidRequest(_)), "{refused:?}");
+    assert!(f.ops.signing_keys().await.unwrap().is_empty());
+    assert_eq!(f.reloads.0.load(Ordering::SeqCst), 0);
+    let newest = f
+        .storage
+        .list_audit(&keyward_storage::AuditQuery::newest(1))
+        .await
+        .unwrap()
+        .remove(0);
+    assert_eq!(newest.event.action, "signing_key.rotate");
+    assert_eq!(newest.event.outcome, "failure");
+    assert_eq!(newest.event.actor, "tester");
 }

@@ -1,9 +1,9 @@
-use keyward_jose::JoseError;
+use keyward_admin::AdminError;
 use keyward_server::{ConfigError, KeyringError, ServeError};
 use keyward_storage::StorageError;
 use keyward_storage_postgres::PostgresStorageError;
 use keyward_storage_sqlite::SqliteStorageError;
-use keyward_types::{SigningAlg, TypeError};
+use keyward_types::TypeError;
 use thiserror::Error;
 
 /// Why keyward could not start, or could not open what an operation on the database needs.
@@ -22,14 +22,10 @@ pub enum StartupError {
     Storage(#[from] StorageError),
     #[error(transparent)]
     Keyring(#[from] KeyringError),
-    #[error("keys: cannot generate a {alg} signing key: {source}")]
-    KeyGeneration {
-        alg: SigningAlg,
-        #[source]
-        source: JoseError,
-    },
-    #[error("keys: signing key generation did not finish: {0}")]
-    KeyGenerationStopped(#[source] tokio::task::JoinError),
+    /// A signing key could not be written (its algorithm, its generation, its sealing, or the
+    /// store).
+    #[error("keys: {0}")]
+    SigningKey(#[source] AdminError),
     /// The bootstrap admin client's id or scope is refused by its own type.
     #[error("bootstrap admin client: {0}")]
     Bootstrap(#[source] TypeError),

@@ -48,5 +48,6 @@ pub async fn rotate_signing_key(
     let storage = open_storage(&config.database_url, config).await?;
     let keyring = Keyring::load(config)?;
     let alg = alg.unwrap_or(config.token_signing_alg);
-    signing::rotate(&*storage, &keyring, alg, config, clock.now(), signing::CLI_ACTOR).await
+    let key = signing::rotate_from_cli(&*storage, &keyring, alg, config, clock.now()).await?;
+    Ok(key.kid)
 }

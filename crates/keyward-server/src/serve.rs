@@ -25,7 +25,7 @@ use crate::{
     rate_limit::{self, FailureLimiter, Rate, TrustedProxies},
     remote_keys::CachedRemoteKeys,
     replay::StorageReplay,
-    signing::SigningKeys,
+    signing::{ReloadAfterRotation, SigningKeys},
     state::{AppState, Parts},
     Config,
 };
@@ -134,9 +134,9 @@ impl ServerBuilder {
             time::Duration::seconds(i64::try_from(self.config.cache_max_age_seconds).unwrap_or(i64::MAX)),
         );
         let clients = Arc::new(clients);
-        let admin = self.admin_ops(&clients, &jwks, &authenticator);
-        let limiter = self.failure_limiter()?;
         let keys = Arc::new(keys);
+        let admin = self.admin_ops(&clients, &jwks, &authenticator, &keys);
+        let limiter = self.failure_limiter()?;
         let tokens = AccessTokens::new(issuer, self.clock.clone(), keys.clone());
         let token = TokenEndpoint {
             tokens: tokens.clone(),
@@ -197,8 +197,15 @@ impl ServerBuilder {
         clients: &Arc<Directory>,
         jwks: &Arc<JwksCache>,
         auth: &Authenticator,
+        keys: &Arc<SigningKeys>,
     ) -> Arc<AdminOps> {
-        Arc::new(AdminOps::new(AdminParts {
+        let reload = ReloadAfterRotation {
+            storage: self.storage.clone(),
+            keyring: self.keyring.clone(),
+            clock: self.clock.clone(),
+            keys: keys.clone(),
+        };
+        let ops = AdminOps::new(AdminParts {
             storage: self.storage.clone(),
             clock: self.clock.clone(),
             secrets: Arc::new(self.keyring.clone()),
@@ -206,7 +213,8 @@ impl ServerBuilder {
             remote_keys: jwks.clone(),
             key_work: KeyWork::default(),
             limits: admin::limits(&self.config, auth.methods().to_vec()),
-        }))
+        });
+        Arc::new(ops.with_signing_keys_reload(Arc::new(reload)))
     }
 }
 

@@ -1,12 +1,15 @@
 //! The server's token-signing keys: one active key signs, replaced keys stay published at
 //! `/jwks` until every token they signed has expired. Which key is active is decided where keys
-//! are written (`keyward-app`); the server only reads them, at start and on every reload.
+//! are written (`keyward_admin::SigningKeyWriter`); the server reads them at start, on every
+//! reload, and at once after a rotation made through its own admin operations.
 
 use std::sync::Arc;
 
+use async_trait::async_trait;
+use keyward_admin::{BoxError, SigningKeysReload};
 use keyward_jose::{JoseError, Jwks, SigningKey};
 use keyward_storage::{Storage, StorageError};
-use keyward_types::SigningAlg;
+use keyward_types::{Clock, SigningAlg};
 use parking_lot::RwLock;
 use thiserror::Error;
 use time::OffsetDateTime;
@@ -51,11 +54,16 @@ impl KeySet {
 }
 
 #[derive(Debug)]
-pub(crate) struct SigningKeys(RwLock<Arc<KeySet>>);
+pub(crate) struct SigningKeys {
+    current: RwLock<Arc<KeySet>>,
+    /// One reload at a time: a periodic reload that read the keys before a rotation committed
+    /// must not swap its older set in after the reload that followed the rotation.
+    reloading: tokio::sync::Mutex<()>,
+}
 
 impl SigningKeys {
     pub(crate) fn current(&self) -> Arc<KeySet> {
-        self.0.read().clone()
+        self.current.read().clone()
     }
 
     pub(crate) async fn load(
@@ -63,9 +71,10 @@ impl SigningKeys {
         keyring: &Keyring,
         now: OffsetDateTime,
     ) -> Result<Self, SigningKeyError> {
-        Ok(Self(RwLock::new(Arc::new(
-            read_keys(storage, keyring, now).await?,
-        ))))
+        Ok(Self {
+            current: RwLock::new(Arc::new(read_keys(storage, keyring, now).await?)),
+            reloading: tokio::sync::Mutex::new(()),
+        })
     }
 
     pub(crate) async fn reload(
@@ -74,9 +83,29 @@ impl SigningKeys {
         keyring: &Keyring,
         now: OffsetDateTime,
     ) -> Result<(), SigningKeyError> {
+        let _one_at_a_time = self.reloading.lock().await;
         let set = read_keys(storage, keyring, now).await?;
-        *self.0.write() = Arc::new(set);
+        *self.current.write() = Arc::new(set);
         Ok(())
+    }
+}
+
+/// Reloads this node's keys when a rotation is made through the admin operations, so the new
+/// key signs at once (a rotation elsewhere arrives by the change feed or the periodic reload).
+pub(crate) struct ReloadAfterRotation {
+    pub(crate) storage: Arc<dyn Storage>,
+    pub(crate) keyring: Keyring,
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) keys: Arc<SigningKeys>,
+}
+
+#[async_trait]
+impl SigningKeysReload for ReloadAfterRotation {
+    async fn reload(&self) -> Result<(), BoxError> {
+        Ok(self
+            .keys
+            .reload(&*self.storage, &self.keyring, self.clock.now())
+            .await?)
     }
 }
 

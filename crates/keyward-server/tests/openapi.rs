@@ -257,6 +257,7 @@ async fn tags_are_readable_words() {
         "secrets",
         "credentials",
         "keys-cache",
+        "signing-keys",
         "audit",
         "oauth",
         "discovery",
@@ -284,7 +285,7 @@ async fn every_admin_operation_documents_its_refusals_with_the_error_body() {
         .into_iter()
         .filter(|(path, _, _)| path.starts_with("/admin/") && path != "/admin/openapi.json")
         .collect();
-    assert_eq!(admin.len(), 14);
+    assert_eq!(admin.len(), 16);
     for (path, method, op) in admin {
         assert!(
             takes_bearer(&op),

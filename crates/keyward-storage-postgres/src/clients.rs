@@ -1,5 +1,7 @@
 use async_trait::async_trait;
-use keyward_storage::{client_entry_from_rows, AuditEvent, ClientRow, ClientStore, StorageError};
+use keyward_storage::{
+    client_entry_from_rows, AuditEvent, ClientQuery, ClientRow, ClientStore, StorageError,
+};
 use keyward_types::{Client, ClientEntry, ClientId, Credential, SecretHash, StoredSecret};
 use sqlx::{postgres::PgRow, Row};
 
@@ -65,6 +67,16 @@ fn kind(row: &PgRow) -> Result<i64, StorageError> {
     row.try_get::<i32, _>("kind").map(i64::from).map_err(db_err)
 }
 
+/// A page of clients in `client_id` order; with a search pattern, only those whose id or name
+/// contains it, ignoring case. A substring cannot use a B-tree index: the search scans rows in
+/// key order until the page is full, reading the stored `client_name` column, never the JSON.
+const LIST: &str = r"
+    SELECT metadata FROM clients
+    WHERE client_id > $1
+      AND ($2::text IS NULL OR client_id ILIKE $2 ESCAPE '\' OR client_name ILIKE $2 ESCAPE '\')
+    ORDER BY client_id
+    LIMIT $3";
+
 impl PostgresStorage {
     /// A client with all its secrets and credentials, its audit event and its announcement, in
     /// one transaction.
@@ -125,14 +137,14 @@ impl ClientStore for PostgresStorage {
         }))
     }
 
-    async fn list_clients(&self, after: Option<&ClientId>, limit: u32) -> Result<Vec<Client>, StorageError> {
-        let rows =
-            sqlx::query("SELECT metadata FROM clients WHERE client_id > $1 ORDER BY client_id LIMIT $2")
-                .bind(after.map(ClientId::as_str).unwrap_or(""))
-                .bind(i64::from(limit))
-                .fetch_all(&self.pool)
-                .await
-                .map_err(db_err)?;
+    async fn list_clients(&self, query: &ClientQuery) -> Result<Vec<Client>, StorageError> {
+        let rows = sqlx::query(LIST)
+            .bind(query.after.as_ref().map(ClientId::as_str).unwrap_or(""))
+            .bind(query.like_pattern())
+            .bind(i64::from(query.limit))
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db_err)?;
         rows.iter().map(parse_client).collect()
     }
 

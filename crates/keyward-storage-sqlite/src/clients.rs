@@ -1,5 +1,7 @@
 use async_trait::async_trait;
-use keyward_storage::{AuditEvent, ClientStore, CredentialStore, ExpiringSecret, SecretStore, StorageError};
+use keyward_storage::{
+    AuditEvent, ClientQuery, ClientStore, CredentialStore, ExpiringSecret, SecretStore, StorageError,
+};
 use keyward_types::{Client, ClientEntry, ClientId, Credential, StoredSecret};
 use sqlx::{Row, Sqlite, Transaction};
 use time::OffsetDateTime;
@@ -71,6 +73,23 @@ pub(crate) async fn insert_credential(
     Ok(())
 }
 
+/// A page of clients in `client_id` order; with a search pattern (bound for each `?` of the
+/// condition), only those whose id or name contains it, ignoring case. A substring cannot seek:
+/// the ids are found by scanning the `(client_id, client_name)` index in key order until the
+/// page is full (named, since the planner would rather walk the rows, metadata and all), then
+/// their rows are read.
+const LIST: &str = r"
+    SELECT metadata FROM clients
+    WHERE client_id IN (
+        SELECT client_id FROM clients INDEXED BY clients_search
+        WHERE client_id > ?
+          AND (? IS NULL
+               OR lower(client_id) LIKE lower(?) ESCAPE '\'
+               OR lower(client_name) LIKE lower(?) ESCAPE '\')
+        ORDER BY client_id
+        LIMIT ?)
+    ORDER BY client_id";
+
 impl SqliteStorage {
     /// A client with all its secrets and credentials, and the audit event, in one transaction.
     async fn insert_full(
@@ -121,10 +140,14 @@ impl ClientStore for SqliteStorage {
         crate::load_client::load(&self.pool, client_id).await
     }
 
-    async fn list_clients(&self, after: Option<&ClientId>, limit: u32) -> Result<Vec<Client>, StorageError> {
-        let rows = sqlx::query("SELECT metadata FROM clients WHERE client_id > ? ORDER BY client_id LIMIT ?")
-            .bind(after.map(ClientId::as_str).unwrap_or(""))
-            .bind(i64::from(limit))
+    async fn list_clients(&self, query: &ClientQuery) -> Result<Vec<Client>, StorageError> {
+        let pattern = query.like_pattern();
+        let rows = sqlx::query(LIST)
+            .bind(query.after.as_ref().map(ClientId::as_str).unwrap_or(""))
+            .bind(pattern.as_deref())
+            .bind(pattern.as_deref())
+            .bind(pattern.as_deref())
+            .bind(i64::from(query.limit))
             .fetch_all(&self.pool)
             .await
             .map_err(db_err)?;

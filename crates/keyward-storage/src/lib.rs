@@ -6,11 +6,13 @@
 //! transaction: an acknowledged change always has its audit record, and a failed one has neither.
 #![forbid(unsafe_code)]
 
+mod client_query;
 mod client_rows;
 mod error;
 mod records;
 mod traits;
 
+pub use client_query::ClientQuery;
 pub use client_rows::{client_entry_from_rows, ClientRow};
 pub use error::{BackendError, StorageError};
 pub use records::{

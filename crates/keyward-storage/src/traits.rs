@@ -2,7 +2,9 @@ use async_trait::async_trait;
 use keyward_types::{Client, ClientEntry, ClientId, Credential, StoredSecret};
 use time::OffsetDateTime;
 
-use crate::{AuditEvent, AuditQuery, AuditRecord, Change, SigningKeyAudit, SigningKeyRecord, StorageError};
+use crate::{
+    AuditEvent, AuditQuery, AuditRecord, Change, ClientQuery, SigningKeyAudit, SigningKeyRecord, StorageError,
+};
 
 #[async_trait]
 pub trait ClientStore: Send + Sync {
@@ -19,8 +21,9 @@ pub trait ClientStore: Send + Sync {
     /// The client and its secrets, as the token path needs them.
     async fn load_client(&self, client_id: &ClientId) -> Result<Option<ClientEntry>, StorageError>;
 
-    /// Clients ordered by `client_id`, starting after `after` (keyset pagination).
-    async fn list_clients(&self, after: Option<&ClientId>, limit: u32) -> Result<Vec<Client>, StorageError>;
+    /// Clients ordered by `client_id`, starting after `query.after` (keyset pagination), at most
+    /// `query.limit`, only those that match `query.search` when it is set.
+    async fn list_clients(&self, query: &ClientQuery) -> Result<Vec<Client>, StorageError>;
 
     /// Replaces the stored metadata of an existing client. `NotFound` if there is none.
     async fn update_client(&self, client: &Client, audit: &AuditEvent) -> Result<(), StorageError>;

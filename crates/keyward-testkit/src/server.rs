@@ -176,7 +176,11 @@ impl TestServer {
     pub async fn snapshot(&self) -> String {
         let s = self.storage().await;
         let mut out = String::new();
-        for c in s.list_clients(None, 10_000).await.unwrap() {
+        for c in s
+            .list_clients(&keyward_storage::ClientQuery::first(10_000))
+            .await
+            .unwrap()
+        {
             let e = s.load_client(&c.client_id).await.unwrap().unwrap();
             let secrets: Vec<_> = e
                 .secrets

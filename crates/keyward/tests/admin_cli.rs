@@ -231,6 +231,22 @@ async fn clients_create_list_get_update_delete() {
         .collect();
     assert_eq!(ids, ["billing", "keyward-admin", "ledger"], "{listed}");
     assert!(!listed.to_string().contains(&secret), "a secret in the list");
+    // --search: id or name contains it, ignoring case.
+    let found = json_out(
+        &cli(
+            d,
+            &base,
+            &["clients", "list", "--search", "BILL", "--output", "json"],
+        ),
+        "clients list --search",
+    );
+    let ids: Vec<&str> = found["clients"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["client_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, ["billing"], "{found}");
 
     // Update sends only what was given: --disable and one --set; the name stays.
     let o = cli(

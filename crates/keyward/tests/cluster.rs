@@ -320,3 +320,34 @@ async fn token_from_a_verifies_with_b_jwks() {
     assert_eq!(kid_of(&from_b), new_kid);
     verify_at(&c.http, &c.a.base, &from_b).await;
 }
+
+#[tokio::test]
+async fn rotating_through_a_admin_api_signs_on_a_at_once_and_reaches_b_within_one_second() {
+    let _serial = serial().await;
+    let c = Cluster::start().await;
+    let before = admin_token(&c.http, &c.a.base).await;
+    let old_kid = kid_of(&before);
+
+    let (status, body) = admin(
+        &c.http,
+        &c.a.base,
+        Method::POST,
+        "/admin/signing-keys/rotate",
+        Some(json!({})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let new_kid = body["kid"].as_str().unwrap().to_owned();
+    assert_ne!(new_kid, old_kid);
+
+    // A reloaded before it answered: its very next token carries the new kid.
+    let from_a = admin_token(&c.http, &c.a.base).await;
+    assert_eq!(kid_of(&from_a), new_kid);
+    verify_at(&c.http, &c.a.base, &from_a).await;
+    within_one_second!(
+        "B publishes and signs with the key rotated on A",
+        verifies_at(&c.http, &c.b.base, &from_a).await
+            && kid_of(&admin_token(&c.http, &c.b.base).await) == new_kid
+    );
+    verify_at(&c.http, &c.b.base, &before).await;
+}

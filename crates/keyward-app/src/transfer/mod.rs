@@ -10,7 +10,7 @@
 mod document;
 
 use keyward_server::{Config, Keyring, KeyringError};
-use keyward_storage::{AuditEvent, SigningKeyRecord, Storage, StorageError};
+use keyward_storage::{AuditEvent, ClientQuery, SigningKeyRecord, Storage, StorageError};
 use keyward_types::{ClientEntry, ClientId, Clock};
 use serde_json::json;
 use thiserror::Error;
@@ -85,11 +85,11 @@ pub async fn export(config: &Config, clock: &dyn Clock) -> Result<String, Transf
     let storage = open_storage(&config.database_url, config).await?;
     let keyring = Keyring::load(config)?;
     let mut clients = Vec::new();
-    let mut after: Option<ClientId> = None;
+    let mut query = ClientQuery::first(500);
     loop {
-        let page = storage.list_clients(after.as_ref(), 500).await?;
+        let page = storage.list_clients(&query).await?;
         let Some(last) = page.last() else { break };
-        after = Some(last.client_id.clone());
+        query.after = Some(last.client_id.clone());
         for c in &page {
             if let Some(entry) = storage.load_client(&c.client_id).await? {
                 clients.push(ExportedClient::from(entry));

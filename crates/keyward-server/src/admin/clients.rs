@@ -40,6 +40,9 @@ pub(crate) struct PageQuery {
     limit: Option<u32>,
     /// Return clients whose id sorts after this one.
     after: Option<String>,
+    /// Only clients whose `client_id` or `client_name` contains this, ignoring case (`%` and
+    /// `_` match themselves).
+    search: Option<String>,
 }
 
 /// Register a client. Secret-based clients get a generated secret, returned only here.
@@ -88,14 +91,16 @@ fn client_location(id: &ClientId) -> String {
 /// List clients in `client_id` order, a page at a time.
 #[utoipa::path(get, path = "/admin/clients", operation_id = "listClients", tag = "clients", params(PageQuery),
     responses((status = 200, description = "a page of clients", body = ClientPage),
-              (status = 400, description = "`invalid_request`: `limit` out of range or `after` not a client id", body = super::ErrorBody)),
+              (status = 400, description = "`invalid_request`: `limit` out of range, `after` not a client id, or `search` too long", body = super::ErrorBody)),
     security(("bearer" = [])))]
 pub(crate) async fn list(
     State(ops): State<Arc<AdminOps>>,
     _admin: Admin,
     Query(q): Query<PageQuery>,
 ) -> Result<Json<ClientPage>, ApiError> {
-    let page = ops.list_clients(q.limit, q.after.as_deref()).await?;
+    let page = ops
+        .list_clients(q.limit, q.after.as_deref(), q.search.as_deref())
+        .await?;
     Ok(Json(ClientPage {
         clients: page.clients.iter().map(ClientView::from).collect(),
         next_after: page.next_after,

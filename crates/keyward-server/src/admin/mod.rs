@@ -17,6 +17,7 @@ mod openapi_examples;
 mod openapi_schemas;
 mod reject_budget;
 mod secret;
+mod signing_keys;
 mod views;
 
 use std::sync::Arc;
@@ -70,6 +71,8 @@ where
         .route("/admin/clients/{client_id}/jwks", get(keys_cache::show))
         .route("/admin/keys-cache/clear", post(keys_cache::clear))
         .route("/admin/audit", get(audit::list))
+        .route("/admin/signing-keys", get(signing_keys::list))
+        .route("/admin/signing-keys/rotate", post(signing_keys::rotate))
         .route_layer(axum::middleware::from_fn_with_state(state, observe::<S>))
         .route("/admin/openapi.json", get(openapi_document))
 }
@@ -86,6 +89,7 @@ pub(crate) fn limits(config: &Config, auth_methods: Vec<AuthMethod>) -> Limits {
         max_client_assertion_lifetime: config.max_client_assertion_lifetime,
         max_credentials_per_client: config.max_credentials_per_client,
         fetch: config.fetch_config(),
+        token_signing_alg: config.token_signing_alg,
     }
 }
 

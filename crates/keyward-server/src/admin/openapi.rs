@@ -21,7 +21,7 @@ use super::{
     openapi_examples::{self, Slot},
     openapi_schemas::{
         AuditEvent, AuditOutcome, CachedJwks, ErrorBody, ErrorCode, GrantType, ImportFormat, KeyAlg, KeyType,
-        KeystoreFormat, SigningAlg,
+        KeystoreFormat, SigningAlg, TokenSigningAlg,
     },
 };
 
@@ -33,14 +33,16 @@ use super::{
     paths(super::clients::create, super::clients::list, super::clients::read, super::clients::update,
           super::clients::delete, super::secret::rotate, super::credentials::list, super::credential_keys::import,
           super::credential_generate::generate, super::credentials::update, super::credentials::delete,
-          super::keys_cache::clear, super::keys_cache::show, super::audit::list, openapi_document),
+          super::keys_cache::clear, super::keys_cache::show, super::signing_keys::list, super::signing_keys::rotate,
+          super::audit::list, openapi_document),
     components(schemas(ErrorBody, ErrorCode, ImportFormat, KeystoreFormat, KeyType, SigningAlg, KeyAlg, GrantType,
-        AuditOutcome, AuditEvent, CachedJwks)),
+        AuditOutcome, AuditEvent, CachedJwks, TokenSigningAlg)),
     tags(
         (name = "clients", description = "Register, read, change and delete clients (RFC 7591 field names)."),
         (name = "secrets", description = "Rotate a client's secret."),
         (name = "credentials", description = "A `private_key_jwt` client's public keys: import, generate, enable, disable, delete."),
         (name = "keys-cache", description = "Keys fetched from clients' `jwks_uri`: inspect and clear."),
+        (name = "signing-keys", description = "The server's token-signing keys: list and rotate."),
         (name = "audit", description = "The audit log of admin changes and refused admin tokens."),
         (name = "oauth", description = "The token endpoint (RFC 6749)."),
         (name = "discovery", description = "Server metadata (RFC 8414, OpenID Connect Discovery), signing keys and this description."),
@@ -247,6 +249,8 @@ const ENUM_FIELDS: &[(&str, &str, &str)] = &[
     ("GenerateRequest", "format", "KeystoreFormat"),
     ("GenerateRequest", "alg", "KeyAlg"),
     ("CredentialView", "alg", "KeyAlg"),
+    ("RotateSigningKeyRequest", "alg", "TokenSigningAlg"),
+    ("SigningKeyView", "alg", "TokenSigningAlg"),
     ("AuditPage", "events", "AuditEvent"),
     ("DiscoveryDocument", "grant_types_supported", "GrantType"),
     (

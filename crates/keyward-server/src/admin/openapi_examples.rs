@@ -52,6 +52,13 @@ pub(super) fn all() -> Vec<(&'static str, Slot, Value)> {
         ("clearKeysCache", Response("200"), json!({"cleared_urls": 1})),
         ("getClientJwksCache", Response("200"), cached_jwks()),
         ("listAuditEvents", Response("200"), audit_page()),
+        (
+            "listSigningKeys",
+            Response("200"),
+            json!({"keys": [signing_key("active"), signing_key("retiring")]}),
+        ),
+        ("rotateSigningKey", Request, json!({"alg": "ES256"})),
+        ("rotateSigningKey", Response("200"), signing_key("active")),
         ("requestToken", Request, token_form()),
         ("getOpenIdConfiguration", Response("200"), discovery()),
         ("getAuthorizationServerMetadata", Response("200"), discovery()),
@@ -278,4 +285,15 @@ fn server_key() -> Value {
         "x": "WKn-ZIGevcwGIyyrzFoZNBdaq9_TsqzGl96oc0CWuis",
         "y": "y77t-RvAHRKTsSGdIYUfweuOvwrvDD-Q3Hv5J0fSKbE"
     })
+}
+
+/// A signing key as the admin API shows it, `active` or `retiring`.
+fn signing_key(state: &str) -> Value {
+    if state == "active" {
+        json!({"kid": "Zb2y4Mw1rXo5vS0kQp8eTn3uLh6aJc9dGf7iKm2lNq4", "alg": "ES256",
+               "created_at": "2026-05-02T09:30:00Z", "retire_at": null, "state": "active"})
+    } else {
+        json!({"kid": "Hq7nT1wYc4eR8uJ2kL5oP0sA3dF6gV9bX2zM4iN7mQ1", "alg": "RS256",
+               "created_at": "2026-01-10T08:00:00Z", "retire_at": "2026-05-02T10:30:00Z", "state": "retiring"})
+    }
 }

@@ -146,6 +146,24 @@ impl ToSchema for KeyAlg {
     }
 }
 
+/// An algorithm the server signs its tokens with: the ones it can generate a key for.
+pub(crate) struct TokenSigningAlg;
+
+impl PartialSchema for TokenSigningAlg {
+    fn schema() -> RefOr<Schema> {
+        alg_enum(
+            "An algorithm the server signs its tokens with (`token_signing_alg`).",
+            |alg| keyward_jose::SigningKey::SUPPORTED.contains(alg),
+        )
+    }
+}
+
+impl ToSchema for TokenSigningAlg {
+    fn name() -> Cow<'static, str> {
+        Cow::Borrowed("TokenSigningAlg")
+    }
+}
+
 /// A grant type the token endpoint implements.
 #[derive(Serialize, ToSchema)]
 #[serde(rename_all = "snake_case")]

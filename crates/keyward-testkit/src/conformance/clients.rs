@@ -4,7 +4,7 @@ use keyward_types::{AuthMethod, Client, ClientId, Credential};
 use time::Duration;
 
 use super::{audit, key_credential, sample_client, secret, T0};
-use keyward_storage::{AuditQuery, Storage, StorageError};
+use keyward_storage::{AuditQuery, ClientQuery, Storage, StorageError};
 
 pub async fn inserts_and_loads_client(s: &dyn Storage) {
     let c = sample_client("c1");
@@ -60,12 +60,112 @@ pub async fn lists_clients_in_pages(s: &dyn Storage) {
             .await
             .unwrap();
     }
-    let page1 = s.list_clients(None, 2).await.unwrap();
-    let ids = |v: &[Client]| v.iter().map(|c| c.client_id.to_string()).collect::<Vec<_>>();
+    let page1 = s.list_clients(&ClientQuery::first(2)).await.unwrap();
     assert_eq!(ids(&page1), ["a", "b"], "first page");
-    let last = page1.last().map(|c| c.client_id.clone());
-    let page2 = s.list_clients(last.as_ref(), 10).await.unwrap();
+    let page2 = s
+        .list_clients(&ClientQuery {
+            after: page1.last().map(|c| c.client_id.clone()),
+            ..ClientQuery::first(10)
+        })
+        .await
+        .unwrap();
     assert_eq!(ids(&page2), ["c", "d", "e"], "second page")
+}
+
+fn ids(clients: &[Client]) -> Vec<String> {
+    clients.iter().map(|c| c.client_id.to_string()).collect()
+}
+
+/// Inserts clients named `(id, client_name)`.
+async fn insert_named(s: &dyn Storage, clients: &[(&str, Option<&str>)]) {
+    for (id, name) in clients {
+        let mut c = sample_client(id);
+        c.client_name = name.map(str::to_owned);
+        s.insert_client(&c, None, &[], &audit("client.create", id))
+            .await
+            .unwrap();
+    }
+}
+
+async fn search(s: &dyn Storage, text: &str) -> Vec<String> {
+    let query = ClientQuery {
+        search: Some(text.to_owned()),
+        ..ClientQuery::first(100)
+    };
+    ids(&s.list_clients(&query).await.unwrap())
+}
+
+pub async fn client_search_matches_id_or_name_ignoring_case(s: &dyn Storage) {
+    insert_named(
+        s,
+        &[
+            ("billing-api", Some("Invoices")),
+            ("reports", Some("Billing Reports")),
+            ("shipping", None),
+            ("warehouse", Some("Stock")),
+        ],
+    )
+    .await;
+    assert_eq!(
+        search(s, "billing").await,
+        ["billing-api", "reports"],
+        "id or name"
+    );
+    assert_eq!(search(s, "BILLING").await, ["billing-api", "reports"], "case");
+    assert_eq!(search(s, "invoice").await, ["billing-api"], "name only");
+    assert_eq!(search(s, "ppin").await, ["shipping"], "substring of the id");
+    assert_eq!(search(s, "stOCK").await, ["warehouse"], "case in the name");
+    assert!(search(s, "nothing").await.is_empty(), "no match");
+    assert_eq!(search(s, "").await.len(), 4, "an empty search is no search");
+}
+
+pub async fn client_search_takes_like_wildcards_literally(s: &dyn Storage) {
+    insert_named(
+        s,
+        &[
+            ("a_b", Some("plain")),
+            ("axb", Some("100% sure")),
+            ("c", Some("1000 sure")),
+            ("d", Some("back\\slash")),
+            ("e", Some("backslash")),
+        ],
+    )
+    .await;
+    assert_eq!(search(s, "_").await, ["a_b"], "_ is not a wildcard");
+    assert_eq!(search(s, "a_b").await, ["a_b"]);
+    assert_eq!(search(s, "%").await, ["axb"], "% is not a wildcard");
+    assert_eq!(search(s, "0% s").await, ["axb"]);
+    assert_eq!(search(s, "k\\s").await, ["d"], "\\ is not an escape");
+    assert_eq!(search(s, "\\").await, ["d"]);
+}
+
+pub async fn client_search_pages_in_key_order(s: &dyn Storage) {
+    let clients: Vec<(String, Option<&str>)> = (0..7)
+        .map(|i| {
+            (
+                format!("svc-{i}"),
+                Some(if i % 2 == 0 { "Team Blue" } else { "Team Red" }),
+            )
+        })
+        .collect();
+    let refs: Vec<(&str, Option<&str>)> = clients.iter().map(|(id, n)| (id.as_str(), *n)).collect();
+    insert_named(s, &refs).await;
+    let mut query = ClientQuery {
+        search: Some("blue".into()),
+        ..ClientQuery::first(2)
+    };
+    let mut pages = Vec::new();
+    loop {
+        let page = s.list_clients(&query).await.unwrap();
+        let Some(last) = page.last() else { break };
+        query.after = Some(last.client_id.clone());
+        pages.push(ids(&page));
+    }
+    assert_eq!(
+        pages,
+        [vec!["svc-0", "svc-2"], vec!["svc-4", "svc-6"]],
+        "pages of the matches only, in client_id order"
+    );
 }
 
 pub async fn updates_and_deletes_client_with_audit(s: &dyn Storage) {

@@ -21,7 +21,11 @@ const PAGE: u32 = 100;
 #[derive(Subcommand)]
 pub(crate) enum ClientsCommand {
     /// Every client, in client_id order.
-    List,
+    List {
+        /// Only clients whose client_id or client_name contains this (ignoring case).
+        #[arg(long)]
+        search: Option<String>,
+    },
     /// One client, with its registered public keys.
     Get { client_id: String },
     /// Register a client; a generated secret is printed once.
@@ -123,7 +127,7 @@ pub(crate) async fn run(
     command: ClientsCommand,
 ) -> anyhow::Result<()> {
     match command {
-        ClientsCommand::List => list(api, out).await,
+        ClientsCommand::List { search } => list(api, out, search.as_deref()).await,
         ClientsCommand::Get { client_id } => {
             let client = api.get(&["admin", "clients", &client_id], &[]).await?;
             show(out, &client)
@@ -168,11 +172,14 @@ pub(crate) async fn run(
 }
 
 /// Follows `next_after` to the last page; JSON output is one document with every client.
-async fn list(api: &mut AdminClient, out: OutputFormat) -> anyhow::Result<()> {
+async fn list(api: &mut AdminClient, out: OutputFormat, search: Option<&str>) -> anyhow::Result<()> {
     let mut clients = Vec::new();
     let mut after: Option<String> = None;
     loop {
         let mut query = vec![("limit", PAGE.to_string())];
+        if let Some(s) = search {
+            query.push(("search", s.to_owned()));
+        }
         if let Some(a) = &after {
             query.push(("after", a.clone()));
         }
