@@ -8,6 +8,7 @@ mod load_client;
 mod open;
 mod replay;
 mod signing_keys;
+mod users;
 mod time_col;
 mod write_tx;
 

@@ -2,7 +2,7 @@ use async_trait::async_trait;
 use keyward_types::{Client, ClientEntry, ClientId, Credential, StoredSecret};
 use time::OffsetDateTime;
 
-use crate::{AuditEvent, AuditQuery, AuditRecord, Change, SigningKeyAudit, SigningKeyRecord, StorageError};
+use crate::{AuditEvent, SessionStore, UserStore, AuditQuery, AuditRecord, Change, SigningKeyAudit, SigningKeyRecord, StorageError};
 
 #[async_trait]
 pub trait ClientStore: Send + Sync {
@@ -194,6 +194,8 @@ pub trait Storage:
     + SigningKeyStore
     + ReplayStore
     + AuditStore
+    + UserStore
+    + SessionStore
     + ChangeFeed
     + 'static
 {
