@@ -22,6 +22,9 @@ pub enum Action {
     CredentialUpdate,
     CredentialDelete,
     KeysCacheClear,
+    UserCreate,
+    UserUpdate,
+    UserDelete,
     /// A request to the admin API whose bearer token was refused.
     AdminAuthReject,
 }
@@ -37,6 +40,9 @@ impl Action {
             Action::CredentialUpdate => "credential.update",
             Action::CredentialDelete => "credential.delete",
             Action::KeysCacheClear => "keys_cache.clear",
+            Action::UserCreate => "user.create",
+            Action::UserUpdate => "user.update",
+            Action::UserDelete => "user.delete",
             Action::AdminAuthReject => "admin.auth.reject",
         }
     }
