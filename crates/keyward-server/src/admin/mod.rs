@@ -17,6 +17,7 @@ mod openapi_examples;
 mod openapi_schemas;
 mod reject_budget;
 mod secret;
+mod users;
 mod views;
 
 use std::sync::Arc;
@@ -70,6 +71,11 @@ where
         .route("/admin/clients/{client_id}/jwks", get(keys_cache::show))
         .route("/admin/keys-cache/clear", post(keys_cache::clear))
         .route("/admin/audit", get(audit::list))
+        .route("/admin/users", post(users::create).get(users::list))
+        .route(
+            "/admin/users/{username}",
+            get(users::read).patch(users::update).delete(users::delete),
+        )
         .route_layer(axum::middleware::from_fn_with_state(state, observe::<S>))
         .route("/admin/openapi.json", get(openapi_document))
 }
