@@ -26,10 +26,10 @@ mod password;
 mod secrets;
 mod switch;
 #[cfg(test)]
+mod tests;
+#[cfg(test)]
 mod user_tests;
 mod users;
-#[cfg(test)]
-mod tests;
 
 use std::sync::Arc;
 

@@ -68,7 +68,8 @@ impl<'de> Deserialize<'de> for Password {
 }
 
 fn argon2() -> Result<Argon2<'static>, AdminError> {
-    let params = Params::new(MEMORY_KIB, ITERATIONS, LANES, None).map_err(|e| AdminError::PasswordHash(e.into()))?;
+    let params =
+        Params::new(MEMORY_KIB, ITERATIONS, LANES, None).map_err(|e| AdminError::PasswordHash(e.into()))?;
     Ok(Argon2::new(Algorithm::Argon2id, Version::V0x13, params))
 }
 
@@ -128,11 +129,19 @@ mod tests {
 
     #[tokio::test]
     async fn hashes_with_argon2id_and_the_fixed_parameters() {
-        let hash = hash_password(&Password::new("correct horse".into())).await.unwrap();
+        let hash = hash_password(&Password::new("correct horse".into()))
+            .await
+            .unwrap();
         assert!(hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{hash}");
-        assert!(verify_hash(&Password::new("correct horse".into()), &hash).await.unwrap());
-        assert!(!verify_hash(&Password::new("wrong horse".into()), &hash).await.unwrap());
-        assert!(!verify_hash(&Password::new("x".into()), "not a hash").await.unwrap());
+        assert!(verify_hash(&Password::new("correct horse".into()), &hash)
+            .await
+            .unwrap());
+        assert!(!verify_hash(&Password::new("wrong horse".into()), &hash)
+            .await
+            .unwrap());
+        assert!(!verify_hash(&Password::new("x".into()), "not a hash")
+            .await
+            .unwrap());
     }
 
     #[test]
@@ -147,6 +156,9 @@ mod tests {
         assert!(Password::new("12345678".into()).check().is_ok());
         assert!(Password::new("x".repeat(1024)).check().is_ok());
         let err = Password::new("x".repeat(1025)).check().unwrap_err();
-        assert!(err.to_string().starts_with("invalid_request: password: "), "{err}");
+        assert!(
+            err.to_string().starts_with("invalid_request: password: "),
+            "{err}"
+        );
     }
 }

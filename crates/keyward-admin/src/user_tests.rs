@@ -18,7 +18,7 @@ fn new_user(username: &str, password: &str, admin: bool) -> NewUser {
 #[tokio::test]
 async fn first_admin_is_an_enabled_admin_whose_password_verifies() {
     let f = fixture().await;
-    let now = time::OffsetDateTime::now_utc();
+    let now = time::macros::datetime!(2030-01-01 00:00 UTC);
     let password = Password::new("first-password".into());
     let record = first_admin("admin", &password, now).await.unwrap();
     assert_eq!(record.roles, ["admin"]);
@@ -35,25 +35,42 @@ async fn first_admin_is_an_enabled_admin_whose_password_verifies() {
     let user = f.ops.verify_password("admin", &password).await.unwrap();
     assert_eq!(user.username, "admin");
     assert!(first_admin("no spaces", &password, now).await.is_err());
-    assert!(first_admin("admin", &Password::new("short".into()), now).await.is_err());
+    assert!(first_admin("admin", &Password::new("short".into()), now)
+        .await
+        .is_err());
 }
 
 #[tokio::test]
 async fn verify_password_gives_one_answer_for_unknown_wrong_and_disabled() {
     let f = fixture().await;
     let actor = Actor::new("tester");
-    f.ops.create_user(&actor, new_user("root", "root-password", true)).await.unwrap();
-    f.ops.create_user(&actor, new_user("bob", "bob-password", false)).await.unwrap();
-    let wrong = f.ops.verify_password("bob", &Password::new("nope-nope".into())).await;
+    f.ops
+        .create_user(&actor, new_user("root", "root-password", true))
+        .await
+        .unwrap();
+    f.ops
+        .create_user(&actor, new_user("bob", "bob-password", false))
+        .await
+        .unwrap();
+    let wrong = f
+        .ops
+        .verify_password("bob", &Password::new("nope-nope".into()))
+        .await;
     assert!(matches!(wrong, Err(AdminError::WrongPassword)), "{wrong:?}");
-    let unknown = f.ops.verify_password("carol", &Password::new("bob-password".into())).await;
+    let unknown = f
+        .ops
+        .verify_password("carol", &Password::new("bob-password".into()))
+        .await;
     assert!(matches!(unknown, Err(AdminError::WrongPassword)), "{unknown:?}");
     let patch = UserPatch {
         enabled: Some(false),
         ..UserPatch::default()
     };
     f.ops.update_user(&actor, "bob", patch).await.unwrap();
-    let disabled = f.ops.verify_password("bob", &Password::new("bob-password".into())).await;
+    let disabled = f
+        .ops
+        .verify_password("bob", &Password::new("bob-password".into()))
+        .await;
     assert!(matches!(disabled, Err(AdminError::WrongPassword)), "{disabled:?}");
 }
 
@@ -61,22 +78,39 @@ async fn verify_password_gives_one_answer_for_unknown_wrong_and_disabled() {
 async fn a_changed_password_verifies_and_the_old_one_does_not() {
     let f = fixture().await;
     let actor = Actor::new("tester");
-    f.ops.create_user(&actor, new_user("bob", "old-password", false)).await.unwrap();
+    f.ops
+        .create_user(&actor, new_user("bob", "old-password", false))
+        .await
+        .unwrap();
     let patch = UserPatch {
         password: Some(Password::new("new-password".into())),
         ..UserPatch::default()
     };
     f.ops.update_user(&actor, "bob", patch).await.unwrap();
-    assert!(f.ops.verify_password("bob", &Password::new("new-password".into())).await.is_ok());
-    assert!(f.ops.verify_password("bob", &Password::new("old-password".into())).await.is_err());
+    assert!(f
+        .ops
+        .verify_password("bob", &Password::new("new-password".into()))
+        .await
+        .is_ok());
+    assert!(f
+        .ops
+        .verify_password("bob", &Password::new("old-password".into()))
+        .await
+        .is_err());
 }
 
 #[tokio::test]
 async fn audit_log_holds_neither_password_nor_hash() {
     let f = fixture().await;
     let actor = Actor::new("tester");
-    f.ops.create_user(&actor, new_user("bob", "first-secret-pw", true)).await.unwrap();
-    f.ops.create_user(&actor, new_user("ann", "other-secret-pw", true)).await.unwrap();
+    f.ops
+        .create_user(&actor, new_user("bob", "first-secret-pw", true))
+        .await
+        .unwrap();
+    f.ops
+        .create_user(&actor, new_user("ann", "other-secret-pw", true))
+        .await
+        .unwrap();
     let patch = UserPatch {
         password: Some(Password::new("second-secret-pw".into())),
         ..UserPatch::default()
@@ -91,7 +125,14 @@ async fn audit_log_holds_neither_password_nor_hash() {
     let log = f.storage.list_audit(&AuditQuery::newest(50)).await.unwrap();
     assert_eq!(log.len(), 4);
     let text = serde_json::to_string(&log).unwrap();
-    for secret in ["first-secret-pw", "other-secret-pw", "second-secret-pw", "short", &hash, "$argon2id"] {
+    for secret in [
+        "first-secret-pw",
+        "other-secret-pw",
+        "second-secret-pw",
+        "short",
+        &hash,
+        "$argon2id",
+    ] {
         assert!(!text.contains(secret), "audit log holds {secret}: {text}");
     }
 }

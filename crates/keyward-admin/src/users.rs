@@ -111,7 +111,11 @@ fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Optio
 /// The first administrator's record, for a server's first start (which runs before there are
 /// admin operations to call): the username and password rules of [`AdminOps::create_user`],
 /// role `admin`, enabled.
-pub async fn first_admin(username: &str, password: &Password, now: OffsetDateTime) -> Result<UserRecord, AdminError> {
+pub async fn first_admin(
+    username: &str,
+    password: &Password,
+    now: OffsetDateTime,
+) -> Result<UserRecord, AdminError> {
     check_username(username)?;
     password.check()?;
     Ok(UserRecord {
@@ -339,10 +343,7 @@ impl AdminOps {
         let mut after: Option<String> = None;
         loop {
             let page = self.storage.list_users(after.as_deref(), 500).await?;
-            if page
-                .iter()
-                .any(|u| u.username != username && is_enabled_admin(u))
-            {
+            if page.iter().any(|u| u.username != username && is_enabled_admin(u)) {
                 return Ok(());
             }
             match page.last() {

@@ -57,8 +57,17 @@ async fn assert_refused(
     if let Some(field) = field {
         assert_eq!(answer["field"], field, "{answer}");
     }
-    assert!(answer["error_description"].as_str().is_some_and(|d| !d.is_empty()), "{answer}");
-    assert_eq!(users_snapshot(srv).await, before, "a refused request changed users");
+    assert!(
+        answer["error_description"]
+            .as_str()
+            .is_some_and(|d| !d.is_empty()),
+        "{answer}"
+    );
+    assert_eq!(
+        users_snapshot(srv).await,
+        before,
+        "a refused request changed users"
+    );
     answer
 }
 
@@ -81,14 +90,25 @@ async fn creates_lists_reads_updates_and_deletes_users() {
     assert_eq!(created["email"], "alice@example.com");
     assert_eq!(created["roles"], json!([]));
     assert_eq!(created["enabled"], true);
-    create(&srv, json!({"username": "bob", "password": "bob-password", "roles": ["admin"]})).await;
+    create(
+        &srv,
+        json!({"username": "bob", "password": "bob-password", "roles": ["admin"]}),
+    )
+    .await;
 
     let (status, page) = srv.admin(Method::GET, "/admin/users?limit=2", None).await;
     assert_eq!(status, StatusCode::OK, "{page}");
-    let names: Vec<&str> = page["users"].as_array().unwrap().iter().map(|u| u["username"].as_str().unwrap()).collect();
+    let names: Vec<&str> = page["users"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["username"].as_str().unwrap())
+        .collect();
     assert_eq!(names, ["admin", "alice"]);
     assert_eq!(page["next_after"], "alice");
-    let (_, rest) = srv.admin(Method::GET, "/admin/users?limit=2&after=alice", None).await;
+    let (_, rest) = srv
+        .admin(Method::GET, "/admin/users?limit=2&after=alice", None)
+        .await;
     assert_eq!(rest["users"][0]["username"], "bob");
     assert!(rest.get("next_after").is_none(), "{rest}");
 
@@ -118,7 +138,12 @@ async fn creates_lists_reads_updates_and_deletes_users() {
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert_eq!(body["error"], "not_found");
 
-    let log = srv.storage().await.list_audit(&AuditQuery::newest(50)).await.unwrap();
+    let log = srv
+        .storage()
+        .await
+        .list_audit(&AuditQuery::newest(50))
+        .await
+        .unwrap();
     let alice: Vec<&str> = log
         .iter()
         .filter(|r| r.event.target == "alice")
@@ -131,7 +156,16 @@ async fn creates_lists_reads_updates_and_deletes_users() {
 async fn rejects_short_password() {
     let srv = server().await;
     let body = json!({"username": "carol", "password": "1234567"});
-    assert_refused(&srv, Method::POST, "/admin/users", Some(body), StatusCode::BAD_REQUEST, "invalid_request", Some("password")).await;
+    assert_refused(
+        &srv,
+        Method::POST,
+        "/admin/users",
+        Some(body),
+        StatusCode::BAD_REQUEST,
+        "invalid_request",
+        Some("password"),
+    )
+    .await;
     assert_refused(
         &srv,
         Method::PATCH,
@@ -149,7 +183,16 @@ async fn rejects_bad_username() {
     let srv = server().await;
     for username in ["", "has space", "slash/y", "ünï", &"x".repeat(65)] {
         let body = json!({"username": username, "password": "long-enough"});
-        assert_refused(&srv, Method::POST, "/admin/users", Some(body), StatusCode::BAD_REQUEST, "invalid_request", Some("username")).await;
+        assert_refused(
+            &srv,
+            Method::POST,
+            "/admin/users",
+            Some(body),
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            Some("username"),
+        )
+        .await;
     }
 }
 
@@ -157,16 +200,43 @@ async fn rejects_bad_username() {
 async fn rejects_duplicate_username() {
     let srv = server().await;
     let body = json!({"username": "admin", "password": "another-password"});
-    assert_refused(&srv, Method::POST, "/admin/users", Some(body), StatusCode::CONFLICT, "conflict", None).await;
+    assert_refused(
+        &srv,
+        Method::POST,
+        "/admin/users",
+        Some(body),
+        StatusCode::CONFLICT,
+        "conflict",
+        None,
+    )
+    .await;
 }
 
 #[tokio::test]
 async fn rejects_unknown_role() {
     let srv = server().await;
     let body = json!({"username": "dave", "password": "dave-password", "roles": ["root"]});
-    assert_refused(&srv, Method::POST, "/admin/users", Some(body), StatusCode::BAD_REQUEST, "invalid_request", Some("roles")).await;
+    assert_refused(
+        &srv,
+        Method::POST,
+        "/admin/users",
+        Some(body),
+        StatusCode::BAD_REQUEST,
+        "invalid_request",
+        Some("roles"),
+    )
+    .await;
     let patch = json!({"roles": ["admin", "root"]});
-    assert_refused(&srv, Method::PATCH, "/admin/users/admin", Some(patch), StatusCode::BAD_REQUEST, "invalid_request", Some("roles")).await;
+    assert_refused(
+        &srv,
+        Method::PATCH,
+        "/admin/users/admin",
+        Some(patch),
+        StatusCode::BAD_REQUEST,
+        "invalid_request",
+        Some("roles"),
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -174,7 +244,16 @@ async fn rejects_bad_email() {
     let srv = server().await;
     for email in ["no-at-sign", "two@@example.com", "a@b@c"] {
         let body = json!({"username": "erin", "password": "erin-password", "email": email});
-        assert_refused(&srv, Method::POST, "/admin/users", Some(body), StatusCode::BAD_REQUEST, "invalid_request", Some("email")).await;
+        assert_refused(
+            &srv,
+            Method::POST,
+            "/admin/users",
+            Some(body),
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            Some("email"),
+        )
+        .await;
     }
 }
 
@@ -182,17 +261,47 @@ async fn rejects_bad_email() {
 async fn rejects_long_name() {
     let srv = server().await;
     let body = json!({"username": "fred", "password": "fred-password", "name": "n".repeat(201)});
-    assert_refused(&srv, Method::POST, "/admin/users", Some(body), StatusCode::BAD_REQUEST, "invalid_request", Some("name")).await;
+    assert_refused(
+        &srv,
+        Method::POST,
+        "/admin/users",
+        Some(body),
+        StatusCode::BAD_REQUEST,
+        "invalid_request",
+        Some("name"),
+    )
+    .await;
 }
 
 #[tokio::test]
 async fn rejects_unknown_member() {
     let srv = server().await;
     let body = json!({"username": "gina", "password": "gina-password", "is_admin": true});
-    let answer = assert_refused(&srv, Method::POST, "/admin/users", Some(body), StatusCode::BAD_REQUEST, "invalid_request", None).await;
-    assert!(answer["error_description"].as_str().unwrap().contains("is_admin"), "{answer}");
+    let answer = assert_refused(
+        &srv,
+        Method::POST,
+        "/admin/users",
+        Some(body),
+        StatusCode::BAD_REQUEST,
+        "invalid_request",
+        None,
+    )
+    .await;
+    assert!(
+        answer["error_description"].as_str().unwrap().contains("is_admin"),
+        "{answer}"
+    );
     let patch = json!({"username": "renamed"});
-    assert_refused(&srv, Method::PATCH, "/admin/users/admin", Some(patch), StatusCode::BAD_REQUEST, "invalid_request", None).await;
+    assert_refused(
+        &srv,
+        Method::PATCH,
+        "/admin/users/admin",
+        Some(patch),
+        StatusCode::BAD_REQUEST,
+        "invalid_request",
+        None,
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -201,25 +310,68 @@ async fn last_admin_cannot_be_disabled() {
     // A user without role admin does not count.
     create(&srv, json!({"username": "helper", "password": "helper-password"})).await;
     let patch = json!({"enabled": false});
-    let answer = assert_refused(&srv, Method::PATCH, "/admin/users/admin", Some(patch), StatusCode::CONFLICT, "conflict", None).await;
-    assert!(answer["error_description"].as_str().unwrap().contains("last enabled user with role admin"), "{answer}");
+    let answer = assert_refused(
+        &srv,
+        Method::PATCH,
+        "/admin/users/admin",
+        Some(patch),
+        StatusCode::CONFLICT,
+        "conflict",
+        None,
+    )
+    .await;
+    assert!(
+        answer["error_description"]
+            .as_str()
+            .unwrap()
+            .contains("last enabled user with role admin"),
+        "{answer}"
+    );
 }
 
 #[tokio::test]
 async fn last_admin_cannot_be_deleted() {
     let srv = server().await;
     // A disabled admin does not count.
-    create(&srv, json!({"username": "idle", "password": "idle-password", "roles": ["admin"]})).await;
-    let (status, _) = srv.admin(Method::PATCH, "/admin/users/idle", Some(json!({"enabled": false}))).await;
+    create(
+        &srv,
+        json!({"username": "idle", "password": "idle-password", "roles": ["admin"]}),
+    )
+    .await;
+    let (status, _) = srv
+        .admin(
+            Method::PATCH,
+            "/admin/users/idle",
+            Some(json!({"enabled": false})),
+        )
+        .await;
     assert_eq!(status, StatusCode::OK);
-    assert_refused(&srv, Method::DELETE, "/admin/users/admin", None, StatusCode::CONFLICT, "conflict", None).await;
+    assert_refused(
+        &srv,
+        Method::DELETE,
+        "/admin/users/admin",
+        None,
+        StatusCode::CONFLICT,
+        "conflict",
+        None,
+    )
+    .await;
 }
 
 #[tokio::test]
 async fn last_admin_cannot_lose_role_admin() {
     let srv = server().await;
     let patch = json!({"roles": []});
-    assert_refused(&srv, Method::PATCH, "/admin/users/admin", Some(patch), StatusCode::CONFLICT, "conflict", None).await;
+    assert_refused(
+        &srv,
+        Method::PATCH,
+        "/admin/users/admin",
+        Some(patch),
+        StatusCode::CONFLICT,
+        "conflict",
+        None,
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -231,10 +383,18 @@ async fn token_without_admin_scope_is_refused() {
     let token = srv.token_for(&id, &secret).await;
     let before = users_snapshot(&srv).await;
     let attempts = [
-        (Method::POST, "/admin/users", Some(json!({"username": "mallory", "password": "mallory-password"}))),
+        (
+            Method::POST,
+            "/admin/users",
+            Some(json!({"username": "mallory", "password": "mallory-password"})),
+        ),
         (Method::GET, "/admin/users", None),
         (Method::GET, "/admin/users/admin", None),
-        (Method::PATCH, "/admin/users/admin", Some(json!({"enabled": false}))),
+        (
+            Method::PATCH,
+            "/admin/users/admin",
+            Some(json!({"enabled": false})),
+        ),
         (Method::DELETE, "/admin/users/admin", None),
     ];
     for (method, path, body) in attempts {
@@ -242,7 +402,9 @@ async fn token_without_admin_scope_is_refused() {
         assert_eq!(status, StatusCode::FORBIDDEN, "{method} {path} → {answer}");
         assert_eq!(answer["error"], "insufficient_scope", "{answer}");
     }
-    let (status, _) = srv.admin_as("not-a-token", Method::GET, "/admin/users", None).await;
+    let (status, _) = srv
+        .admin_as("not-a-token", Method::GET, "/admin/users", None)
+        .await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     assert_eq!(users_snapshot(&srv).await, before);
 }
@@ -252,7 +414,7 @@ async fn disabling_a_user_or_changing_its_password_ends_its_sessions() {
     let srv = server().await;
     create(&srv, json!({"username": "sam", "password": "sam-password"})).await;
     let storage = srv.storage().await;
-    let now = time::OffsetDateTime::now_utc();
+    let now = keyward_types::Clock::now(&srv.clock);
     let session = |id: &str| SessionRecord {
         id_hash: id.to_owned(),
         username: "sam".into(),
@@ -281,20 +443,36 @@ async fn password_and_hash_never_appear_in_answers_audit_or_debug() {
     let new_password = "distinctive-password-42";
     let mut answers = Vec::new();
     let (_, created) = srv
-        .admin(Method::POST, "/admin/users", Some(json!({"username": "pat", "password": password})))
+        .admin(
+            Method::POST,
+            "/admin/users",
+            Some(json!({"username": "pat", "password": password})),
+        )
         .await;
     answers.push(created);
     let (_, updated) = srv
-        .admin(Method::PATCH, "/admin/users/pat", Some(json!({"password": new_password})))
+        .admin(
+            Method::PATCH,
+            "/admin/users/pat",
+            Some(json!({"password": new_password})),
+        )
         .await;
     answers.push(updated);
     // A refused request carrying a password, recorded in the audit log as a failure.
     let (_, refused) = srv
-        .admin(Method::POST, "/admin/users", Some(json!({"username": "pat", "password": password})))
+        .admin(
+            Method::POST,
+            "/admin/users",
+            Some(json!({"username": "pat", "password": password})),
+        )
         .await;
     answers.push(refused);
     let (_, wrong_type) = srv
-        .admin(Method::PATCH, "/admin/users/pat", Some(json!({"password": ["distinctive-password-43"]})))
+        .admin(
+            Method::PATCH,
+            "/admin/users/pat",
+            Some(json!({"password": ["distinctive-password-43"]})),
+        )
         .await;
     answers.push(wrong_type);
     answers.push(srv.admin(Method::GET, "/admin/users/pat", None).await.1);
@@ -311,12 +489,22 @@ async fn password_and_hash_never_appear_in_answers_audit_or_debug() {
     ];
     let hash_tail = record.password_hash.rsplit('$').next().unwrap().to_owned();
     for text in &texts {
-        for secret in [password, new_password, "distinctive-password-43", &record.password_hash, &hash_tail, "$argon2"] {
+        for secret in [
+            password,
+            new_password,
+            "distinctive-password-43",
+            &record.password_hash,
+            &hash_tail,
+            "$argon2",
+        ] {
             assert!(!text.contains(secret), "{secret} appears in: {text}");
         }
     }
     for answer in &answers[..2] {
-        assert!(answer.get("password").is_none() && answer.get("password_hash").is_none(), "{answer}");
+        assert!(
+            answer.get("password").is_none() && answer.get("password_hash").is_none(),
+            "{answer}"
+        );
     }
     let shown = format!("{:?}", keyward_admin::Password::new(password.into()));
     assert!(!shown.contains(password), "{shown}");
@@ -335,17 +523,31 @@ async fn bootstrap_creates_the_configured_admin_user_once() {
     assert_eq!(page["users"][0]["username"], "root@example");
     assert_eq!(page["users"][0]["roles"], json!(["admin"]));
     assert_eq!(page["users"][0]["enabled"], true);
-    let stored = srv.storage().await.load_user("root@example").await.unwrap().unwrap();
+    let stored = srv
+        .storage()
+        .await
+        .load_user("root@example")
+        .await
+        .unwrap()
+        .unwrap();
     for (password, matches) in [(ADMIN_PASSWORD, true), ("not-the-password", false)] {
         let password = keyward_admin::Password::new(password.into());
-        let verified = keyward_admin::verify_hash(&password, &stored.password_hash).await.unwrap();
+        let verified = keyward_admin::verify_hash(&password, &stored.password_hash)
+            .await
+            .unwrap();
         assert_eq!(verified, matches);
     }
 
     // A restart with users present (even with another configured password) creates nothing.
     srv.config.admin_password = Some("a-different-password".into());
     srv.restart().await;
-    let again = srv.storage().await.load_user("root@example").await.unwrap().unwrap();
+    let again = srv
+        .storage()
+        .await
+        .load_user("root@example")
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(again, stored);
     assert_eq!(srv.storage().await.count_users().await.unwrap(), 1);
 }

@@ -211,7 +211,11 @@ impl SessionStore for PostgresStorage {
         Ok(done.rows_affected() > 0)
     }
 
-    async fn purge_sessions(&self, now: OffsetDateTime, idle_before: OffsetDateTime) -> Result<u64, StorageError> {
+    async fn purge_sessions(
+        &self,
+        now: OffsetDateTime,
+        idle_before: OffsetDateTime,
+    ) -> Result<u64, StorageError> {
         let done = sqlx::query("DELETE FROM sessions WHERE expires_at <= $1 OR last_seen < $2")
             .bind(to_col(now))
             .bind(to_col(idle_before))

@@ -8,8 +8,8 @@ mod load_client;
 mod open;
 mod replay;
 mod signing_keys;
-mod users;
 mod time_col;
+mod users;
 mod write_tx;
 
 pub use open::{database_file, SqliteStorage, SqliteStorageError};

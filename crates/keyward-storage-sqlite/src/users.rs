@@ -47,18 +47,20 @@ fn parse_session(r: &SqliteRow) -> Result<SessionRecord, StorageError> {
 impl UserStore for SqliteStorage {
     async fn insert_user(&self, user: &UserRecord, audit: &AuditEvent) -> Result<(), StorageError> {
         let mut tx = begin_write(&self.pool).await?;
-        sqlx::query(&format!("INSERT INTO users ({USER_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"))
-            .bind(&user.username)
-            .bind(&user.password_hash)
-            .bind(&user.name)
-            .bind(&user.email)
-            .bind(roles_json(user)?)
-            .bind(user.enabled)
-            .bind(to_col(user.created_at))
-            .bind(to_col(user.updated_at))
-            .execute(&mut *tx)
-            .await
-            .map_err(db_err)?;
+        sqlx::query(&format!(
+            "INSERT INTO users ({USER_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+        ))
+        .bind(&user.username)
+        .bind(&user.password_hash)
+        .bind(&user.name)
+        .bind(&user.email)
+        .bind(roles_json(user)?)
+        .bind(user.enabled)
+        .bind(to_col(user.created_at))
+        .bind(to_col(user.updated_at))
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err)?;
         audit::insert(&mut tx, audit).await?;
         tx.commit().await.map_err(db_err)
     }
@@ -205,7 +207,11 @@ impl SessionStore for SqliteStorage {
         Ok(done.rows_affected() > 0)
     }
 
-    async fn purge_sessions(&self, now: OffsetDateTime, idle_before: OffsetDateTime) -> Result<u64, StorageError> {
+    async fn purge_sessions(
+        &self,
+        now: OffsetDateTime,
+        idle_before: OffsetDateTime,
+    ) -> Result<u64, StorageError> {
         let mut tx = begin_write(&self.pool).await?;
         let done = sqlx::query("DELETE FROM sessions WHERE expires_at <= ? OR last_seen < ?")
             .bind(to_col(now))

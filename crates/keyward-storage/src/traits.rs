@@ -2,7 +2,10 @@ use async_trait::async_trait;
 use keyward_types::{Client, ClientEntry, ClientId, Credential, StoredSecret};
 use time::OffsetDateTime;
 
-use crate::{AuditEvent, SessionStore, UserStore, AuditQuery, AuditRecord, Change, SigningKeyAudit, SigningKeyRecord, StorageError};
+use crate::{
+    AuditEvent, AuditQuery, AuditRecord, Change, SessionStore, SigningKeyAudit, SigningKeyRecord,
+    StorageError, UserStore,
+};
 
 #[async_trait]
 pub trait ClientStore: Send + Sync {

@@ -91,5 +91,9 @@ pub trait SessionStore: Send + Sync {
     async fn delete_session(&self, id_hash: &str) -> Result<bool, StorageError>;
 
     /// Deletes sessions whose expires_at <= now or whose last_seen < idle_before; returns how many.
-    async fn purge_sessions(&self, now: OffsetDateTime, idle_before: OffsetDateTime) -> Result<u64, StorageError>;
+    async fn purge_sessions(
+        &self,
+        now: OffsetDateTime,
+        idle_before: OffsetDateTime,
+    ) -> Result<u64, StorageError>;
 }

@@ -37,7 +37,11 @@ fn cli(dir: &Path, base: &str, args: &[&str], env: &[(&str, &str)], stdin: Optio
         .env("KEYWARD_URL", base)
         .env("KEYWARD_ADMIN_SECRET", ADMIN_SECRET)
         .envs(env.iter().copied())
-        .stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() })
+        .stdin(if stdin.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
     let mut child = cmd.spawn().expect("run keyward admin");
@@ -62,13 +66,30 @@ async fn users_create_and_list() {
         &cli(
             dir,
             &base,
-            &["users", "create", "--username", "alice", "--name", "Alice", "--email", "alice@example.com", "--role", "admin", "--password-stdin"],
+            &[
+                "users",
+                "create",
+                "--username",
+                "alice",
+                "--name",
+                "Alice",
+                "--email",
+                "alice@example.com",
+                "--role",
+                "admin",
+                "--password-stdin",
+            ],
             &[],
             Some("alice-password\n"),
         ),
         "users create --password-stdin",
     );
-    assert!(created.lines().any(|l| l.starts_with("username:") && l.ends_with("alice")), "{created}");
+    assert!(
+        created
+            .lines()
+            .any(|l| l.starts_with("username:") && l.ends_with("alice")),
+        "{created}"
+    );
     assert!(!created.contains("alice-password"), "{created}");
 
     // From KEYWARD_USER_PASSWORD, JSON output.
@@ -90,16 +111,28 @@ async fn users_create_and_list() {
     let refused = cli(dir, &base, &["users", "create", "--username", "carol"], &[], None);
     assert_eq!(refused.status.code(), Some(1), "{}", output_text(&refused));
     let err = String::from_utf8_lossy(&refused.stderr);
-    assert!(err.contains("--password-stdin") && err.contains("KEYWARD_USER_PASSWORD"), "{err}");
+    assert!(
+        err.contains("--password-stdin") && err.contains("KEYWARD_USER_PASSWORD"),
+        "{err}"
+    );
 
     let table = ok(&cli(dir, &base, &["users", "list"], &[], None), "users list");
     let rows: Vec<&str> = table.lines().collect();
     assert!(rows[0].starts_with("USERNAME"), "{table}");
-    let names: Vec<&str> = rows[1..].iter().map(|r| r.split_whitespace().next().unwrap()).collect();
+    let names: Vec<&str> = rows[1..]
+        .iter()
+        .map(|r| r.split_whitespace().next().unwrap())
+        .collect();
     assert_eq!(names, ["admin", "alice", "bob"], "{table}");
-    assert!(rows[2].contains("admin") && rows[2].contains("alice@example.com"), "{table}");
+    assert!(
+        rows[2].contains("admin") && rows[2].contains("alice@example.com"),
+        "{table}"
+    );
 
-    let listed = ok(&cli(dir, &base, &["users", "list", "--output", "json"], &[], None), "users list json");
+    let listed = ok(
+        &cli(dir, &base, &["users", "list", "--output", "json"], &[], None),
+        "users list json",
+    );
     let listed: Value = serde_json::from_str(&listed).unwrap();
     assert_eq!(listed["users"].as_array().unwrap().len(), 3);
 
@@ -112,5 +145,8 @@ async fn users_create_and_list() {
     assert_eq!(status, StatusCode::NOT_FOUND, "{carol}");
 
     proc.stop();
-    assert!(!proc.stderr_text().contains("alice-password"), "the password reached the log");
+    assert!(
+        !proc.stderr_text().contains("alice-password"),
+        "the password reached the log"
+    );
 }

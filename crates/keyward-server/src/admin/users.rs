@@ -106,8 +106,14 @@ pub(crate) async fn update(
     Path(username): Path<String>,
     body: Bytes,
 ) -> Result<Json<User>, ApiError> {
-    let patch: UserPatch =
-        parsed(&ops, &admin, Action::UserUpdate, &username, request_document(&body)).await?;
+    let patch: UserPatch = parsed(
+        &ops,
+        &admin,
+        Action::UserUpdate,
+        &username,
+        request_document(&body),
+    )
+    .await?;
     Ok(Json(ops.update_user(&admin.actor, &username, patch).await?))
 }
 

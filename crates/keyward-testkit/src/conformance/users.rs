@@ -41,8 +41,16 @@ pub async fn inserts_loads_and_counts_users(s: &dyn Storage) {
     let mut u = sample_user("alice");
     u.roles = vec!["admin".into()];
     insert(s, &u).await;
-    assert_eq!(s.load_user("alice").await.unwrap(), Some(u), "loaded user differs");
-    assert_eq!(s.load_user("nobody").await.unwrap(), None, "unknown user loads as None");
+    assert_eq!(
+        s.load_user("alice").await.unwrap(),
+        Some(u),
+        "loaded user differs"
+    );
+    assert_eq!(
+        s.load_user("nobody").await.unwrap(),
+        None,
+        "unknown user loads as None"
+    );
     assert_eq!(s.count_users().await.unwrap(), 1);
     let log = s.list_audit(&AuditQuery::newest(10)).await.unwrap();
     assert_eq!(log.len(), 1, "the insert is audited");
@@ -83,17 +91,29 @@ pub async fn updates_and_deletes_user_with_audit(s: &dyn Storage) {
     s.update_user(&changed, &audit("user.update", "u")).await.unwrap();
     assert_eq!(s.load_user("u").await.unwrap(), Some(changed));
 
-    let missing = s.update_user(&sample_user("ghost"), &audit("user.update", "ghost")).await;
-    assert!(matches!(missing, Err(StorageError::NotFound)), "update of unknown user: {missing:?}");
+    let missing = s
+        .update_user(&sample_user("ghost"), &audit("user.update", "ghost"))
+        .await;
+    assert!(
+        matches!(missing, Err(StorageError::NotFound)),
+        "update of unknown user: {missing:?}"
+    );
     let missing = s.delete_user("ghost", &audit("user.delete", "ghost")).await;
-    assert!(matches!(missing, Err(StorageError::NotFound)), "delete of unknown user: {missing:?}");
+    assert!(
+        matches!(missing, Err(StorageError::NotFound)),
+        "delete of unknown user: {missing:?}"
+    );
 
     s.delete_user("u", &audit("user.delete", "u")).await.unwrap();
     assert_eq!(s.load_user("u").await.unwrap(), None);
     assert_eq!(s.count_users().await.unwrap(), 0);
     let log = s.list_audit(&AuditQuery::newest(10)).await.unwrap();
     let actions: Vec<&str> = log.iter().map(|r| r.event.action.as_str()).collect();
-    assert_eq!(actions, ["user.delete", "user.update", "user.create"], "only successful writes are audited");
+    assert_eq!(
+        actions,
+        ["user.delete", "user.update", "user.create"],
+        "only successful writes are audited"
+    );
 }
 
 pub async fn sessions_round_trip_touch_and_delete(s: &dyn Storage) {
@@ -108,9 +128,15 @@ pub async fn sessions_round_trip_touch_and_delete(s: &dyn Storage) {
     assert_eq!(touched.created_at, T0, "touch changes only last_seen");
     s.touch_session("gone", later).await.unwrap();
     let orphan = s.insert_session(&sample_session("h2", "nobody")).await;
-    assert!(matches!(orphan, Err(StorageError::NotFound)), "session of unknown user: {orphan:?}");
+    assert!(
+        matches!(orphan, Err(StorageError::NotFound)),
+        "session of unknown user: {orphan:?}"
+    );
     assert!(s.delete_session("h1").await.unwrap());
-    assert!(!s.delete_session("h1").await.unwrap(), "second delete finds nothing");
+    assert!(
+        !s.delete_session("h1").await.unwrap(),
+        "second delete finds nothing"
+    );
     assert_eq!(s.load_session("h1").await.unwrap(), None);
 }
 
@@ -126,11 +152,16 @@ pub async fn purges_expired_and_idle_sessions(s: &dyn Storage) {
         s.insert_session(session).await.unwrap();
     }
     // Touch the expired one so it is not idle: only its absolute expiry ends it.
-    s.touch_session("expired", T0 + Duration::minutes(9)).await.unwrap();
+    s.touch_session("expired", T0 + Duration::minutes(9))
+        .await
+        .unwrap();
     let now = T0 + Duration::minutes(10);
     let purged = s.purge_sessions(now, T0 + Duration::minutes(1)).await.unwrap();
     assert_eq!(purged, 2, "the expired and the idle session go");
-    assert!(s.load_session("live").await.unwrap().is_some(), "the live session stays");
+    assert!(
+        s.load_session("live").await.unwrap().is_some(),
+        "the live session stays"
+    );
     assert!(s.load_session("idle").await.unwrap().is_none());
     assert!(s.load_session("expired").await.unwrap().is_none());
 }
@@ -151,7 +182,12 @@ pub async fn user_changes_that_matter_end_sessions(s: &dyn Storage) {
     new_password.password_hash = "new-hash".into();
     let mut promoted = base.clone();
     promoted.roles = vec!["admin".into()];
-    let cases = [(renamed, false), (disabled, true), (new_password, true), (promoted, true)];
+    let cases = [
+        (renamed, false),
+        (disabled, true),
+        (new_password, true),
+        (promoted, true),
+    ];
     for (i, (change, ends)) in cases.into_iter().enumerate() {
         s.update_user(&base, &audit("user.update", "u")).await.unwrap();
         let id = format!("u{i}");
@@ -164,14 +200,23 @@ pub async fn user_changes_that_matter_end_sessions(s: &dyn Storage) {
     s.update_user(&base, &audit("user.update", "u")).await.unwrap();
     s.insert_session(&sample_session("last", "u")).await.unwrap();
     s.delete_user("u", &audit("user.delete", "u")).await.unwrap();
-    assert!(s.load_session("last").await.unwrap().is_none(), "a deleted user's sessions go");
-    assert!(s.load_session("o1").await.unwrap().is_some(), "other users' sessions stay");
+    assert!(
+        s.load_session("last").await.unwrap().is_none(),
+        "a deleted user's sessions go"
+    );
+    assert!(
+        s.load_session("o1").await.unwrap().is_some(),
+        "other users' sessions stay"
+    );
 }
 
 /// Only hashes are stored: a user's Debug never shows its password hash.
 pub async fn user_debug_redacts_password_hash(_s: &dyn Storage) {
     let u = sample_user("secretive");
     let shown = format!("{u:?}");
-    assert!(!shown.contains("hash-of-secretive"), "Debug shows the hash: {shown}");
+    assert!(
+        !shown.contains("hash-of-secretive"),
+        "Debug shows the hash: {shown}"
+    );
     assert!(shown.contains("[redacted]"));
 }

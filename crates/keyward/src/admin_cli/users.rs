@@ -77,7 +77,10 @@ impl UserFields {
             doc.insert("email".into(), Value::String(email));
         }
         if !self.roles.is_empty() {
-            doc.insert("roles".into(), self.roles.into_iter().map(Value::String).collect());
+            doc.insert(
+                "roles".into(),
+                self.roles.into_iter().map(Value::String).collect(),
+            );
         }
         if let Some(p) = password {
             doc.insert("password".into(), Value::String(p.to_string()));
@@ -100,7 +103,11 @@ fn password_from_stdin() -> anyhow::Result<Zeroizing<String>> {
     Ok(trimmed)
 }
 
-pub(crate) async fn run(api: &mut AdminClient, out: OutputFormat, command: UsersCommand) -> anyhow::Result<()> {
+pub(crate) async fn run(
+    api: &mut AdminClient,
+    out: OutputFormat,
+    command: UsersCommand,
+) -> anyhow::Result<()> {
     match command {
         UsersCommand::List => list(api, out).await,
         UsersCommand::Show { username } => {
@@ -217,6 +224,12 @@ fn show(out: OutputFormat, user: &Value) -> anyhow::Result<()> {
 fn roles(user: &Value) -> String {
     user.get("roles")
         .and_then(Value::as_array)
-        .map(|items| items.iter().filter_map(Value::as_str).collect::<Vec<_>>().join(" "))
+        .map(|items| {
+            items
+                .iter()
+                .filter_map(Value::as_str)
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
         .unwrap_or_default()
 }
