@@ -195,7 +195,12 @@ fn not_found(username: &str) -> AdminError {
 impl AdminOps {
     /// Creates a user; its password is stored only as an argon2id hash.
     pub async fn create_user(&self, actor: &Actor, new: NewUser) -> Result<User, AdminError> {
-        let target = new.username.clone();
+        // A refusal is recorded under the username only when that is one: the log must not
+        // carry whatever a rejected request put there.
+        let target = match check_username(&new.username) {
+            Ok(()) => new.username.clone(),
+            Err(_) => "-".to_owned(),
+        };
         self.audited(actor, Action::UserCreate, &target, self.insert_user(actor, new))
             .await
     }

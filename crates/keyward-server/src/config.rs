@@ -524,6 +524,15 @@ impl Config {
                 "admin_secret must be at least 16 characters".into(),
             ));
         }
+        if self
+            .admin_password
+            .as_ref()
+            .is_some_and(|p| !keyward_admin::PASSWORD_BYTES.contains(&p.len()))
+        {
+            return Err(ConfigError::Invalid(
+                "admin_password must be 8 to 1024 bytes long".into(),
+            ));
+        }
         Ok(())
     }
 }

@@ -551,3 +551,23 @@ async fn bootstrap_creates_the_configured_admin_user_once() {
     assert_eq!(again, stored);
     assert_eq!(srv.storage().await.count_users().await.unwrap(), 1);
 }
+
+#[tokio::test]
+async fn short_configured_admin_password_stops_the_start() {
+    let err = start_error(|c| c.admin_password = Some("short".into())).await;
+    assert!(err.to_string().contains("admin_password"), "{err}");
+}
+
+#[tokio::test]
+async fn configured_admin_username_that_breaks_the_rule_stops_the_start() {
+    let err = start_error(|c| {
+        c.admin_username = "has space".into();
+        c.admin_password = Some(ADMIN_PASSWORD.into());
+    })
+    .await;
+    let text = err.to_string();
+    assert!(
+        text.contains("bootstrap admin user") && text.contains("username"),
+        "{text}"
+    );
+}
