@@ -136,3 +136,29 @@ async fn audit_log_holds_neither_password_nor_hash() {
         assert!(!text.contains(secret), "audit log holds {secret}: {text}");
     }
 }
+
+#[tokio::test]
+async fn refused_create_is_audited_under_the_username_only_when_it_is_one() {
+    let f = fixture().await;
+    let actor = Actor::new("tester");
+    let bad_name = f
+        .ops
+        .create_user(&actor, new_user("no spaces allowed", "long-enough", false))
+        .await;
+    assert!(
+        matches!(&bad_name, Err(AdminError::InvalidUserField { field, .. }) if field == "username"),
+        "{bad_name:?}"
+    );
+    let bad_password = f.ops.create_user(&actor, new_user("valid", "short", false)).await;
+    assert!(
+        matches!(&bad_password, Err(AdminError::InvalidUserField { field, .. }) if field == "password"),
+        "{bad_password:?}"
+    );
+    let log = f.storage.list_audit(&AuditQuery::newest(10)).await.unwrap();
+    let targets: Vec<(&str, &str)> = log
+        .iter()
+        .map(|r| (r.event.target.as_str(), r.event.outcome.as_str()))
+        .collect();
+    assert_eq!(targets, [("valid", "failure"), ("-", "failure")]);
+    assert_eq!(f.storage.count_users().await.unwrap(), 0);
+}
