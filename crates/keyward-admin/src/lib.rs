@@ -27,6 +27,7 @@ mod secrets;
 mod switch;
 #[cfg(test)]
 mod tests;
+mod user_rules;
 #[cfg(test)]
 mod user_tests;
 mod users;

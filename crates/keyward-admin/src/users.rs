@@ -14,6 +14,7 @@ use time::OffsetDateTime;
 use crate::{
     page_size,
     password::{dummy_hash, hash_password, verify_hash, Password},
+    user_rules::{check_email, check_name, check_username, checked_roles},
     Action, Actor, AdminError, AdminOps,
 };
 
@@ -21,10 +22,6 @@ use crate::{
 pub const ADMIN_ROLE: &str = "admin";
 /// The roles a user may have.
 pub const ROLES: &[&str] = &[ADMIN_ROLE];
-
-const MAX_USERNAME_CHARS: usize = 64;
-const MAX_NAME_CHARS: usize = 200;
-const MAX_EMAIL_CHARS: usize = 254;
 
 /// A user as shown: the record without its password hash.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -136,51 +133,6 @@ pub struct UserPage {
     pub users: Vec<User>,
     /// Pass as `after` for the next page; absent on the last page.
     pub next_after: Option<String>,
-}
-
-fn check_username(username: &str) -> Result<(), AdminError> {
-    let allowed = |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '@' | '-');
-    let chars = username.chars().count();
-    if chars == 0 || chars > MAX_USERNAME_CHARS || !username.chars().all(allowed) {
-        return Err(AdminError::user_field(
-            "username",
-            "must be 1 to 64 characters of A-Z, a-z, 0-9, '.', '_', '@' and '-'",
-        ));
-    }
-    Ok(())
-}
-
-fn check_name(name: Option<&str>) -> Result<(), AdminError> {
-    match name {
-        Some(n) if n.chars().count() > MAX_NAME_CHARS => {
-            Err(AdminError::user_field("name", "must be at most 200 characters"))
-        }
-        _ => Ok(()),
-    }
-}
-
-fn check_email(email: Option<&str>) -> Result<(), AdminError> {
-    match email {
-        Some(e) if e.matches('@').count() != 1 || e.chars().count() > MAX_EMAIL_CHARS => Err(
-            AdminError::user_field("email", "must contain exactly one '@' and at most 254 characters"),
-        ),
-        _ => Ok(()),
-    }
-}
-
-/// The roles, each known, sorted and without repeats.
-fn checked_roles(roles: Vec<String>) -> Result<Vec<String>, AdminError> {
-    if let Some(unknown) = roles.iter().find(|r| !ROLES.contains(&r.as_str())) {
-        let shown = keyward_types::Untrusted(unknown.as_str()).shown();
-        return Err(AdminError::user_field(
-            "roles",
-            format!("unknown role '{shown}'; known roles: admin"),
-        ));
-    }
-    let mut roles = roles;
-    roles.sort();
-    roles.dedup();
-    Ok(roles)
 }
 
 fn is_enabled_admin(u: &UserRecord) -> bool {
