@@ -24,6 +24,9 @@ pub enum Action {
     KeysCacheClear,
     /// A signing-key rotation (a successful one is recorded by the storage with the key).
     SigningKeyRotate,
+    UserCreate,
+    UserUpdate,
+    UserDelete,
     /// A request to the admin API whose bearer token was refused.
     AdminAuthReject,
 }
@@ -40,6 +43,9 @@ impl Action {
             Action::CredentialDelete => "credential.delete",
             Action::KeysCacheClear => "keys_cache.clear",
             Action::SigningKeyRotate => "signing_key.rotate",
+            Action::UserCreate => "user.create",
+            Action::UserUpdate => "user.update",
+            Action::UserDelete => "user.delete",
             Action::AdminAuthReject => "admin.auth.reject",
         }
     }

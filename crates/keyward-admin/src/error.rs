@@ -34,6 +34,17 @@ pub enum AdminError {
         #[source]
         problem: FieldProblem,
     },
+    /// A user field (or a request field checked like one) breaks a rule.
+    #[error("invalid_request: {field}: {problem}")]
+    InvalidUserField {
+        field: Cow<'static, str>,
+        #[source]
+        problem: FieldProblem,
+    },
+    /// A sign-in with an unknown username, a wrong password or a disabled user: one answer for
+    /// all three, so it does not tell which usernames exist.
+    #[error("access_denied: wrong username or password")]
+    WrongPassword,
     /// Key material the key readers refused.
     #[error("invalid_key: {code}: {0}", code = .0.code())]
     Key(#[from] KeyError),
@@ -64,6 +75,10 @@ pub enum AdminError {
         #[source]
         source: keyward_jose::JoseError,
     },
+    #[error("internal error: password hashing: {0}")]
+    PasswordHash(#[source] argon2::password_hash::Error),
+    #[error("internal error: password hashing panicked")]
+    HashingPanicked,
     #[error("internal error: key generation panicked")]
     GenerationPanicked,
     #[error("internal error: {0}")]
@@ -175,6 +190,14 @@ impl AdminError {
     /// `field` breaks a rule stated in `message`.
     pub(crate) fn field(field: &'static str, message: impl Into<Cow<'static, str>>) -> Self {
         AdminError::InvalidField {
+            field: field.into(),
+            problem: FieldProblem::Rule(message.into()),
+        }
+    }
+
+    /// The user field `field` breaks a rule stated in `message`.
+    pub(crate) fn user_field(field: &'static str, message: impl Into<Cow<'static, str>>) -> Self {
+        AdminError::InvalidUserField {
             field: field.into(),
             problem: FieldProblem::Rule(message.into()),
         }

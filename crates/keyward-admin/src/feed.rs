@@ -20,7 +20,9 @@ impl AdminOps {
                 self.remote_keys.clear_all();
             }
             Change::JwksCache { client_id: Some(id) } => self.clear_jwks_of(id).await,
-            Change::SigningKeys => {}
+            // Signing keys are the server's to reload; users and sessions are read from storage
+            // on every use, so nothing here holds them.
+            Change::SigningKeys | Change::User { .. } => {}
             Change::All => {
                 self.directory.clear();
                 self.remote_keys.clear_all();

@@ -1,6 +1,7 @@
 //! Admin operations, once (DESIGN.md "Layout"): register, change and delete clients, rotate
 //! secrets, import, generate, change and delete credentials, clear the JWKS URL key cache, list
-//! and rotate the server's signing keys, read the audit log. Each operation validates its input, writes the change together with its audit
+//! and rotate the server's signing keys, read the audit log, create, change and delete users and
+//! check their passwords. Each operation validates its input, writes the change together with its audit
 //! event, records a refusal in the audit log, and drops what it changed from this node's
 //! [`Directory`] (other nodes hear of it through the storage's change feed, [`AdminOps::apply_change`]).
 //!
@@ -22,11 +23,16 @@ pub mod json;
 mod key_work;
 mod keys_cache;
 mod metadata;
+mod password;
 mod secrets;
 mod signing_keys;
 mod switch;
 #[cfg(test)]
 mod tests;
+mod user_rules;
+#[cfg(test)]
+mod user_tests;
+mod users;
 
 use std::sync::Arc;
 
@@ -45,10 +51,12 @@ pub use import::CredentialImport;
 pub use key_work::KeyWork;
 pub use keys_cache::{CachedJwks, ClearRequest};
 pub use metadata::{rfc3339, ClientMetadata};
+pub use password::{hash_password, verify_hash, Password, PASSWORD_BYTES};
 pub use secrets::{client_secret_expires_at, SecretKeys};
 pub use signing_keys::{
     check_token_signing_alg, SigningKeyInfo, SigningKeyState, SigningKeyWriter, SigningKeysReload,
 };
+pub use users::{first_admin, NewUser, User, UserPage, UserPatch, ADMIN_ROLE, ROLES};
 
 /// The scope an admin token carries.
 pub const ADMIN_SCOPE: &str = "keyward:admin";

@@ -29,15 +29,15 @@ impl SecretKeys for TestKeys {
     }
 }
 
-struct Fixture {
-    ops: AdminOps,
+pub(crate) struct Fixture {
+    pub(crate) ops: AdminOps,
     reloads: Arc<CountReloads>,
     directory: Arc<Directory>,
-    storage: Arc<dyn Storage>,
+    pub(crate) storage: Arc<dyn Storage>,
     _dir: tempfile::TempDir,
 }
 
-async fn fixture() -> Fixture {
+pub(crate) async fn fixture() -> Fixture {
     keyward_jwks_fetch::install_crypto_provider();
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}", dir.path().join("keyward.db").display());

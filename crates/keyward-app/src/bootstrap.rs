@@ -1,5 +1,6 @@
 //! The bootstrap admin client `keyward-admin`: created on first start, and given the configured
-//! `admin_secret` on every start where that differs from its current secret.
+//! `admin_secret` on every start where that differs from its current secret. And the first
+//! console user (`admin_username`, role `admin`), created on a start that finds no users.
 
 use keyward_server::{Config, Keyring, ADMIN_SCOPE, BOOTSTRAP_CLIENT};
 use keyward_storage::{AuditEvent, Storage, StorageError};
@@ -9,6 +10,9 @@ use keyward_types::{
 };
 use serde_json::json;
 use time::OffsetDateTime;
+
+use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
+use keyward_admin::{first_admin, Password};
 
 use crate::StartupError;
 
@@ -59,6 +63,57 @@ pub(crate) async fn ensure_admin_client(
     }
     tracing::info!(client_id = BOOTSTRAP_CLIENT, "bootstrap admin client created");
     Ok(())
+}
+
+/// Creates the user `admin_username` with role `admin` when there are no users at all. Its
+/// password is `admin_password`, or a generated one printed once to standard output (never to
+/// the log), as the bootstrap client's secret is.
+pub(crate) async fn ensure_admin_user(
+    storage: &dyn Storage,
+    config: &Config,
+    clock: &dyn Clock,
+) -> Result<(), StartupError> {
+    if storage.count_users().await? > 0 {
+        return Ok(());
+    }
+    let (password, generated) = match &config.admin_password {
+        Some(p) => (Password::new(p.clone()), false),
+        None => (generated_password()?, true),
+    };
+    let now = clock.now();
+    let record = first_admin(&config.admin_username, &password, now)
+        .await
+        .map_err(StartupError::BootstrapUser)?;
+    let source = if generated { "generated" } else { "config" };
+    let audit = AuditEvent {
+        at: now,
+        actor: "keyward".into(),
+        action: "user.create".into(),
+        target: record.username.clone(),
+        outcome: "success".into(),
+        detail: json!({"bootstrap": true, "roles": record.roles, "password_source": source}),
+    };
+    match storage.insert_user(&record, &audit).await {
+        // Another node created it at the same moment: theirs stands.
+        Err(StorageError::Conflict(_)) => return Ok(()),
+        other => other?,
+    }
+    if generated {
+        println!(
+            "keyward: created admin user '{}' with password {} (shown once; store it now)",
+            record.username,
+            password.expose()
+        );
+    }
+    tracing::info!(username = %record.username, "bootstrap admin user created");
+    Ok(())
+}
+
+/// 24 random bytes as base64url: 32 characters, safe to paste into a URL or a shell.
+fn generated_password() -> Result<Password, StartupError> {
+    let mut bytes = zeroize::Zeroizing::new([0u8; 24]);
+    keyward_types::random::fill(&mut *bytes).map_err(StartupError::BootstrapSecret)?;
+    Ok(Password::new(URL_SAFE_NO_PAD.encode(*bytes)))
 }
 
 fn created_audit(now: OffsetDateTime, generated: bool) -> AuditEvent {

@@ -33,6 +33,10 @@ pub enum StartupError {
     BootstrapSecret(#[source] aws_lc_rs::error::Unspecified),
     #[error("bootstrap admin client: cannot draw a secret id: the random number generator failed")]
     BootstrapSecretId(#[source] aws_lc_rs::error::Unspecified),
+    /// The configured first user (`admin_username`, `admin_password`) breaks a user rule, or
+    /// its password could not be hashed.
+    #[error("bootstrap admin user: {0}")]
+    BootstrapUser(#[source] keyward_admin::AdminError),
     #[error(transparent)]
     Serve(#[from] ServeError),
     /// A data directory or database file whose mode could not be made owner-only (or which

@@ -20,7 +20,7 @@ pub use storage::open_storage;
 pub use transfer::{export, import, ImportSummary, TransferError};
 
 /// Validates the config, opens its storage, makes sure an active signing key of
-/// `token_signing_alg` and the bootstrap admin client exist, then starts the server.
+/// `token_signing_alg`, the bootstrap admin client and a first user exist, then starts the server.
 pub async fn start(config: Config, clock: Arc<dyn Clock>) -> Result<RunningServer, StartupError> {
     Ok(prepare(config, clock).await?.start().await?)
 }
@@ -34,6 +34,7 @@ pub async fn prepare(config: Config, clock: Arc<dyn Clock>) -> Result<ServerBuil
     let keyring = Keyring::load(&config)?;
     signing::ensure_active_key(&*storage, &keyring, &config, clock.now()).await?;
     bootstrap::ensure_admin_client(&*storage, &keyring, &config, &*clock).await?;
+    bootstrap::ensure_admin_user(&*storage, &config, &*clock).await?;
     Ok(ServerBuilder::new(config, storage, keyring, clock))
 }
 

@@ -31,6 +31,11 @@ pub struct Config {
     /// made its current secret if it is not (a changed value rotates it; the previous one stops
     /// working at once). Unset: generated on first start and printed once.
     pub admin_secret: Option<String>,
+    /// The first console user, created with role `admin` on a start that finds no users.
+    pub admin_username: String,
+    /// That user's password (8 to 1024 bytes). Unset: generated on that start and printed once.
+    /// Used only while there are no users; change it later through the admin API.
+    pub admin_password: Option<String>,
     /// HMAC key for client secret hashes (base64url of 32 bytes); else `data_dir/pepper.key`.
     pub pepper: Option<String>,
     /// AES-256-GCM key for keys stored encrypted (base64url of 32 bytes); else `data_dir/kek.key`.
@@ -178,6 +183,8 @@ impl Default for Config {
             database_url: "sqlite://keyward-data/keyward.db".into(),
             data_dir: "keyward-data".into(),
             admin_secret: None,
+            admin_username: "admin".into(),
+            admin_password: None,
             pepper: None,
             key_encryption_key: None,
             token_signing_alg: SigningAlg::RS256,
@@ -248,6 +255,8 @@ impl std::fmt::Debug for Config {
             .field("database_url", &redact_url_password(&self.database_url))
             .field("data_dir", &self.data_dir)
             .field("admin_secret", &redact(&self.admin_secret))
+            .field("admin_username", &self.admin_username)
+            .field("admin_password", &redact(&self.admin_password))
             .field("pepper", &redact(&self.pepper))
             .field("key_encryption_key", &redact(&self.key_encryption_key))
             .field("token_signing_alg", &self.token_signing_alg)
@@ -513,6 +522,15 @@ impl Config {
         if self.admin_secret.as_ref().is_some_and(|s| s.len() < 16) {
             return Err(ConfigError::Invalid(
                 "admin_secret must be at least 16 characters".into(),
+            ));
+        }
+        if self
+            .admin_password
+            .as_ref()
+            .is_some_and(|p| !keyward_admin::PASSWORD_BYTES.contains(&p.len()))
+        {
+            return Err(ConfigError::Invalid(
+                "admin_password must be 8 to 1024 bytes long".into(),
             ));
         }
         Ok(())

@@ -174,6 +174,19 @@ fn admin_response(e: &AdminError) -> Response {
             });
             (StatusCode::BAD_REQUEST, Json(body)).into_response()
         }
+        AdminError::InvalidUserField { field, problem } => {
+            let body = json!({
+                "error": "invalid_request",
+                "error_description": format!("{field}: {problem}"),
+                "field": field,
+            });
+            (StatusCode::BAD_REQUEST, Json(body)).into_response()
+        }
+        AdminError::WrongPassword => oauth(
+            StatusCode::UNAUTHORIZED,
+            "access_denied",
+            "wrong username or password",
+        ),
         AdminError::Key(e) => with_reason(StatusCode::BAD_REQUEST, "invalid_key", e.code(), e),
         AdminError::KeyRule(r) => with_reason(StatusCode::BAD_REQUEST, "invalid_key", r.reason(), r),
         AdminError::KeyConflict(c) => with_reason(StatusCode::CONFLICT, "conflict", c.reason(), c),

@@ -376,8 +376,8 @@ async fn audit_log_pages_with_before() {
     let all = audit_events(&srv).await;
     assert_eq!(
         all.len(),
-        5,
-        "first signing key + bootstrap + three creations: {all:?}"
+        6,
+        "first signing key + bootstrap client + bootstrap user + three creations: {all:?}"
     );
 
     let token = srv.admin_token().await;
@@ -400,8 +400,10 @@ async fn audit_log_pages_with_before() {
     }
     assert_eq!(paged, all);
     assert_eq!(paged[0]["target"], "svc-2");
-    assert_eq!(paged[3]["target"], ADMIN_ID);
-    assert_eq!(paged[4]["action"], "signing_key.create");
+    assert_eq!(paged[3]["action"], "user.create");
+    assert_eq!(paged[3]["target"], "admin");
+    assert_eq!(paged[4]["target"], ADMIN_ID);
+    assert_eq!(paged[5]["action"], "signing_key.create");
 }
 
 #[tokio::test]

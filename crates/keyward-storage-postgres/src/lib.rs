@@ -20,6 +20,7 @@ mod replay;
 mod secrets;
 mod signing_keys;
 mod time_col;
+mod users;
 mod write;
 
 pub use open::{PostgresStorage, PostgresStorageError};

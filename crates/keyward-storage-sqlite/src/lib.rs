@@ -9,6 +9,7 @@ mod open;
 mod replay;
 mod signing_keys;
 mod time_col;
+mod users;
 mod write_tx;
 
 pub use open::{database_file, SqliteStorage, SqliteStorageError};

@@ -1,4 +1,4 @@
-//! Storage, split into one small trait per concern (clients, secrets, signing keys, audit), so a
+//! Storage, split into one small trait per concern (clients, secrets, signing keys, audit, users, sessions), so a
 //! handler asks for exactly what it uses. Every backend runs the conformance suite in
 //! `keyward-testkit`.
 //!
@@ -11,6 +11,7 @@ mod client_rows;
 mod error;
 mod records;
 mod traits;
+mod users;
 
 pub use client_query::ClientQuery;
 pub use client_rows::{client_entry_from_rows, ClientRow};
@@ -22,3 +23,4 @@ pub use traits::{
     AuditStore, ChangeFeed, ClientStore, CredentialStore, ExpiringSecret, ReplayStore, SecretStore,
     SigningKeyStore, Storage,
 };
+pub use users::{SessionRecord, SessionStore, UserRecord, UserStore};

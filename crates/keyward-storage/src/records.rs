@@ -55,6 +55,8 @@ pub enum Change {
     JwksCache { client_id: Option<String> },
     /// A server signing key was added or retired.
     SigningKeys,
+    /// A user changed or was deleted (its sessions may have ended with it).
+    User { username: String },
     /// Changes may have been missed: drop every cache.
     All,
 }

@@ -3,7 +3,8 @@ use keyward_types::{Client, ClientEntry, ClientId, Credential, StoredSecret};
 use time::OffsetDateTime;
 
 use crate::{
-    AuditEvent, AuditQuery, AuditRecord, Change, ClientQuery, SigningKeyAudit, SigningKeyRecord, StorageError,
+    AuditEvent, AuditQuery, AuditRecord, Change, ClientQuery, SessionStore, SigningKeyAudit,
+    SigningKeyRecord, StorageError, UserStore,
 };
 
 #[async_trait]
@@ -197,6 +198,8 @@ pub trait Storage:
     + SigningKeyStore
     + ReplayStore
     + AuditStore
+    + UserStore
+    + SessionStore
     + ChangeFeed
     + 'static
 {

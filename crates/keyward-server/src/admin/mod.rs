@@ -18,6 +18,7 @@ mod openapi_schemas;
 mod reject_budget;
 mod secret;
 mod signing_keys;
+mod users;
 mod views;
 
 use std::sync::Arc;
@@ -73,6 +74,11 @@ where
         .route("/admin/audit", get(audit::list))
         .route("/admin/signing-keys", get(signing_keys::list))
         .route("/admin/signing-keys/rotate", post(signing_keys::rotate))
+        .route("/admin/users", post(users::create).get(users::list))
+        .route(
+            "/admin/users/{username}",
+            get(users::read).patch(users::update).delete(users::delete),
+        )
         .route_layer(axum::middleware::from_fn_with_state(state, observe::<S>))
         .route("/admin/openapi.json", get(openapi_document))
 }

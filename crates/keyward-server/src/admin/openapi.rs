@@ -34,7 +34,8 @@ use super::{
           super::clients::delete, super::secret::rotate, super::credentials::list, super::credential_keys::import,
           super::credential_generate::generate, super::credentials::update, super::credentials::delete,
           super::keys_cache::clear, super::keys_cache::show, super::signing_keys::list, super::signing_keys::rotate,
-          super::audit::list, openapi_document),
+          super::audit::list, super::users::create, super::users::list, super::users::read, super::users::update,
+          super::users::delete, openapi_document),
     components(schemas(ErrorBody, ErrorCode, ImportFormat, KeystoreFormat, KeyType, SigningAlg, KeyAlg, GrantType,
         AuditOutcome, AuditEvent, CachedJwks, TokenSigningAlg)),
     tags(
@@ -43,6 +44,7 @@ use super::{
         (name = "credentials", description = "A `private_key_jwt` client's public keys: import, generate, enable, disable, delete."),
         (name = "keys-cache", description = "Keys fetched from clients' `jwks_uri`: inspect and clear."),
         (name = "signing-keys", description = "The server's token-signing keys: list and rotate."),
+        (name = "users", description = "People who sign in (the admin console, the authorization code flow): create, read, change, delete."),
         (name = "audit", description = "The audit log of admin changes and refused admin tokens."),
         (name = "oauth", description = "The token endpoint (RFC 6749)."),
         (name = "discovery", description = "Server metadata (RFC 8414, OpenID Connect Discovery), signing keys and this description."),

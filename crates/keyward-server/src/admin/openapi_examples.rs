@@ -59,6 +59,21 @@ pub(super) fn all() -> Vec<(&'static str, Slot, Value)> {
         ),
         ("rotateSigningKey", Request, json!({"alg": "ES256"})),
         ("rotateSigningKey", Response("200"), signing_key("active")),
+        (
+            "createUser",
+            Request,
+            json!({"username": "alice", "password": "correct horse battery staple", "name": "Alice Example",
+                   "email": "alice@example.com", "roles": ["admin"]}),
+        ),
+        ("createUser", Response("201"), user()),
+        (
+            "listUsers",
+            Response("200"),
+            json!({"users": [user()], "next_after": "alice"}),
+        ),
+        ("getUser", Response("200"), user()),
+        ("updateUser", Request, json!({"enabled": false, "email": null})),
+        ("updateUser", Response("200"), user()),
         ("requestToken", Request, token_form()),
         ("getOpenIdConfiguration", Response("200"), discovery()),
         ("getAuthorizationServerMetadata", Response("200"), discovery()),
@@ -108,6 +123,11 @@ fn error(code: &str, description: &str) -> Value {
 }
 
 const CREATED_AT: &str = "2026-01-31T12:00:00Z";
+
+fn user() -> Value {
+    json!({"username": "alice", "name": "Alice Example", "email": "alice@example.com", "roles": ["admin"],
+           "enabled": true, "created_at": "2030-01-01T00:00:00Z", "updated_at": "2030-01-02T00:00:00Z"})
+}
 
 fn create_request() -> Value {
     json!({

@@ -32,7 +32,7 @@ pub(crate) struct ErrorBody {
     /// (`wrong_password`, `duplicate_key`, `credential_limit`, …).
     #[schema(nullable = false)]
     reason: Option<String>,
-    /// `invalid_client_metadata`: the field at fault.
+    /// `invalid_client_metadata`, or `invalid_request` about a user: the field at fault.
     #[schema(nullable = false)]
     field: Option<String>,
 }

@@ -4,9 +4,11 @@
 
 mod clients;
 mod keys_audit_replay;
+mod users;
 
 pub use clients::*;
 pub use keys_audit_replay::*;
+pub use users::*;
 
 use keyward_storage::AuditEvent;
 use keyward_types::{
@@ -108,7 +110,15 @@ macro_rules! conformance_tests {
             adds_credentials_all_or_none_within_limit,
             restores_exported_client_and_signing_key,
             replay_store_accepts_each_jti_once,
-            replay_store_is_atomic_under_concurrency
+            replay_store_is_atomic_under_concurrency,
+            inserts_loads_and_counts_users,
+            rejects_duplicate_username_and_keeps_first,
+            lists_users_in_pages,
+            updates_and_deletes_user_with_audit,
+            sessions_round_trip_touch_and_delete,
+            purges_expired_and_idle_sessions,
+            user_changes_that_matter_end_sessions,
+            user_debug_redacts_password_hash
         );
     };
     (@each $make:expr; $($name:ident),*) => {

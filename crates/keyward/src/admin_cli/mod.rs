@@ -1,4 +1,4 @@
-//! `keyward admin clients|secret|credentials|keys-cache|audit`: the admin API of a running
+//! `keyward admin clients|secret|credentials|keys-cache|audit|users`: the admin API of a running
 //! server, over HTTP. Every rule stays on the server: these commands only turn flags into
 //! requests and answers into text, so the CLI and the API can never disagree. They read no
 //! server configuration and open no database.
@@ -12,6 +12,7 @@ mod credentials;
 mod http;
 mod secret;
 mod table;
+mod users;
 
 use std::path::PathBuf;
 
@@ -50,6 +51,13 @@ pub(crate) enum RemoteCommand {
         server: ServerArgs,
         #[command(subcommand)]
         command: KeysCacheCommand,
+    },
+    /// Users who sign in: create, list, show, change, delete (through a running server).
+    Users {
+        #[command(flatten)]
+        server: ServerArgs,
+        #[command(subcommand)]
+        command: users::UsersCommand,
     },
     /// The audit log, newest first (through a running server).
     Audit {
@@ -129,6 +137,10 @@ pub(crate) async fn run(command: RemoteCommand) -> anyhow::Result<()> {
             let n = answer.get("cleared_urls").and_then(Value::as_u64).unwrap_or(0);
             println!("cleared the cached keys of {n} JWKS URL(s)");
             Ok(())
+        }
+        RemoteCommand::Users { server, command } => {
+            let (mut api, out) = connect(&server)?;
+            users::run(&mut api, out, command).await
         }
         RemoteCommand::Audit { server, filter } => {
             let (mut api, out) = connect(&server)?;
