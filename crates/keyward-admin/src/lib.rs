@@ -152,6 +152,11 @@ impl AdminOps {
             signing_keys_reload: None,
         }
     }
+
+    /// The rules input is checked against: the console offers what they allow.
+    pub fn limits(&self) -> &Limits {
+        &self.limits
+    }
 }
 
 /// Page sizes a list accepts.

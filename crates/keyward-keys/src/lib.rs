@@ -77,6 +77,16 @@ pub enum Format {
 }
 
 impl Format {
+    /// Every format, in the order forms offer them.
+    pub const ALL: [Format; 6] = [
+        Format::Pem,
+        Format::Der,
+        Format::Jwk,
+        Format::Jwks,
+        Format::Pkcs12,
+        Format::Jks,
+    ];
+
     /// Whether the admin API carries this format's data base64-encoded.
     pub fn is_binary(self) -> bool {
         matches!(self, Format::Der | Format::Pkcs12 | Format::Jks)

@@ -22,6 +22,8 @@ pub(crate) struct Upkeep {
     pub(crate) keyring: Keyring,
     pub(crate) keys: Arc<SigningKeys>,
     pub(crate) admin: Arc<AdminOps>,
+    /// The console's sessions, whose expired rows the replay purge also deletes.
+    pub(crate) sessions: Arc<crate::console::Sessions>,
     /// How often signing keys are reloaded (`signing_key_reload_seconds`).
     pub(crate) key_reload: Duration,
     /// How often expired replay entries are deleted (`replay_purge_seconds`).
@@ -88,7 +90,8 @@ fn metrics_upkeep() -> JoinHandle<()> {
     })
 }
 
-/// Expired replay entries are deleted in the background, never on the token path.
+/// Expired replay entries (and console sessions) are deleted in the background, never on the
+/// token path.
 fn replay_purge(upkeep: Arc<Upkeep>) -> JoinHandle<()> {
     tokio::spawn(async move {
         loop {
@@ -97,6 +100,11 @@ fn replay_purge(upkeep: Arc<Upkeep>) -> JoinHandle<()> {
                 Ok(n) if n > 0 => tracing::debug!(purged = n, "expired replay entries removed"),
                 Ok(_) => {}
                 Err(e) => tracing::warn!(error = %e, "replay purge failed; will retry"),
+            }
+            match upkeep.sessions.purge().await {
+                Ok(n) if n > 0 => tracing::debug!(purged = n, "expired console sessions removed"),
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "session purge failed; will retry"),
             }
         }
     })

@@ -147,6 +147,20 @@ pub struct Config {
     /// Also serve `GET /metrics` on the main listener, to admin bearer tokens only: the
     /// failure reasons it counts would otherwise tell anyone which client ids exist.
     pub metrics_public: bool,
+
+    // Console
+    /// A console session ends after this many seconds without a request.
+    pub console_session_idle_seconds: u64,
+    /// A console session ends this many seconds after sign-in, however busy.
+    pub console_session_max_seconds: u64,
+    /// Failed console sign-ins one account may have in a row before it must wait.
+    pub signin_account_burst: u32,
+    /// How many of those failures per minute an account earns back.
+    pub signin_account_per_minute: u32,
+    /// Failed console sign-ins one source address may make in a row (any accounts).
+    pub signin_address_burst: u32,
+    /// How many of those failures per minute an address earns back.
+    pub signin_address_per_minute: u32,
 }
 
 /// `["10.0.0.0/8", "192.0.2.1"]` or `"10.0.0.0/8, 192.0.2.1"`.
@@ -242,6 +256,14 @@ impl Default for Config {
             // Metrics
             metrics_listen: "127.0.0.1:9464".into(),
             metrics_public: false,
+
+            // Console
+            console_session_idle_seconds: 30 * 60,
+            console_session_max_seconds: 10 * 3600,
+            signin_account_burst: 5,
+            signin_account_per_minute: 2,
+            signin_address_burst: 20,
+            signin_address_per_minute: 10,
         }
     }
 }
@@ -346,7 +368,13 @@ fn wide(n: usize) -> u64 {
 const DAY: u64 = 86_400;
 
 #[rustfmt::skip]
-const BOUNDS: [Bound; 36] = [
+const BOUNDS: [Bound; 42] = [
+    bound("console_session_idle_seconds", 60, 7 * DAY, "seconds", |c| c.console_session_idle_seconds),
+    bound("console_session_max_seconds", 60, 30 * DAY, "seconds", |c| c.console_session_max_seconds),
+    bound("signin_account_burst", 1, 1_000, "failures", |c| c.signin_account_burst.into()),
+    bound("signin_account_per_minute", 1, 1_000, "failures", |c| c.signin_account_per_minute.into()),
+    bound("signin_address_burst", 1, 100_000, "failures", |c| c.signin_address_burst.into()),
+    bound("signin_address_per_minute", 1, 100_000, "failures", |c| c.signin_address_per_minute.into()),
     bound("database_max_connections", 1, 1_000, "connections", |c| c.database_max_connections.into()),
     bound("database_acquire_timeout_ms", 1, 600_000, "ms", |c| c.database_acquire_timeout_ms),
     bound("max_secret_grace_period", 0, 365 * DAY, "seconds", |c| c.max_secret_grace_period),

@@ -160,19 +160,41 @@ fn storage_response(e: &StorageError) -> Response {
     }
 }
 
+/// The status of a refused or failed admin operation: the admin API's and the console's.
+pub(crate) fn admin_status(e: &AdminError) -> StatusCode {
+    match e {
+        AdminError::InvalidRequest(_)
+        | AdminError::StrictJson(_)
+        | AdminError::MissingMember(_)
+        | AdminError::InvalidField { .. }
+        | AdminError::InvalidUserField { .. }
+        | AdminError::Key(_)
+        | AdminError::KeyRule(_) => StatusCode::BAD_REQUEST,
+        AdminError::KeyConflict(_) | AdminError::Conflict(_) => StatusCode::CONFLICT,
+        AdminError::NotFound(_) => StatusCode::NOT_FOUND,
+        AdminError::WrongPassword => StatusCode::UNAUTHORIZED,
+        AdminError::Busy { .. } => StatusCode::SERVICE_UNAVAILABLE,
+        AdminError::Storage(StorageError::NotFound) => StatusCode::NOT_FOUND,
+        AdminError::Storage(StorageError::Conflict(_)) => StatusCode::CONFLICT,
+        AdminError::Storage(StorageError::Unavailable(_)) => StatusCode::SERVICE_UNAVAILABLE,
+        _ => StatusCode::INTERNAL_SERVER_ERROR,
+    }
+}
+
 /// The admin API's answers (RFC 7591 §3.2.2 for metadata, a stable `reason` for keys).
 fn admin_response(e: &AdminError) -> Response {
+    let status = admin_status(e);
     match e {
-        AdminError::InvalidRequest(m) => oauth(StatusCode::BAD_REQUEST, "invalid_request", m),
-        AdminError::StrictJson(e) => oauth(StatusCode::BAD_REQUEST, "invalid_request", e),
-        AdminError::MissingMember(e) => oauth(StatusCode::BAD_REQUEST, "invalid_request", e),
+        AdminError::InvalidRequest(m) => oauth(status, "invalid_request", m),
+        AdminError::StrictJson(e) => oauth(status, "invalid_request", e),
+        AdminError::MissingMember(e) => oauth(status, "invalid_request", e),
         AdminError::InvalidField { field, problem } => {
             let body = json!({
                 "error": "invalid_client_metadata",
                 "error_description": format!("{field}: {problem}"),
                 "field": field,
             });
-            (StatusCode::BAD_REQUEST, Json(body)).into_response()
+            (status, Json(body)).into_response()
         }
         AdminError::InvalidUserField { field, problem } => {
             let body = json!({
@@ -180,24 +202,16 @@ fn admin_response(e: &AdminError) -> Response {
                 "error_description": format!("{field}: {problem}"),
                 "field": field,
             });
-            (StatusCode::BAD_REQUEST, Json(body)).into_response()
+            (status, Json(body)).into_response()
         }
-        AdminError::WrongPassword => oauth(
-            StatusCode::UNAUTHORIZED,
-            "access_denied",
-            "wrong username or password",
-        ),
-        AdminError::Key(e) => with_reason(StatusCode::BAD_REQUEST, "invalid_key", e.code(), e),
-        AdminError::KeyRule(r) => with_reason(StatusCode::BAD_REQUEST, "invalid_key", r.reason(), r),
-        AdminError::KeyConflict(c) => with_reason(StatusCode::CONFLICT, "conflict", c.reason(), c),
-        AdminError::NotFound(m) => oauth(StatusCode::NOT_FOUND, "not_found", m),
-        AdminError::Conflict(m) => oauth(StatusCode::CONFLICT, "conflict", m),
+        AdminError::WrongPassword => oauth(status, "access_denied", "wrong username or password"),
+        AdminError::Key(e) => with_reason(status, "invalid_key", e.code(), e),
+        AdminError::KeyRule(r) => with_reason(status, "invalid_key", r.reason(), r),
+        AdminError::KeyConflict(c) => with_reason(status, "conflict", c.reason(), c),
+        AdminError::NotFound(m) => oauth(status, "not_found", m),
+        AdminError::Conflict(m) => oauth(status, "conflict", m),
         AdminError::Busy { retry_after_secs } => {
-            let mut r = oauth(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "temporarily_unavailable",
-                BUSY_MESSAGE,
-            );
+            let mut r = oauth(status, "temporarily_unavailable", BUSY_MESSAGE);
             r.headers_mut()
                 .insert(header::RETRY_AFTER, HeaderValue::from(*retry_after_secs));
             r

@@ -1,4 +1,5 @@
-//! The keyward HTTP server: token endpoint, discovery, JWKS, health, metrics, admin API.
+//! The keyward HTTP server: token endpoint, discovery, JWKS, health, metrics, admin API, and
+//! the admin console.
 //! It is built from injected parts (a storage, the keyring, a clock, the config) and knows no
 //! database backend; opening one, first-start work and operations on the database belong to
 //! `keyward-app`. Method logic lives in `keyward-client-auth`, SQL in the storage crates; this
@@ -9,6 +10,7 @@ mod access_token;
 mod admin;
 mod background;
 mod config;
+mod console;
 mod error;
 #[cfg(feature = "fuzzing")]
 #[doc(hidden)]

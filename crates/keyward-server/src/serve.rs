@@ -17,6 +17,7 @@ use crate::{
     access_token::AccessTokens,
     admin::{self, AdminAuth},
     background::{self, Upkeep},
+    console::{self, Console, Sessions, SignInLimiter},
     error::ServeError,
     keyring::Keyring,
     listener::{self, tls, Limits},
@@ -137,6 +138,7 @@ impl ServerBuilder {
         let keys = Arc::new(keys);
         let admin = self.admin_ops(&clients, &jwks, &authenticator, &keys);
         let limiter = self.failure_limiter()?;
+        let console = self.console(&admin, issuer.starts_with("https://"))?;
         let tokens = AccessTokens::new(issuer, self.clock.clone(), keys.clone());
         let token = TokenEndpoint {
             tokens: tokens.clone(),
@@ -163,6 +165,7 @@ impl ServerBuilder {
                 )),
             },
             limiter,
+            console: console.clone(),
         });
         let upkeep = Upkeep {
             key_reload: Duration::from_secs(self.config.signing_key_reload_seconds.max(1)),
@@ -176,6 +179,7 @@ impl ServerBuilder {
             keyring: self.keyring,
             keys,
             admin,
+            sessions: console.sessions,
         };
         Ok((state, upkeep))
     }
@@ -190,6 +194,28 @@ impl ServerBuilder {
             proxies,
             self.clock.clone(),
         )))
+    }
+
+    /// The console's sessions (cookies `Secure` when the issuer is https) and sign-in limits.
+    fn console(&self, admin: &Arc<AdminOps>, https: bool) -> Result<Console, ServeError> {
+        let c = &self.config;
+        let proxies = TrustedProxies::new(c.trusted_proxy_nets()?, c.trusted_proxy_header);
+        Ok(Console {
+            ops: admin.clone(),
+            sessions: Arc::new(Sessions::new(
+                self.storage.clone(),
+                self.clock.clone(),
+                c.console_session_idle_seconds,
+                c.console_session_max_seconds,
+                https,
+            )),
+            limiter: Arc::new(SignInLimiter::new(
+                Rate::new(c.signin_account_burst, c.signin_account_per_minute),
+                Rate::new(c.signin_address_burst, c.signin_address_per_minute),
+                proxies,
+                self.clock.clone(),
+            )),
+        })
     }
 
     fn admin_ops(
@@ -258,7 +284,8 @@ fn authenticator(extra: Vec<Arc<dyn ClientAuthenticator>>) -> Result<Authenticat
 fn router(state: AppState, metrics_public: bool) -> Router {
     let mut app = Router::new()
         .merge(public::routes())
-        .merge(admin::routes(state.clone()));
+        .merge(admin::routes(state.clone()))
+        .merge(console::routes());
     if metrics_public {
         app = app.merge(metrics::listener::public_route());
     }

@@ -1,7 +1,7 @@
 //! The router's state: a set of parts, built once at start. A handler extracts only the part it
 //! uses (`State<Discovery>`, `State<ApiDocument>`, `State<Health>`, `State<Arc<SigningKeys>>`,
 //! `State<Arc<TokenEndpoint>>`, `State<Arc<AdminOps>>`, the `Admin` extractor's [`AdminAuth`],
-//! the failure limiter's `State<Arc<FailureLimiter>>`),
+//! the failure limiter's `State<Arc<FailureLimiter>>`, the console's `State<Console>`),
 //! each taken from here by [`FromRef`]; the handlers' modules never name this type.
 
 use std::sync::Arc;
@@ -11,6 +11,7 @@ use keyward_admin::AdminOps;
 
 use crate::{
     admin::{AdminAuth, ApiDocument},
+    console::Console,
     public::{Discovery, Health, TokenEndpoint},
     rate_limit::FailureLimiter,
     signing::SigningKeys,
@@ -29,6 +30,7 @@ pub(crate) struct Parts {
     pub(crate) admin: Arc<AdminOps>,
     pub(crate) admin_auth: AdminAuth,
     pub(crate) limiter: Arc<FailureLimiter>,
+    pub(crate) console: Console,
 }
 
 impl AppState {
@@ -82,5 +84,11 @@ impl FromRef<AppState> for AdminAuth {
 impl FromRef<AppState> for Arc<FailureLimiter> {
     fn from_ref(state: &AppState) -> Self {
         state.0.limiter.clone()
+    }
+}
+
+impl FromRef<AppState> for Console {
+    fn from_ref(state: &AppState) -> Self {
+        state.0.console.clone()
     }
 }

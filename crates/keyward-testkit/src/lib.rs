@@ -17,6 +17,7 @@ pub mod browser;
 pub mod cluster;
 pub mod conformance;
 pub mod connections;
+pub mod console;
 pub mod fixtures;
 pub mod jose;
 pub mod jwks_server;

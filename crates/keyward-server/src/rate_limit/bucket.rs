@@ -3,7 +3,7 @@
 //! emission interval further; the bucket is empty while `tat` is more than `burst − 1`
 //! intervals ahead of now. Nothing ticks in the background: a bucket refills by time passing.
 
-use std::collections::hash_map::RandomState;
+use std::{collections::hash_map::RandomState, hash::Hash};
 
 use hashlink::LinkedHashMap;
 use time::{Duration, OffsetDateTime};
@@ -48,18 +48,19 @@ struct Bucket {
     limited: bool,
 }
 
-/// The buckets of at most `max` sources, in order of last use. Only a failure creates a
+/// The buckets of at most `max` sources (addresses, or the console's account names), in order
+/// of last use. Only a failure creates a
 /// bucket, so sources that never fail take no memory; when the map is full, the least recently
 /// used bucket goes, and a bucket found refilled is dropped at once (it says nothing a fresh
 /// one would not).
-pub(crate) struct Buckets {
+pub(crate) struct Buckets<K = SourceKey> {
     // SipHash with a random key: the keys are chosen by whoever sends requests.
-    map: LinkedHashMap<SourceKey, Bucket, RandomState>,
+    map: LinkedHashMap<K, Bucket, RandomState>,
     max: usize,
     rate: Rate,
 }
 
-impl Buckets {
+impl<K: Hash + Eq> Buckets<K> {
     pub(crate) fn new(rate: Rate, max: usize) -> Self {
         Self {
             map: LinkedHashMap::with_hasher(RandomState::new()),
@@ -74,7 +75,7 @@ impl Buckets {
     }
 
     /// Whether a request from `key` may be checked at all.
-    pub(crate) fn admit(&mut self, key: SourceKey, now: OffsetDateTime) -> Admission {
+    pub(crate) fn admit(&mut self, key: K, now: OffsetDateTime) -> Admission {
         let Some(bucket) = self.map.to_back(&key) else {
             return Admission::Allowed;
         };
@@ -96,7 +97,7 @@ impl Buckets {
 
     /// One failure from `key`. Failures of requests admitted together are all charged, so a
     /// burst of parallel guesses is paid back by a longer wait.
-    pub(crate) fn charge(&mut self, key: SourceKey, now: OffsetDateTime) {
+    pub(crate) fn charge(&mut self, key: K, now: OffsetDateTime) {
         let interval = self.rate.interval;
         if let Some(bucket) = self.map.to_back(&key) {
             bucket.tat = bucket.tat.max(now) + interval;

@@ -24,9 +24,9 @@ use keyward_types::Clock;
 use parking_lot::Mutex;
 
 pub(crate) use bucket::Rate;
-use bucket::{Admission, Buckets};
+pub(crate) use bucket::{Admission, Buckets};
 pub use source_addr::ProxyHeader;
-use source_addr::SourceKey;
+pub(crate) use source_addr::SourceKey;
 pub(crate) use source_addr::TrustedProxies;
 
 use crate::{error::ApiError, metrics};

@@ -1,0 +1,178 @@
+//! A client's page: the Settings tab and the Credentials tab (Keycloak's layout), each
+//! rendered from the stored client and shown again with a problem or a one-time secret after a
+//! form was sent.
+
+use axum::{
+    extract::{Path, Query, State},
+    response::{Html, IntoResponse, Response},
+};
+use keyward_types::ClientEntry;
+use maud::{html, Markup};
+use serde::Deserialize;
+
+use super::{
+    clients::path_segment,
+    credential_panels,
+    layout::{self, form_error, text_input, Nav},
+    problem::{ErrorPage, Problem},
+    session::SignedIn,
+    Console,
+};
+
+/// What a page shows besides the client: a notice, a refused form's problem, a secret shown
+/// once.
+#[derive(Default)]
+pub(crate) struct Shown<'a> {
+    pub(crate) notice: Option<&'a str>,
+    pub(crate) problem: Option<&'a Problem>,
+    /// (label, value) of a secret shown this once.
+    pub(crate) once: Option<(&'a str, &'a str)>,
+    /// Which form the problem came from (`authenticator`, `secret`, `generate`, …): a problem
+    /// that names no field on it is shown above that form.
+    pub(crate) origin: Option<&'a str>,
+}
+
+impl Shown<'_> {
+    /// The problem, if it came from the form `origin`.
+    pub(crate) fn problem_of(&self, origin: &str) -> Option<&Problem> {
+        self.problem.filter(|_| self.origin == Some(origin))
+    }
+}
+
+#[derive(Deserialize, Default)]
+pub(crate) struct NoticeQuery {
+    done: Option<String>,
+}
+
+/// The notices a redirect after a change may ask for (never text from the query itself).
+pub(crate) fn notice_text(code: Option<&str>) -> Option<&'static str> {
+    Some(match code? {
+        "saved" => "Saved.",
+        "authenticator" => "Client authenticator changed.",
+        "lifetime" => "Secret lifetime saved.",
+        "imported" => "Keys imported.",
+        "jwks_uri" => "JWKS URL setting saved.",
+        "cache" => "Keys cache cleared.",
+        "enabled" => "Credential enabled.",
+        "disabled" => "Credential disabled.",
+        "deleted" => "Credential deleted.",
+        _ => return None,
+    })
+}
+
+fn tabs(id: &str, credentials: bool) -> Markup {
+    let base = format!("/console/clients/{}", path_segment(id));
+    html! {
+        ul.tabs {
+            li { a href=(base) aria-current=[(!credentials).then_some("page")] { "Settings" } }
+            li { a href={ (base) "/credentials" } aria-current=[credentials.then_some("page")] { "Credentials" } }
+        }
+    }
+}
+
+fn heading(entry: &ClientEntry) -> Markup {
+    let c = &entry.client;
+    html! {
+        p { a href="/console/clients" { "← Clients" } }
+        h1 {
+            span.mono { (c.client_id.as_str()) }
+            @if let Some(name) = &c.client_name { " — " (name) }
+            " "
+            @if c.enabled { span.badge { "enabled" } } @else { span.badge.off { "disabled" } }
+        }
+    }
+}
+
+const SETTINGS_FIELDS: [&str; 5] = [
+    "client_name",
+    "scope",
+    "access_token_lifetime",
+    "max_assertion_lifetime",
+    "enabled",
+];
+
+/// The Settings tab.
+pub(crate) fn settings_page(entry: &ClientEntry, session: &SignedIn, shown: &Shown<'_>) -> Html<String> {
+    let c = &entry.client;
+    let id = c.client_id.as_str();
+    let base = format!("/console/clients/{}", path_segment(id));
+    let problem = shown.problem;
+    let body = html! {
+        (heading(entry))
+        (tabs(id, false))
+        (layout::notice(shown.notice))
+        (form_error(problem, &SETTINGS_FIELDS))
+        form method="post" action={ (base) "/settings" } {
+            (layout::csrf(session))
+            (text_input("Name", "client_name", c.client_name.as_deref().unwrap_or(""), "text", problem, None))
+            (text_input("Scope", "scope", &c.scope.to_string(), "text", problem, Some("Space-separated scopes the client may request.")))
+            (text_input("Access token lifetime (seconds)", "access_token_lifetime", &c.access_token_lifetime.to_string(), "number", problem, None))
+            (text_input("Longest assertion lifetime (seconds)", "max_assertion_lifetime",
+                &c.max_assertion_lifetime.map(|v| v.to_string()).unwrap_or_default(), "number", problem,
+                Some("Signed JWT clients: empty uses the server's limit.")))
+            div.field {
+                input #f-enabled type="checkbox" name="enabled" value="true" checked[c.enabled];
+                label.inline for="f-enabled" { " Enabled (a disabled client gets no tokens)" }
+            }
+            button type="submit" { "Save" }
+        }
+        h2 { "Danger zone" }
+        form method="post" action={ (base) "/delete" }
+            data-confirm={ "Delete client " (id) " with its secrets and keys? This cannot be undone." } {
+            (layout::csrf(session))
+            button.danger type="submit" { "Delete client" }
+        }
+    };
+    layout::page(id, session, Nav::Clients, body)
+}
+
+/// `GET /console/clients/{id}`.
+pub(crate) async fn settings(
+    State(console): State<Console>,
+    session: SignedIn,
+    Path(id): Path<String>,
+    Query(q): Query<NoticeQuery>,
+) -> Result<Response, ErrorPage> {
+    let entry = console.ops.client(&id).await?;
+    let shown = Shown {
+        notice: notice_text(q.done.as_deref()),
+        ..Shown::default()
+    };
+    Ok(settings_page(&entry, &session, &shown).into_response())
+}
+
+/// The Credentials tab.
+pub(crate) async fn credentials_page(
+    console: &Console,
+    entry: &ClientEntry,
+    session: &SignedIn,
+    shown: &Shown<'_>,
+) -> Html<String> {
+    let id = entry.client.client_id.as_str();
+    let panels = credential_panels::render(console, entry, session, shown).await;
+    let body = html! {
+        (heading(entry))
+        (tabs(id, true))
+        (layout::notice(shown.notice))
+        @if let Some((label, value)) = shown.once { (layout::shown_once(label, value)) }
+        (panels)
+    };
+    layout::page(&format!("{id} credentials"), session, Nav::Clients, body)
+}
+
+/// `GET /console/clients/{id}/credentials`.
+pub(crate) async fn credentials(
+    State(console): State<Console>,
+    session: SignedIn,
+    Path(id): Path<String>,
+    Query(q): Query<NoticeQuery>,
+) -> Result<Response, ErrorPage> {
+    let entry = console.ops.client(&id).await?;
+    let shown = Shown {
+        notice: notice_text(q.done.as_deref()),
+        ..Shown::default()
+    };
+    Ok(credentials_page(&console, &entry, &session, &shown)
+        .await
+        .into_response())
+}

@@ -1,0 +1,108 @@
+//! The Settings tab's forms: change a client's metadata, delete it.
+
+use axum::{
+    extract::{Path, State},
+    response::{IntoResponse, Redirect, Response},
+};
+use keyward_admin::ClientPatch;
+use serde::Deserialize;
+use serde_json::{Map, Value};
+
+use super::{
+    client_detail::{settings_page, Shown},
+    clients::path_segment,
+    form::ConsoleForm,
+    problem::{ErrorPage, Problem},
+    session::SignedIn,
+    Console,
+};
+
+#[derive(Deserialize)]
+pub(crate) struct SettingsForm {
+    #[serde(default)]
+    client_name: String,
+    #[serde(default)]
+    scope: String,
+    #[serde(default)]
+    access_token_lifetime: String,
+    #[serde(default)]
+    max_assertion_lifetime: String,
+    enabled: Option<String>,
+}
+
+fn number(field: &str, v: &str) -> Result<Value, Problem> {
+    match v.trim() {
+        "" => Ok(Value::Null),
+        t => t
+            .parse::<u32>()
+            .map(Value::from)
+            .map_err(|_| Problem::field(field, "Enter a whole number of seconds.")),
+    }
+}
+
+fn patch_of(form: &SettingsForm) -> Result<ClientPatch, Problem> {
+    let text = |v: &str| match v.trim() {
+        "" => Value::Null,
+        t => Value::String(t.to_owned()),
+    };
+    let mut m = Map::new();
+    m.insert("client_name".into(), text(&form.client_name));
+    m.insert("scope".into(), text(&form.scope));
+    m.insert(
+        "access_token_lifetime".into(),
+        number("access_token_lifetime", &form.access_token_lifetime)?,
+    );
+    m.insert(
+        "max_assertion_lifetime".into(),
+        number("max_assertion_lifetime", &form.max_assertion_lifetime)?,
+    );
+    m.insert("enabled".into(), Value::Bool(form.enabled.is_some()));
+    Ok(ClientPatch(m))
+}
+
+async fn show_refused(
+    console: &Console,
+    session: &SignedIn,
+    id: &str,
+    problem: Problem,
+) -> Result<Response, ErrorPage> {
+    let entry = console.ops.client(id).await?;
+    let shown = Shown {
+        problem: Some(&problem),
+        ..Shown::default()
+    };
+    Ok((problem.status, settings_page(&entry, session, &shown)).into_response())
+}
+
+/// `POST /console/clients/{id}/settings`.
+pub(crate) async fn save_settings(
+    State(console): State<Console>,
+    Path(id): Path<String>,
+    ConsoleForm { session, form }: ConsoleForm<SettingsForm>,
+) -> Result<Response, ErrorPage> {
+    let patch = match patch_of(&form) {
+        Ok(p) => p,
+        Err(p) => return show_refused(&console, &session, &id, p).await,
+    };
+    match console.ops.update_client(&session.actor(), &id, patch).await {
+        Ok(_) => {
+            Ok(Redirect::to(&format!("/console/clients/{}?done=saved", path_segment(&id))).into_response())
+        }
+        Err(e) => show_refused(&console, &session, &id, Problem::from(&e)).await,
+    }
+}
+
+#[derive(Deserialize)]
+pub(crate) struct Empty {}
+
+/// `POST /console/clients/{id}/delete`.
+pub(crate) async fn delete(
+    State(console): State<Console>,
+    Path(id): Path<String>,
+    ConsoleForm { session, .. }: ConsoleForm<Empty>,
+) -> Result<Response, ErrorPage> {
+    match console.ops.delete_client(&session.actor(), &id).await {
+        Ok(()) => Ok(Redirect::to("/console/clients").into_response()),
+        Err(e) => show_refused(&console, &session, &id, Problem::from(&e)).await,
+    }
+}

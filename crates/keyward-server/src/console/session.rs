@@ -1,0 +1,245 @@
+//! Console sessions: a random 256-bit cookie value, of which the database keeps only the
+//! SHA-256 (a leaked database row cannot be replayed as a cookie). A session ends when idle for
+//! `console_session_idle_seconds`, at `console_session_max_seconds` after sign-in, on sign-out,
+//! and when its user is disabled, deleted or given a new password (the storage drops them).
+//!
+//! The CSRF token of a form is derived from the cookie value, so it needs no storage and is
+//! useless without the cookie, which a cross-site page can neither read nor send
+//! (`SameSite=Strict`).
+
+use std::sync::Arc;
+
+use aws_lc_rs::digest::{digest, SHA256};
+use axum::{
+    extract::{FromRef, FromRequestParts},
+    http::{header, request::Parts, HeaderMap, HeaderValue},
+    response::{IntoResponse, Redirect, Response},
+};
+use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
+use keyward_admin::Actor;
+use keyward_storage::{SessionRecord, Storage, StorageError};
+use keyward_types::Clock;
+use subtle::ConstantTimeEq;
+use time::{Duration, OffsetDateTime};
+
+use super::{problem::ErrorPage, Console};
+
+/// How often a session's `last_seen` is written: at most once a minute per session, so reading
+/// pages does not turn into a write per request.
+const TOUCH_EVERY: Duration = Duration::seconds(60);
+
+/// The cookie that carries a signed-in session.
+const SESSION_COOKIE: &str = "keyward_console";
+/// The cookie that ties the sign-in form to the browser that loaded it (login CSRF).
+pub(crate) const LOGIN_COOKIE: &str = "keyward_console_login";
+
+/// Session lifetimes and the cookie's attributes.
+pub(crate) struct Sessions {
+    storage: Arc<dyn Storage>,
+    clock: Arc<dyn Clock>,
+    idle: Duration,
+    absolute: Duration,
+    /// `Secure` on the cookies: the issuer is https.
+    secure: bool,
+}
+
+/// A signed-in administrator, as a handler sees one.
+#[derive(Clone)]
+pub(crate) struct SignedIn {
+    pub(crate) username: String,
+    /// The CSRF token every form of this session carries.
+    pub(crate) csrf: String,
+    id_hash: String,
+}
+
+impl std::fmt::Debug for SignedIn {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SignedIn")
+            .field("username", &self.username)
+            .finish_non_exhaustive()
+    }
+}
+
+impl SignedIn {
+    /// Who the audit log names for this session's changes.
+    pub(crate) fn actor(&self) -> Actor {
+        Actor::new(format!("console:{}", self.username))
+    }
+
+    /// Whether `sent` is this session's CSRF token (compared in constant time).
+    pub(crate) fn csrf_matches(&self, sent: &str) -> bool {
+        bool::from(self.csrf.as_bytes().ct_eq(sent.as_bytes()))
+    }
+}
+
+/// A fresh random cookie value.
+pub(crate) fn random_token() -> Result<String, ErrorPage> {
+    let mut bytes = [0u8; 32];
+    keyward_types::random::fill(&mut bytes)
+        .map_err(|_| ErrorPage::internal("the random generator failed"))?;
+    Ok(URL_SAFE_NO_PAD.encode(bytes))
+}
+
+fn sha256_hex(value: &str) -> String {
+    digest(&SHA256, value.as_bytes())
+        .as_ref()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// The CSRF token that belongs to a cookie value.
+pub(crate) fn csrf_for(cookie_value: &str) -> String {
+    let d = digest(
+        &SHA256,
+        format!("keyward-console-csrf\0{cookie_value}").as_bytes(),
+    );
+    URL_SAFE_NO_PAD.encode(d.as_ref())
+}
+
+/// The value of cookie `name` in the request, if sent once.
+pub(crate) fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v)
+}
+
+impl Sessions {
+    pub(crate) fn new(
+        storage: Arc<dyn Storage>,
+        clock: Arc<dyn Clock>,
+        idle_seconds: u64,
+        max_seconds: u64,
+        secure: bool,
+    ) -> Self {
+        let secs = |s: u64| Duration::seconds(i64::try_from(s).unwrap_or(i64::MAX));
+        Self {
+            storage,
+            clock,
+            idle: secs(idle_seconds),
+            absolute: secs(max_seconds),
+            secure,
+        }
+    }
+
+    /// A `Set-Cookie` value for the console (path `/console`, never readable by script).
+    pub(crate) fn set_cookie(&self, name: &str, value: &str, max_age: Option<i64>) -> HeaderValue {
+        let mut c = format!("{name}={value}; Path=/console; HttpOnly; SameSite=Strict");
+        if let Some(age) = max_age {
+            c.push_str(&format!("; Max-Age={age}"));
+        }
+        if self.secure {
+            c.push_str("; Secure");
+        }
+        HeaderValue::try_from(c).unwrap_or_else(|_| HeaderValue::from_static("keyward_console=; Max-Age=0"))
+    }
+
+    /// Starts a session for `username`; returns the `Set-Cookie` value.
+    pub(crate) async fn start(&self, username: &str) -> Result<HeaderValue, ErrorPage> {
+        let token = random_token()?;
+        let now = self.clock.now();
+        let record = SessionRecord {
+            id_hash: sha256_hex(&token),
+            username: username.to_owned(),
+            created_at: now,
+            last_seen: now,
+            expires_at: now + self.absolute,
+        };
+        self.storage.insert_session(&record).await?;
+        Ok(self.set_cookie(SESSION_COOKIE, &token, None))
+    }
+
+    /// The session the request's cookie names, if it is still alive.
+    pub(crate) async fn current(&self, headers: &HeaderMap) -> Result<Option<SignedIn>, StorageError> {
+        let Some(token) = cookie(headers, SESSION_COOKIE) else {
+            return Ok(None);
+        };
+        let id_hash = sha256_hex(token);
+        let Some(record) = self.storage.load_session(&id_hash).await? else {
+            return Ok(None);
+        };
+        let now = self.clock.now();
+        if self.expired(&record, now) {
+            self.storage.delete_session(&id_hash).await?;
+            return Ok(None);
+        }
+        if now - record.last_seen >= TOUCH_EVERY {
+            self.storage.touch_session(&id_hash, now).await?;
+        }
+        Ok(Some(SignedIn {
+            username: record.username,
+            csrf: csrf_for(token),
+            id_hash,
+        }))
+    }
+
+    fn expired(&self, record: &SessionRecord, now: OffsetDateTime) -> bool {
+        record.expires_at <= now || record.last_seen + self.idle <= now
+    }
+
+    /// Ends the session (sign-out); returns the `Set-Cookie` value that clears the cookie.
+    pub(crate) async fn end(&self, session: &SignedIn) -> Result<HeaderValue, StorageError> {
+        self.storage.delete_session(&session.id_hash).await?;
+        Ok(self.set_cookie(SESSION_COOKIE, "", Some(0)))
+    }
+
+    /// Deletes expired and idle sessions; run by the server's upkeep.
+    pub(crate) async fn purge(&self) -> Result<u64, StorageError> {
+        let now = self.clock.now();
+        self.storage.purge_sessions(now, now - self.idle).await
+    }
+}
+
+/// Why a request is not served as a signed-in administrator.
+pub(crate) enum NotSignedIn {
+    /// No live session: go and sign in.
+    SignIn,
+    /// Signed in, but the user no longer may use the console.
+    Forbidden,
+    Failed(ErrorPage),
+}
+
+impl IntoResponse for NotSignedIn {
+    fn into_response(self) -> Response {
+        match self {
+            NotSignedIn::SignIn => Redirect::to("/console/login").into_response(),
+            NotSignedIn::Forbidden => {
+                ErrorPage::forbidden("this account may not use the console (it needs role admin)")
+                    .into_response()
+            }
+            NotSignedIn::Failed(page) => page.into_response(),
+        }
+    }
+}
+
+impl<S> FromRequestParts<S> for SignedIn
+where
+    S: Send + Sync,
+    Console: FromRef<S>,
+{
+    type Rejection = NotSignedIn;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let console = Console::from_ref(state);
+        let session = console
+            .sessions
+            .current(&parts.headers)
+            .await
+            .map_err(|e| NotSignedIn::Failed(e.into()))?
+            .ok_or(NotSignedIn::SignIn)?;
+        // The user is read again on every request: a role taken away applies at once.
+        match console.ops.user(&session.username).await {
+            Ok(user) if user.enabled && user.roles.iter().any(|r| r == keyward_admin::ADMIN_ROLE) => {
+                Ok(session)
+            }
+            Ok(_) => Err(NotSignedIn::Forbidden),
+            Err(keyward_admin::AdminError::NotFound(_)) => Err(NotSignedIn::SignIn),
+            Err(e) => Err(NotSignedIn::Failed(ErrorPage::from(&e))),
+        }
+    }
+}
