@@ -160,7 +160,7 @@ async fn an_administrator_manages_client_credentials_in_the_browser() {
     let signer = keyward_jose::SigningKey::from_pkcs8(SigningAlg::ES256, key.pkcs8().clone()).unwrap();
     b.wait_for("#credentials", WAIT).await;
     let creds = credential_list(&srv, "browser-app").await;
-    let kid = creds["credentials"][0]["kid"].as_str().unwrap().to_owned();
+    let kid = creds[0]["kid"].as_str().unwrap().to_owned();
     let assertion = |srv: &TestServer| {
         sign_jws(
             &signer,
@@ -174,17 +174,19 @@ async fn an_administrator_manages_client_credentials_in_the_browser() {
     b.goto(&srv.url("/console/clients/browser-app/credentials")).await;
     b.wait_for("#f-file", WAIT).await;
     set_value(&b, "#f-import-format", "pem").await;
-    b.fill("#f-file", interop("sample-rsa2048-cert.pem").to_str().unwrap())
+    b.fill("#f-file", interop("sample-rsa2048-cert.pem").canonicalize().unwrap().to_str().unwrap())
         .await;
     b.click("form[action$='/keys/import'] button[type=submit]").await;
     b.wait_for(".notice", WAIT).await;
     assert_eq!(
-        credential_list(&srv, "browser-app").await["credentials"]
+        credential_list(&srv, "browser-app")
+            .await
             .as_array()
             .unwrap()
             .len(),
         2
     );
+    b.execute("document.getElementById('h-keys').scrollIntoView();").await;
     b.screenshot("console-credentials-keys").await;
 
     // Disable the generated key: its assertions are refused.

@@ -107,7 +107,7 @@ pub(crate) async fn list(
                                     td.mono data-label="Action" { (r.event.action) }
                                     td.mono data-label="Target" { (r.event.target) }
                                     td data-label="Outcome" { (r.event.outcome) }
-                                    td.mono data-label="Detail" { (r.event.detail.to_string()) }
+                                    td.mono.detail data-label="Detail" { (r.event.detail.to_string()) }
                                 }
                             }
                         }

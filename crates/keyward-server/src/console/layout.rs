@@ -146,8 +146,17 @@ pub(crate) fn shown_once(label: &str, value: &str) -> Markup {
     }
 }
 
-/// A `<time>` element for an RFC 3339 instant.
+/// A `<time>` element: RFC 3339 in the attribute, whole seconds in UTC on the page.
 pub(crate) fn when(t: time::OffsetDateTime) -> Markup {
-    let s = keyward_admin::rfc3339(t);
-    html! { time datetime=(s) { (s.replace('T', " ").replace('Z', " UTC")) } }
+    let t = t.to_offset(time::UtcOffset::UTC);
+    let shown = format!(
+        "{:04}-{:02}-{:02} {:02}:{:02}:{:02} UTC",
+        t.year(),
+        u8::from(t.month()),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second()
+    );
+    html! { time datetime=(keyward_admin::rfc3339(t)) { (shown) } }
 }
