@@ -427,3 +427,29 @@ async fn the_clients_list_searches_and_pages_on_the_server() {
     let by_name = c.get("/console/clients?search=backend").await;
     assert!(by_name.body.contains(">billing<"));
 }
+
+#[tokio::test]
+async fn over_https_the_console_cookies_are_secure() {
+    let dir = tempfile::tempdir().unwrap();
+    let cert = keyward_testkit::tls::TestCert::make(dir.path(), "localhost");
+    let srv = TestServer::start_with(|c| {
+        keyward_testkit::console::with_console_admin(c);
+        c.tls_cert_file = Some(cert.cert.display().to_string());
+        c.tls_key_file = Some(cert.key.display().to_string());
+    })
+    .await;
+    assert!(srv.base.starts_with("https://"));
+    let resp = keyward_testkit::tls::https_client(&[&cert], true)
+        .get(srv.url("/console/login"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    let set = resp.headers()["set-cookie"].to_str().unwrap().to_owned();
+    assert!(set.starts_with("keyward_console_login="), "{set}");
+    assert!(set.contains("; Secure"), "{set}");
+    assert!(
+        set.contains("HttpOnly") && set.contains("SameSite=Strict"),
+        "{set}"
+    );
+}

@@ -174,8 +174,15 @@ async fn an_administrator_manages_client_credentials_in_the_browser() {
     b.goto(&srv.url("/console/clients/browser-app/credentials")).await;
     b.wait_for("#f-file", WAIT).await;
     set_value(&b, "#f-import-format", "pem").await;
-    b.fill("#f-file", interop("sample-rsa2048-cert.pem").canonicalize().unwrap().to_str().unwrap())
-        .await;
+    b.fill(
+        "#f-file",
+        interop("sample-rsa2048-cert.pem")
+            .canonicalize()
+            .unwrap()
+            .to_str()
+            .unwrap(),
+    )
+    .await;
     b.click("form[action$='/keys/import'] button[type=submit]").await;
     b.wait_for(".notice", WAIT).await;
     assert_eq!(
@@ -186,7 +193,8 @@ async fn an_administrator_manages_client_credentials_in_the_browser() {
             .len(),
         2
     );
-    b.execute("document.getElementById('h-keys').scrollIntoView();").await;
+    b.execute("document.getElementById('h-keys').scrollIntoView();")
+        .await;
     b.screenshot("console-credentials-keys").await;
 
     // Disable the generated key: its assertions are refused.

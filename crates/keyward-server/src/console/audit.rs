@@ -10,8 +10,9 @@ use serde::Deserialize;
 
 use super::{
     clients::query_value,
+    error_page::ErrorPage,
     layout::{self, Nav},
-    problem::{ErrorPage, Problem},
+    problem::Problem,
     session::SignedIn,
     Console,
 };

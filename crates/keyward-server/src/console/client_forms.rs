@@ -9,12 +9,8 @@ use serde::Deserialize;
 use serde_json::{Map, Value};
 
 use super::{
-    client_detail::{settings_page, Shown},
-    clients::path_segment,
-    form::ConsoleForm,
-    problem::{ErrorPage, Problem},
-    session::SignedIn,
-    Console,
+    client_detail::settings_page, clients::path_segment, error_page::ErrorPage, form::ConsoleForm,
+    problem::Problem, session::SignedIn, shown::Shown, Console,
 };
 
 #[derive(Deserialize)]

@@ -11,9 +11,10 @@ use serde::Deserialize;
 use serde_json::{Map, Value};
 
 use super::{
+    error_page::ErrorPage,
     form::ConsoleForm,
     layout::{self, form_error, text_input, Nav},
-    problem::{ErrorPage, Problem},
+    problem::Problem,
     session::SignedIn,
     Console,
 };

@@ -8,9 +8,9 @@ use keyward_types::{AuthMethod, ClientEntry, SigningAlg};
 use maud::{html, Markup};
 
 use super::{
-    client_detail::Shown,
     clients::{method_select, path_segment},
     layout::{self, form_error, text_input},
+    shown::Shown,
     Console,
 };
 

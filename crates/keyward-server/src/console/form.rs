@@ -14,7 +14,7 @@ use serde::{de::DeserializeOwned, Deserialize};
 use zeroize::Zeroizing;
 
 use super::{
-    problem::ErrorPage,
+    error_page::ErrorPage,
     session::{NotSignedIn, SignedIn},
     Console,
 };

@@ -4,7 +4,7 @@
 use axum::response::Html;
 use maud::{html, Markup, DOCTYPE};
 
-use super::{problem::Problem, session::SignedIn};
+use super::{problem::Problem, signed_in::SignedIn};
 
 /// The sections of the navigation bar.
 #[derive(Clone, Copy, PartialEq, Eq)]

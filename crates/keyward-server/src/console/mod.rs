@@ -15,10 +15,14 @@ mod client_forms;
 mod clients;
 mod credential_panels;
 mod credentials;
+mod error_page;
 mod form;
+mod key_forms;
 mod layout;
 mod problem;
 mod session;
+mod shown;
+mod signed_in;
 mod signin;
 mod signin_limit;
 mod signing_keys;
@@ -83,16 +87,16 @@ where
             "/console/clients/{id}/secret-lifetime",
             post(credentials::secret_lifetime),
         )
-        .route("/console/clients/{id}/keys/generate", post(credentials::generate))
-        .route("/console/clients/{id}/keys/import", post(credentials::import))
-        .route("/console/clients/{id}/jwks-uri", post(credentials::jwks_uri))
+        .route("/console/clients/{id}/keys/generate", post(key_forms::generate))
+        .route("/console/clients/{id}/keys/import", post(key_forms::import))
+        .route("/console/clients/{id}/jwks-uri", post(key_forms::jwks_uri))
         .route(
             "/console/clients/{id}/keys-cache/clear",
-            post(credentials::clear_cache),
+            post(key_forms::clear_cache),
         )
         .route(
             "/console/clients/{id}/credentials/{credential_id}",
-            post(credentials::change_credential),
+            post(key_forms::change_credential),
         )
         .route("/console/users", get(users::list).post(users::create))
         .route("/console/users/{username}", post(users::change))

@@ -16,13 +16,12 @@ use axum::{
     response::{IntoResponse, Redirect, Response},
 };
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
-use keyward_admin::Actor;
 use keyward_storage::{SessionRecord, Storage, StorageError};
 use keyward_types::Clock;
-use subtle::ConstantTimeEq;
 use time::{Duration, OffsetDateTime};
 
-use super::{problem::ErrorPage, Console};
+pub(crate) use super::signed_in::SignedIn;
+use super::{error_page::ErrorPage, Console};
 
 /// How often a session's `last_seen` is written: at most once a minute per session, so reading
 /// pages does not turn into a write per request.
@@ -41,35 +40,6 @@ pub(crate) struct Sessions {
     absolute: Duration,
     /// `Secure` on the cookies: the issuer is https.
     secure: bool,
-}
-
-/// A signed-in administrator, as a handler sees one.
-#[derive(Clone)]
-pub(crate) struct SignedIn {
-    pub(crate) username: String,
-    /// The CSRF token every form of this session carries.
-    pub(crate) csrf: String,
-    id_hash: String,
-}
-
-impl std::fmt::Debug for SignedIn {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SignedIn")
-            .field("username", &self.username)
-            .finish_non_exhaustive()
-    }
-}
-
-impl SignedIn {
-    /// Who the audit log names for this session's changes.
-    pub(crate) fn actor(&self) -> Actor {
-        Actor::new(format!("console:{}", self.username))
-    }
-
-    /// Whether `sent` is this session's CSRF token (compared in constant time).
-    pub(crate) fn csrf_matches(&self, sent: &str) -> bool {
-        bool::from(self.csrf.as_bytes().ct_eq(sent.as_bytes()))
-    }
 }
 
 /// A fresh random cookie value.

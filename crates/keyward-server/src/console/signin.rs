@@ -15,9 +15,9 @@ use maud::html;
 use serde::Deserialize;
 
 use super::{
+    error_page::ErrorPage,
     form::{same_origin, ConsoleForm},
     layout,
-    problem::ErrorPage,
     session::{cookie, csrf_for, random_token, LOGIN_COOKIE},
     Console,
 };

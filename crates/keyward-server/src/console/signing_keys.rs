@@ -10,9 +10,10 @@ use maud::html;
 use serde::Deserialize;
 
 use super::{
+    error_page::ErrorPage,
     form::ConsoleForm,
     layout::{self, Nav},
-    problem::{ErrorPage, Problem},
+    problem::Problem,
     session::SignedIn,
     Console,
 };

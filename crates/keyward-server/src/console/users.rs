@@ -12,9 +12,10 @@ use serde::Deserialize;
 
 use super::{
     clients::{path_segment, query_value},
+    error_page::ErrorPage,
     form::ConsoleForm,
     layout::{self, form_error, text_input, Nav},
-    problem::{ErrorPage, Problem},
+    problem::Problem,
     session::SignedIn,
     Console,
 };
