@@ -86,7 +86,7 @@ enum AdminCommand {
     /// key-encryption key; refused before any write otherwise.
     Import {
         file: PathBuf,
-        /// Keep clients that already exist instead of stopping at the first one.
+        /// Keep clients and users that already exist instead of stopping at the first one.
         #[arg(long)]
         skip_existing: bool,
     },
@@ -206,8 +206,14 @@ async fn admin(command: AdminCommand, config: Config) -> anyhow::Result<()> {
             let document = std::fs::read_to_string(&file)?;
             let s = keyward_app::import(&config, &document, skip_existing, &SystemClock).await?;
             println!(
-                "imported {} clients ({} skipped) and {} signing keys ({} already present)",
-                s.clients, s.skipped_clients, s.signing_keys, s.skipped_signing_keys
+                "imported {} clients ({} skipped), {} users ({} skipped) and {} signing keys \
+                 ({} already present)",
+                s.clients,
+                s.skipped_clients,
+                s.users,
+                s.skipped_users,
+                s.signing_keys,
+                s.skipped_signing_keys
             );
         }
         AdminCommand::Remote(command) => admin_cli::run(*command).await?,

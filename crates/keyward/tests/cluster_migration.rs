@@ -8,6 +8,7 @@
     clippy::indexing_slicing
 )]
 
+use keyward_admin::{verify_hash, Password};
 use keyward_testkit::{
     cluster::*,
     fixtures::{ec_jwk, ec_key, ec_kid},
@@ -16,7 +17,11 @@ use keyward_testkit::{
     process::LISTENING,
     remote::*,
 };
-use serde_json::json;
+use reqwest::{Method, StatusCode};
+use serde_json::{json, Value};
+
+const OPERATOR: &str = "m-operator";
+const OPERATOR_PASSWORD: &str = "operator-password-0123";
 
 /// Rows in `table` of `db`; 0 when the table does not even exist.
 fn rows(db: &TestDb, table: &str) -> usize {
@@ -26,6 +31,73 @@ fn rows(db: &TestDb, table: &str) -> usize {
     psql(&db.url, &format!("SELECT count(*) FROM {table}"))
         .parse()
         .unwrap()
+}
+
+/// The stored password hash of `username` in `db` ("" when there is no such user).
+fn password_hash(db: &TestDb, username: &str) -> String {
+    psql(
+        &db.url,
+        &format!("SELECT password_hash FROM users WHERE username = '{username}'"),
+    )
+}
+
+async fn verifies(hash: &str, password: &str) -> bool {
+    verify_hash(&Password::new(password.into()), hash).await.unwrap()
+}
+
+/// Row counts of the tables an import writes.
+fn counts(db: &TestDb) -> [usize; 3] {
+    ["clients", "users", "signing_keys"].map(|t| rows(db, t))
+}
+
+/// An import into a target that has been started (so it has the bootstrap client and user
+/// `admin`, with its own password): refused on the user `admin` before any write, then done
+/// with `--skip-existing`, which keeps the target's `admin` and brings the operator.
+fn import_into_started_target(pg: &NodeEnv, dir: &std::path::Path, file: &str) {
+    let db = TestDb::create();
+    let mut env = pg.clone();
+    env.set("KEYWARD_DATABASE_URL", &db.url);
+    env.set("KEYWARD_ADMIN_PASSWORD", "target-admin-password");
+    start_nodes(&env, 1).pop().unwrap().proc.stop();
+    let before = counts(&db);
+    assert_eq!(before, [1, 1, 1], "a first start's clients, users, keys");
+    let target_admin = password_hash(&db, "admin");
+
+    let (status, refused) = env.run(dir, &["admin", "import", file]);
+    assert!(
+        !status.success(),
+        "import over an existing user succeeded:\n{}",
+        refused.stdout_text()
+    );
+    assert!(
+        refused.stderr_text().contains("user admin already exists")
+            && refused.stderr_text().contains("--skip-existing"),
+        "the error does not name the user and --skip-existing:\n{}",
+        refused.stderr_text()
+    );
+    assert_eq!(counts(&db), before, "the refused import wrote something");
+    assert_eq!(
+        password_hash(&db, OPERATOR),
+        "",
+        "the refused import wrote a user"
+    );
+
+    let (status, import) = env.run(dir, &["admin", "import", "--skip-existing", file]);
+    assert!(
+        status.success(),
+        "import --skip-existing failed: {status}\n{}",
+        import.stderr_text()
+    );
+    assert_eq!(
+        import.stdout_text().trim(),
+        "imported 4 clients (1 skipped), 1 users (1 skipped) and 1 signing keys (0 already present)"
+    );
+    assert_eq!(counts(&db), [5, 2, 2]);
+    assert_eq!(
+        password_hash(&db, "admin"),
+        target_admin,
+        "the target's admin was replaced"
+    );
 }
 
 #[tokio::test]
@@ -62,6 +134,15 @@ async fn export_from_sqlite_import_into_postgres_keeps_every_client_working() {
         "token_endpoint_auth_method": "private_key_jwt", "jwks": {"keys": [ec_jwk()]}}),
     )
     .await;
+    let (status, user) = admin(
+        &http,
+        &base,
+        Method::POST,
+        "/admin/users",
+        Some(json!({"username": OPERATOR, "password": OPERATOR_PASSWORD})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{user}");
     let (key, kid) = (ec_key(), ec_kid());
     let before_move = access_token(&token_basic(&http, &base, &basic_id, &basic_secret).await);
     access_token(&token_post(&http, &base, &post_id, &post_secret).await);
@@ -78,6 +159,15 @@ async fn export_from_sqlite_import_into_postgres_keeps_every_client_working() {
         export.stderr_text()
     );
     let file = file.to_str().unwrap();
+    let document: Value = serde_json::from_str(&std::fs::read_to_string(file).unwrap()).unwrap();
+    let exported_users = document["users"].as_array().unwrap();
+    let names: Vec<_> = exported_users
+        .iter()
+        .map(|u| u["username"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["admin", OPERATOR], "the first user and the operator");
+    let operator_hash = exported_users[1]["password_hash"].as_str().unwrap().to_owned();
+    assert!(operator_hash.starts_with("$argon2id$"), "{operator_hash}");
     let read_key = |name: &str| {
         std::fs::read_to_string(data.path().join(name))
             .unwrap()
@@ -111,6 +201,7 @@ async fn export_from_sqlite_import_into_postgres_keeps_every_client_working() {
         0,
         "the refused import wrote signing keys"
     );
+    assert_eq!(rows(&db, "users"), 0, "the refused import wrote users");
 
     let (status, import) = pg.run(out.path(), &["admin", "import", file]);
     assert!(
@@ -118,11 +209,24 @@ async fn export_from_sqlite_import_into_postgres_keeps_every_client_working() {
         "import failed: {status}\n{}",
         import.stderr_text()
     );
-    // The four clients and the bootstrap admin client; the SQLite node's one signing key.
+    // The four clients and the bootstrap admin client; the SQLite node's first user `admin`
+    // and the operator; the SQLite node's one signing key.
     assert_eq!(
         import.stdout_text().trim(),
-        "imported 5 clients (0 skipped) and 1 signing keys (0 already present)"
+        "imported 5 clients (0 skipped), 2 users (0 skipped) and 1 signing keys (0 already present)"
     );
+    let imported_hash = password_hash(&db, OPERATOR);
+    assert_eq!(
+        imported_hash, operator_hash,
+        "the operator's hash changed on the way"
+    );
+    assert!(verifies(&imported_hash, OPERATOR_PASSWORD).await);
+    assert!(!verifies(&imported_hash, "not-the-operator-password").await);
+    let audited = "SELECT count(*) FROM audit_events WHERE action = 'user.import' \
+                   AND actor = 'keyward admin import' AND detail::text NOT LIKE '%argon2%'";
+    assert_eq!(psql(&db.url, audited), "2", "each user audited, without its hash");
+
+    import_into_started_target(&pg, out.path(), file);
 
     let node = start_nodes(&pg, 1).pop().unwrap();
     let base = node.base.clone();

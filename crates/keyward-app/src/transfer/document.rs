@@ -3,7 +3,7 @@
 
 use base64::{engine::general_purpose::STANDARD, Engine};
 use keyward_server::Keyring;
-use keyward_storage::SigningKeyRecord;
+use keyward_storage::{SigningKeyRecord, UserRecord};
 use keyward_types::{Client, ClientEntry, ClientSecret, Credential, SecretHash, StoredSecret};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
@@ -23,6 +23,9 @@ pub(super) struct Document {
     pub(super) pepper_check: String,
     pub(super) clients: Vec<ExportedClient>,
     pub(super) signing_keys: Vec<ExportedKey>,
+    /// Console sign-in users; absent in exports made before users were exported.
+    #[serde(default)]
+    pub(super) users: Vec<ExportedUser>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -61,6 +64,25 @@ pub(super) struct ExportedKey {
     retire_at: Option<OffsetDateTime>,
 }
 
+/// A console sign-in user, every field of [`UserRecord`]. The password hash is carried as it
+/// is: an argon2id PHC string (salted, memory-hard) is of no use without the password, as a
+/// secret hash is of none without the secret, and it keeps the same password working on the
+/// target. Like the rest of the document it is still material for an offline guesser, so the
+/// document is kept as the database is.
+#[derive(Serialize, Deserialize)]
+pub(super) struct ExportedUser {
+    username: String,
+    password_hash: String,
+    name: Option<String>,
+    email: Option<String>,
+    roles: Vec<String>,
+    enabled: bool,
+    #[serde(with = "time::serde::rfc3339")]
+    created_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    updated_at: OffsetDateTime,
+}
+
 pub(super) fn pepper_check(keyring: &Keyring) -> String {
     let probe = ClientSecret::from_presented("keyward export pepper check".into());
     STANDARD.encode(SecretHash::compute(keyring.pepper(), &probe).as_bytes())
@@ -92,6 +114,36 @@ impl From<SigningKeyRecord> for ExportedKey {
             encrypted_key: STANDARD.encode(k.encrypted_key),
             created_at: k.created_at,
             retire_at: k.retire_at,
+        }
+    }
+}
+
+impl From<UserRecord> for ExportedUser {
+    fn from(u: UserRecord) -> Self {
+        Self {
+            username: u.username,
+            password_hash: u.password_hash,
+            name: u.name,
+            email: u.email,
+            roles: u.roles,
+            enabled: u.enabled,
+            created_at: u.created_at,
+            updated_at: u.updated_at,
+        }
+    }
+}
+
+impl From<ExportedUser> for UserRecord {
+    fn from(u: ExportedUser) -> Self {
+        Self {
+            username: u.username,
+            password_hash: u.password_hash,
+            name: u.name,
+            email: u.email,
+            roles: u.roles,
+            enabled: u.enabled,
+            created_at: u.created_at,
+            updated_at: u.updated_at,
         }
     }
 }
@@ -144,5 +196,19 @@ impl TryFrom<ExportedKey> for SigningKeyRecord {
             created_at: k.created_at,
             retire_at: k.retire_at,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_document_exported_before_users_still_reads() {
+        let old = r#"{"format": "keyward-export", "version": 1,
+            "exported_at": "2024-01-01T00:00:00Z", "pepper_check": "x",
+            "clients": [], "signing_keys": []}"#;
+        let doc: Document = serde_json::from_str(old).unwrap();
+        assert_eq!((doc.version, doc.users.len()), (VERSION, 0));
     }
 }

@@ -1,22 +1,23 @@
 //! `keyward admin export` / `import`: every client (metadata, secret hashes and encrypted copies,
-//! credentials) and every signing key (still encrypted) as one JSON document, so a single-node
-//! SQLite install can move to PostgreSQL without re-registering clients.
+//! credentials), every signing key (still encrypted) and every console user (its argon2id
+//! password hash as stored) as one JSON document, so a single-node SQLite install can move to
+//! PostgreSQL without re-registering clients or re-creating users.
 //!
 //! Nothing in the document is in the clear, but it is as sensitive as the database: it is only
 //! useful with the same pepper and key-encryption key, which it does not contain. It carries a
 //! fingerprint of each, so an import into a node configured with different ones is refused
-//! before anything is written. Replay entries (minutes-lived) and the audit log stay behind.
+//! before anything is written. Replay entries (minutes-lived), sign-in sessions and the audit log stay behind.
 
 mod document;
 
 use keyward_server::{Config, Keyring, KeyringError};
-use keyward_storage::{AuditEvent, ClientQuery, SigningKeyRecord, Storage, StorageError};
+use keyward_storage::{AuditEvent, ClientQuery, SigningKeyRecord, Storage, StorageError, UserRecord};
 use keyward_types::{ClientEntry, ClientId, Clock};
 use serde_json::json;
 use thiserror::Error;
 use time::OffsetDateTime;
 
-use self::document::{pepper_check, Document, ExportedClient, FORMAT, VERSION};
+use self::document::{pepper_check, Document, ExportedClient, ExportedUser, FORMAT, VERSION};
 use crate::{open_storage, StartupError};
 
 /// Why an export or import failed: the database or keys could not be opened, or the document
@@ -67,6 +68,15 @@ pub enum TransferError {
          --skip-existing to keep it"
     )]
     ClientExists { client_id: ClientId, imported: usize },
+    #[error(
+        "user {username} already exists (imported so far: {clients} clients, {users} users); \
+         rerun with --skip-existing to keep it"
+    )]
+    UserExists {
+        username: String,
+        clients: usize,
+        users: usize,
+    },
     #[error("cannot write the export document: {0}")]
     Render(#[source] serde_json::Error),
 }
@@ -76,6 +86,8 @@ pub enum TransferError {
 pub struct ImportSummary {
     pub clients: usize,
     pub skipped_clients: usize,
+    pub users: usize,
+    pub skipped_users: usize,
     pub signing_keys: usize,
     pub skipped_signing_keys: usize,
 }
@@ -97,6 +109,14 @@ pub async fn export(config: &Config, clock: &dyn Clock) -> Result<String, Transf
         }
     }
     let signing_keys = storage.signing_keys().await?;
+    let mut users = Vec::new();
+    let mut after: Option<String> = None;
+    loop {
+        let page = storage.list_users(after.as_deref(), 500).await?;
+        let Some(last) = page.last() else { break };
+        after = Some(last.username.clone());
+        users.extend(page.into_iter().map(ExportedUser::from));
+    }
     let doc = Document {
         format: FORMAT.into(),
         version: VERSION,
@@ -104,13 +124,15 @@ pub async fn export(config: &Config, clock: &dyn Clock) -> Result<String, Transf
         pepper_check: pepper_check(&keyring),
         clients,
         signing_keys: signing_keys.into_iter().map(Into::into).collect(),
+        users,
     };
     serde_json::to_string_pretty(&doc).map_err(TransferError::Render)
 }
 
 /// Restores an export document into the database of `config`. Everything is decoded and its
-/// encrypted parts opened with this node's keys before the first write. A client or key that
-/// is already there is a conflict, or skipped with `skip_existing`. Imported active signing keys
+/// encrypted parts opened with this node's keys before the first write. A client, user or key
+/// that is already there is a conflict, or skipped with `skip_existing`; users are checked
+/// before the first write, so a taken username stops the import with nothing written. Imported active signing keys
 /// join as retiring keys when the target already has an active one, so tokens they signed still
 /// verify and each node keeps one active key.
 pub async fn import(
@@ -119,7 +141,7 @@ pub async fn import(
     skip_existing: bool,
     clock: &dyn Clock,
 ) -> Result<ImportSummary, TransferError> {
-    let doc: Document = serde_json::from_str(document).map_err(TransferError::NotADocument)?;
+    let mut doc: Document = serde_json::from_str(document).map_err(TransferError::NotADocument)?;
     if doc.format != FORMAT || doc.version != VERSION {
         return Err(TransferError::UnsupportedFormat {
             format: doc.format,
@@ -127,11 +149,16 @@ pub async fn import(
         });
     }
     let keyring = Keyring::load(config)?;
+    let users: Vec<UserRecord> = doc.users.drain(..).map(UserRecord::from).collect();
     let (entries, mut keys) = open_document(doc, &keyring)?;
     let storage = open_storage(&config.database_url, config).await?;
+    if !skip_existing {
+        refuse_existing_users(&*storage, &users).await?;
+    }
     let now = clock.now();
     let mut summary = ImportSummary::default();
     restore_clients(&*storage, &entries, skip_existing, now, &mut summary).await?;
+    restore_users(&*storage, &users, skip_existing, now, &mut summary).await?;
     let publish_for = time::Duration::seconds(i64::from(config.max_access_token_lifetime));
     restore_keys(&*storage, &mut keys, now + publish_for, &mut summary).await?;
     Ok(summary)
@@ -202,6 +229,54 @@ async fn restore_clients(
                 return Err(TransferError::ClientExists {
                     client_id: entry.client.client_id.clone(),
                     imported: summary.clients,
+                })
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok(())
+}
+
+/// The first user of `users` that the target already has, as a conflict, before anything is
+/// written (a started target has its first user, `admin_username`).
+async fn refuse_existing_users(storage: &dyn Storage, users: &[UserRecord]) -> Result<(), TransferError> {
+    for user in users {
+        if storage.load_user(&user.username).await?.is_some() {
+            return Err(TransferError::UserExists {
+                username: user.username.clone(),
+                clients: 0,
+                users: 0,
+            });
+        }
+    }
+    Ok(())
+}
+
+async fn restore_users(
+    storage: &dyn Storage,
+    users: &[UserRecord],
+    skip_existing: bool,
+    now: OffsetDateTime,
+    summary: &mut ImportSummary,
+) -> Result<(), TransferError> {
+    for user in users {
+        // The hash stays out of the audit log, as it does for every user change.
+        let audit = AuditEvent {
+            at: now,
+            actor: "keyward admin import".into(),
+            action: "user.import".into(),
+            target: user.username.clone(),
+            outcome: "success".into(),
+            detail: json!({"roles": user.roles, "enabled": user.enabled}),
+        };
+        match storage.insert_user(user, &audit).await {
+            Ok(()) => summary.users += 1,
+            Err(StorageError::Conflict(_)) if skip_existing => summary.skipped_users += 1,
+            Err(StorageError::Conflict(_)) => {
+                return Err(TransferError::UserExists {
+                    username: user.username.clone(),
+                    clients: summary.clients,
+                    users: summary.users,
                 })
             }
             Err(e) => return Err(e.into()),
