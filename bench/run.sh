@@ -179,7 +179,7 @@ for k in range(1, n):
     for cred in c["credentials"]:
         cred["id"] = str(uuid.uuid4())
     out.append(c)
-doc["clients"], doc["signing_keys"] = out, []
+doc["clients"], doc["signing_keys"], doc["users"] = out, [], []
 json.dump(doc, sys.stdout)
 PY
   env "${env[@]}" "$KEYWARD" admin import "$WORK/clones.json" >/dev/null

@@ -261,6 +261,7 @@ async fn client_stored_before_the_id_rule_still_loads_and_authenticates() {
     }
     doc["clients"] = json!([entry]);
     doc["signing_keys"] = json!([]);
+    doc["users"] = json!([]);
     keyward_app::import(&srv.config, &doc.to_string(), false, &srv.clock)
         .await
         .unwrap();
