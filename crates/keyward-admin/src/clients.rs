@@ -158,6 +158,10 @@ impl AdminOps {
             "scope": client.scope.to_string(),
             "enabled": client.enabled,
             "jwks_uri": client.jwks_uri,
+            "redirect_uris": client.redirect_uris,
+            "post_logout_redirect_uris": client.post_logout_redirect_uris,
+            "first_party": client.first_party,
+            "require_pushed_authorization_requests": client.require_pushed_authorization_requests,
             "credentials": credentials.iter().map(|c| json!({"kid": c.kid, "thumbprint": c.thumbprint})).collect::<Vec<_>>(),
         });
         let audit = self.event(actor, Action::ClientCreate, client.client_id.as_str(), detail);

@@ -24,6 +24,7 @@ mod key_work;
 mod keys_cache;
 mod metadata;
 mod password;
+mod redirect_uris;
 mod secrets;
 mod signing_keys;
 mod switch;

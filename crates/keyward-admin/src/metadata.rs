@@ -5,7 +5,7 @@ use keyward_types::{AuthMethod, Client, ClientId, GrantType, Scope, SigningAlg, 
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-use crate::{error::FieldProblem, AdminError, Limits};
+use crate::{error::FieldProblem, redirect_uris::check_list, AdminError, Limits};
 
 /// Client metadata as registered (and as a change is merged into the stored client). Unknown
 /// fields are refused, not ignored, so a typo never goes unnoticed.
@@ -68,6 +68,20 @@ pub struct ClientMetadata {
     /// back as it came; the lifetime is set with `client_secret_lifetime`.
     #[serde(skip_serializing)]
     pub client_secret_expires_at: Option<i64>,
+    /// Where the authorization code flow may return the user (RFC 7591), matched exactly: https,
+    /// http only to a loopback host, or a native app's reverse-domain scheme (RFC 8252); no
+    /// fragment, no user information; at most 20 of at most 2,000 characters, no duplicates.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub redirect_uris: Option<Vec<String>>,
+    /// Where RP-Initiated Logout may return the user; the rules of `redirect_uris`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub post_logout_redirect_uris: Option<Vec<String>>,
+    /// keyward's own application: the consent page is skipped (default false).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub first_party: Option<bool>,
+    /// Authorization requests must be pushed first (RFC 9126 §6; default false).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub require_pushed_authorization_requests: Option<bool>,
 }
 
 /// Longest client or credential name.
@@ -99,6 +113,10 @@ impl From<&Client> for ClientMetadata {
             max_assertion_lifetime: c.max_assertion_lifetime,
             client_secret_lifetime: c.client_secret_lifetime,
             client_secret_expires_at: None,
+            redirect_uris: Some(c.redirect_uris.clone()),
+            post_logout_redirect_uris: Some(c.post_logout_redirect_uris.clone()),
+            first_party: Some(c.first_party),
+            require_pushed_authorization_requests: Some(c.require_pushed_authorization_requests),
         }
     }
 }
@@ -148,6 +166,9 @@ impl ClientMetadata {
             .map(|l| assertion_lifetime(l, limits))
             .transpose()?;
         let client_secret_lifetime = self.client_secret_lifetime.map(secret_lifetime).transpose()?;
+        let redirect_uris = check_list("redirect_uris", self.redirect_uris)?;
+        let post_logout_redirect_uris =
+            check_list("post_logout_redirect_uris", self.post_logout_redirect_uris)?;
         Ok(Client {
             client_id,
             client_name: self.client_name,
@@ -164,6 +185,12 @@ impl ClientMetadata {
             allowed_audiences,
             access_token_lifetime,
             enabled: self.enabled.unwrap_or(true),
+            redirect_uris,
+            post_logout_redirect_uris,
+            first_party: self.first_party.unwrap_or(false),
+            require_pushed_authorization_requests: self
+                .require_pushed_authorization_requests
+                .unwrap_or(false),
             created_at: existing.map_or(now, |e| e.created_at),
             updated_at: now,
         })

@@ -37,6 +37,18 @@ pub struct Client {
     /// Access-token lifetime in seconds.
     pub access_token_lifetime: u32,
     pub enabled: bool,
+    /// Where the authorization code flow may send the user back (RFC 7591), matched exactly.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub redirect_uris: Vec<String>,
+    /// Where RP-Initiated Logout may send the user back (OIDC RP-Initiated Logout 1.0).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub post_logout_redirect_uris: Vec<String>,
+    /// keyward's own application: the consent page is skipped.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub first_party: bool,
+    /// Authorization requests must come through `/par` (RFC 9126 §6).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub require_pushed_authorization_requests: bool,
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
     #[serde(with = "time::serde::rfc3339")]

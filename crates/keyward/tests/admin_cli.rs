@@ -189,12 +189,23 @@ async fn clients_create_list_get_update_delete() {
             meta.to_str().unwrap(),
             "--method",
             "client_secret_post",
+            "--redirect-uri",
+            "https://ledger.example/cb",
+            "--redirect-uri",
+            "com.example.ledger:/cb",
+            "--first-party",
             "--output",
             "json",
         ],
     );
     let created = json_out(&o, "clients create --metadata");
     assert_eq!(created["client_id"], "ledger");
+    assert_eq!(
+        created["redirect_uris"],
+        json!(["https://ledger.example/cb", "com.example.ledger:/cb"])
+    );
+    assert_eq!(created["first_party"], true);
+    assert_eq!(created["require_pushed_authorization_requests"], false);
     assert_eq!(created["token_endpoint_auth_method"], "client_secret_post");
     assert_eq!(created["access_token_lifetime"], 120);
     assert!(
@@ -257,12 +268,15 @@ async fn clients_create_list_get_update_delete() {
             "update",
             "billing",
             "--disable",
+            "--require-par",
             "--set",
             "access_token_lifetime=90",
         ],
     );
     let out = ok(&o, "clients update");
     assert_eq!(field(&out, "enabled"), "false", "{out}");
+    assert_eq!(field(&out, "require_par"), "true", "{out}");
+    assert_eq!(field(&out, "first_party"), "false", "{out}");
     let (status, stored) = api_get(&base, "/admin/clients/billing").await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(stored["enabled"], false, "{stored}");

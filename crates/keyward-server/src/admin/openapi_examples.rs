@@ -155,6 +155,10 @@ fn client() -> Value {
         "allowed_audiences": [],
         "access_token_lifetime": 300,
         "enabled": true,
+        "redirect_uris": [],
+        "post_logout_redirect_uris": [],
+        "first_party": false,
+        "require_pushed_authorization_requests": false,
         "created_at": CREATED_AT,
         "updated_at": CREATED_AT
     })

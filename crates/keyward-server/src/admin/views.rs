@@ -25,6 +25,14 @@ pub(crate) struct ClientView {
     pub allowed_audiences: Vec<String>,
     pub access_token_lifetime: u32,
     pub enabled: bool,
+    /// Where the authorization code flow may return the user (RFC 7591), matched exactly.
+    pub redirect_uris: Vec<String>,
+    /// Where RP-Initiated Logout may return the user.
+    pub post_logout_redirect_uris: Vec<String>,
+    /// keyward's own application: the consent page is skipped.
+    pub first_party: bool,
+    /// Authorization requests must be pushed first (RFC 9126 §6).
+    pub require_pushed_authorization_requests: bool,
     /// The client's own assertion lifetime limit (s); absent: the server's.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub max_assertion_lifetime: Option<u32>,
@@ -78,6 +86,10 @@ impl From<&Client> for ClientView {
             allowed_audiences: c.allowed_audiences.clone(),
             access_token_lifetime: c.access_token_lifetime,
             enabled: c.enabled,
+            redirect_uris: c.redirect_uris.clone(),
+            post_logout_redirect_uris: c.post_logout_redirect_uris.clone(),
+            first_party: c.first_party,
+            require_pushed_authorization_requests: c.require_pushed_authorization_requests,
             max_assertion_lifetime: c.max_assertion_lifetime,
             client_secret_lifetime: c.client_secret_lifetime,
             client_secret_expires_at: None,

@@ -15,6 +15,7 @@ use super::{
     credential_panels,
     error_page::ErrorPage,
     layout::{self, form_error, text_input, Nav},
+    problem::Problem,
     session::SignedIn,
     shown::Shown,
     Console,
@@ -64,13 +65,45 @@ fn heading(entry: &ClientEntry) -> Markup {
     }
 }
 
-const SETTINGS_FIELDS: [&str; 5] = [
+const SETTINGS_FIELDS: [&str; 9] = [
     "client_name",
     "scope",
     "access_token_lifetime",
     "max_assertion_lifetime",
     "enabled",
+    "redirect_uris",
+    "post_logout_redirect_uris",
+    "first_party",
+    "require_pushed_authorization_requests",
 ];
+
+/// A labelled textarea of one URI per line, with its error.
+fn uri_list_input(label: &str, name: &str, uris: &[String], problem: Option<&Problem>, hint: &str) -> Markup {
+    let id = format!("f-{name}");
+    let invalid = Problem::for_field(problem, name).is_some();
+    html! {
+        div.field {
+            label for=(id) { (label) }
+            textarea id=(id) name=(name) rows="3"
+                aria-invalid=[invalid.then_some("true")]
+                aria-describedby=[invalid.then(|| format!("err-{name}"))] { (uris.join("\n")) }
+            p.hint { (hint) }
+            (layout::field_error(problem, name))
+        }
+    }
+}
+
+/// A labelled checkbox (`value="true"`; absent from the form when unchecked), with its error.
+fn checkbox(label: &str, name: &str, checked: bool, problem: Option<&Problem>) -> Markup {
+    let id = format!("f-{name}");
+    html! {
+        div.field {
+            input id=(id) type="checkbox" name=(name) value="true" checked[checked];
+            label.inline for=(id) { " " (label) }
+            (layout::field_error(problem, name))
+        }
+    }
+}
 
 /// The Settings tab.
 pub(crate) fn settings_page(entry: &ClientEntry, session: &SignedIn, shown: &Shown<'_>) -> Html<String> {
@@ -95,6 +128,13 @@ pub(crate) fn settings_page(entry: &ClientEntry, session: &SignedIn, shown: &Sho
                 input #f-enabled type="checkbox" name="enabled" value="true" checked[c.enabled];
                 label.inline for="f-enabled" { " Enabled (a disabled client gets no tokens)" }
             }
+            (uri_list_input("Redirect URIs (one per line)", "redirect_uris", &c.redirect_uris, problem,
+                "For the authorization code flow: https, http only to 127.0.0.1, [::1] or localhost, or an app scheme such as com.example.app:/callback."))
+            (uri_list_input("Post-logout redirect URIs (one per line)", "post_logout_redirect_uris",
+                &c.post_logout_redirect_uris, problem, "Where sign-out may return the user; same rules."))
+            (checkbox("First-party application: skip the consent page", "first_party", c.first_party, problem))
+            (checkbox("Require pushed authorization requests (PAR)", "require_pushed_authorization_requests",
+                c.require_pushed_authorization_requests, problem))
             button type="submit" { "Save" }
         }
         h2 { "Danger zone" }

@@ -24,6 +24,21 @@ pub(crate) struct SettingsForm {
     #[serde(default)]
     max_assertion_lifetime: String,
     enabled: Option<String>,
+    #[serde(default)]
+    redirect_uris: String,
+    #[serde(default)]
+    post_logout_redirect_uris: String,
+    first_party: Option<String>,
+    require_pushed_authorization_requests: Option<String>,
+}
+
+/// A textarea of one URI per line; blank lines are ignored.
+fn lines(v: &str) -> Value {
+    v.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .map(|l| Value::String(l.to_owned()))
+        .collect()
 }
 
 fn number(field: &str, v: &str) -> Result<Value, Problem> {
@@ -53,6 +68,16 @@ fn patch_of(form: &SettingsForm) -> Result<ClientPatch, Problem> {
         number("max_assertion_lifetime", &form.max_assertion_lifetime)?,
     );
     m.insert("enabled".into(), Value::Bool(form.enabled.is_some()));
+    m.insert("redirect_uris".into(), lines(&form.redirect_uris));
+    m.insert(
+        "post_logout_redirect_uris".into(),
+        lines(&form.post_logout_redirect_uris),
+    );
+    m.insert("first_party".into(), Value::Bool(form.first_party.is_some()));
+    m.insert(
+        "require_pushed_authorization_requests".into(),
+        Value::Bool(form.require_pushed_authorization_requests.is_some()),
+    );
     Ok(ClientPatch(m))
 }
 

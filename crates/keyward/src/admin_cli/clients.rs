@@ -71,6 +71,24 @@ pub(crate) struct Metadata {
     /// Refuse the client's token requests at once (enabled: false).
     #[arg(long)]
     disable: bool,
+    /// A redirect URI for the authorization code flow; repeat for several (replaces the list).
+    #[arg(long = "redirect-uri", value_name = "URI")]
+    redirect_uris: Vec<String>,
+    /// A post-logout redirect URI; repeat for several (replaces the list).
+    #[arg(long = "post-logout-redirect-uri", value_name = "URI")]
+    post_logout_redirect_uris: Vec<String>,
+    /// keyward's own application: skip the consent page (first_party: true).
+    #[arg(long, conflicts_with = "no_first_party")]
+    first_party: bool,
+    /// A third-party application: ask for consent (first_party: false).
+    #[arg(long)]
+    no_first_party: bool,
+    /// Accept authorization requests only when pushed first (require_pushed_authorization_requests: true).
+    #[arg(long, conflicts_with = "no_require_par")]
+    require_par: bool,
+    /// Accept authorization requests without PAR too (require_pushed_authorization_requests: false).
+    #[arg(long)]
+    no_require_par: bool,
     /// Any other metadata member: KEY=VALUE, VALUE as JSON (`true`, `300`, `["a"]`, `null`
     /// to reset), or taken as a string when it is not JSON. Repeatable.
     #[arg(long = "set", value_name = "KEY=VALUE")]
@@ -109,6 +127,19 @@ impl Metadata {
         }
         if self.enable || self.disable {
             put("enabled", Some(Value::Bool(self.enable)));
+        }
+        let list =
+            |uris: Vec<String>| (!uris.is_empty()).then(|| uris.into_iter().map(Value::String).collect());
+        put("redirect_uris", list(self.redirect_uris));
+        put("post_logout_redirect_uris", list(self.post_logout_redirect_uris));
+        if self.first_party || self.no_first_party {
+            put("first_party", Some(Value::Bool(self.first_party)));
+        }
+        if self.require_par || self.no_require_par {
+            put(
+                "require_pushed_authorization_requests",
+                Some(Value::Bool(self.require_par)),
+            );
         }
         for assignment in self.set {
             let Some((key, value)) = assignment.split_once('=') else {
@@ -231,6 +262,16 @@ fn show(out: OutputFormat, client: &Value) -> anyhow::Result<()> {
         ("access_token_lifetime", text(client, "access_token_lifetime")),
         ("default_audience", text(client, "default_audience")),
         ("allowed_audiences", join(client, "allowed_audiences")),
+        ("redirect_uris", join(client, "redirect_uris")),
+        (
+            "post_logout_redirect_uris",
+            join(client, "post_logout_redirect_uris"),
+        ),
+        ("first_party", text(client, "first_party")),
+        (
+            "require_par",
+            text(client, "require_pushed_authorization_requests"),
+        ),
         ("created_at", text(client, "created_at")),
         ("updated_at", text(client, "updated_at")),
     ];
