@@ -57,7 +57,7 @@ pub(crate) fn page(title: &str, signed_in: &SignedIn, active: Nav, body: Markup)
                     }
                     form.signout method="post" action="/console/logout" {
                         (csrf(signed_in))
-                        span.who { (signed_in.username) }
+                        span.who { (signed_in.username()) }
                         button type="submit" { "Sign out" }
                     }
                 }
@@ -81,7 +81,7 @@ pub(crate) fn bare(title: &str, body: Markup) -> Html<String> {
 
 /// The hidden CSRF field of a form.
 pub(crate) fn csrf(signed_in: &SignedIn) -> Markup {
-    html! { input type="hidden" name="csrf" value=(signed_in.csrf); }
+    html! { input type="hidden" name="csrf" value=(signed_in.csrf()); }
 }
 
 /// The error that concerns `field`, announced to screen readers.

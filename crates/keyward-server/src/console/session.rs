@@ -141,11 +141,7 @@ impl Sessions {
         if now - record.last_seen >= TOUCH_EVERY {
             self.storage.touch_session(&id_hash, now).await?;
         }
-        Ok(Some(SignedIn {
-            username: record.username,
-            csrf: csrf_for(token),
-            id_hash,
-        }))
+        Ok(Some(SignedIn::new(record.username, csrf_for(token), id_hash)))
     }
 
     fn expired(&self, record: &SessionRecord, now: OffsetDateTime) -> bool {
@@ -154,7 +150,7 @@ impl Sessions {
 
     /// Ends the session (sign-out); returns the `Set-Cookie` value that clears the cookie.
     pub(crate) async fn end(&self, session: &SignedIn) -> Result<HeaderValue, StorageError> {
-        self.storage.delete_session(&session.id_hash).await?;
+        self.storage.delete_session(session.id_hash()).await?;
         Ok(self.set_cookie(SESSION_COOKIE, "", Some(0)))
     }
 
@@ -203,7 +199,7 @@ where
             .map_err(|e| NotSignedIn::Failed(e.into()))?
             .ok_or(NotSignedIn::SignIn)?;
         // The user is read again on every request: a role taken away applies at once.
-        match console.ops.user(&session.username).await {
+        match console.ops.user(session.username()).await {
             Ok(user) if user.enabled && user.roles.iter().any(|r| r == keyward_admin::ADMIN_ROLE) => {
                 Ok(session)
             }

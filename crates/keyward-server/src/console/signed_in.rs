@@ -1,5 +1,7 @@
-//! The signed-in administrator a console handler works for: made only by the session
-//! extractor ([`super::session`]), read by pages (username, CSRF field) and operations (actor).
+//! The signed-in administrator a console handler works for: a proof that a live session was
+//! found and its user may use the console. Only [`super::session`] makes one (its constructor is
+//! visible to the console module alone, and only the session extractor calls it); pages read the
+//! username and CSRF field, operations the actor.
 
 use keyward_admin::Actor;
 use subtle::ConstantTimeEq;
@@ -7,10 +9,11 @@ use subtle::ConstantTimeEq;
 /// A signed-in administrator, as a handler sees one.
 #[derive(Clone)]
 pub(crate) struct SignedIn {
-    pub(crate) username: String,
+    username: String,
     /// The CSRF token every form of this session carries.
-    pub(crate) csrf: String,
-    pub(super) id_hash: String,
+    csrf: String,
+    /// The session's key in the database (SHA-256 of the cookie value).
+    id_hash: String,
 }
 
 impl std::fmt::Debug for SignedIn {
@@ -22,6 +25,26 @@ impl std::fmt::Debug for SignedIn {
 }
 
 impl SignedIn {
+    pub(super) fn new(username: String, csrf: String, id_hash: String) -> Self {
+        Self {
+            username,
+            csrf,
+            id_hash,
+        }
+    }
+
+    pub(crate) fn username(&self) -> &str {
+        &self.username
+    }
+
+    pub(crate) fn csrf(&self) -> &str {
+        &self.csrf
+    }
+
+    pub(super) fn id_hash(&self) -> &str {
+        &self.id_hash
+    }
+
     /// Who the audit log names for this session's changes.
     pub(crate) fn actor(&self) -> Actor {
         Actor::new(format!("console:{}", self.username))

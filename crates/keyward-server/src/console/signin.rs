@@ -134,7 +134,7 @@ pub(crate) async fn sign_out(
     ConsoleForm { session, .. }: ConsoleForm<Nothing>,
 ) -> Result<Response, ErrorPage> {
     let clear = console.sessions.end(&session).await?;
-    tracing::info!(username = %session.username, "console sign-out");
+    tracing::info!(username = %session.username(), "console sign-out");
     let mut r = Redirect::to("/console/login").into_response();
     r.headers_mut().insert(header::SET_COOKIE, clear);
     Ok(r)
