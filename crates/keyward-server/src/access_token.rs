@@ -1,7 +1,6 @@
 //! Access tokens: JWTs per RFC 9068, signed with the active server key; and their verification,
 //! for the admin API, which accepts tokens this server issued to itself.
 
-use aws_lc_rs::error::Unspecified;
 use axum::{
     http::{header, HeaderValue},
     response::{IntoResponse, Response},
@@ -9,13 +8,15 @@ use axum::{
 };
 use std::sync::Arc;
 
-use keyward_jose::{CompactJws, JoseError};
+use keyward_jose::CompactJws;
 use keyward_types::{Client, Clock, Scope};
 use serde::{Deserialize, Serialize};
-use thiserror::Error;
 use time::Duration;
 
-use crate::{error::ApiError, signing::SigningKeys};
+use crate::{
+    error::{ApiError, IssueError},
+    signing::SigningKeys,
+};
 
 /// Issues and verifies this server's access tokens: what the token endpoint and the admin
 /// API's bearer check share.
@@ -37,17 +38,6 @@ pub(crate) struct AccessClaims {
     pub(crate) iat: i64,
     pub(crate) exp: i64,
     pub(crate) jti: String,
-}
-
-/// Why an access token could not be made: the server's fault, answered with 500.
-#[derive(Debug, Error)]
-pub(crate) enum IssueError {
-    #[error("cannot sign the access token: {0}")]
-    Sign(#[source] JoseError),
-    #[error("the signing task failed: {0}")]
-    Task(#[source] tokio::task::JoinError),
-    #[error("the random generator failed")]
-    Random(#[source] Unspecified),
 }
 
 /// The successful token response (RFC 6749 §5.1), its members in the order keyward writes them.

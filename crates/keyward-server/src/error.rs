@@ -45,6 +45,22 @@ pub enum ServeError {
     },
 }
 
+/// Why an access token could not be made: the server's fault, answered with 500.
+#[derive(Debug, Error)]
+pub(crate) enum IssueError {
+    #[error("cannot sign the access token: {0}")]
+    Sign(#[source] keyward_jose::JoseError),
+    #[error("the signing task failed: {0}")]
+    Task(#[source] tokio::task::JoinError),
+    #[error("the random generator failed")]
+    Random(#[source] aws_lc_rs::error::Unspecified),
+}
+
+/// Set on a response (by [`ApiError`]'s conversion) when the request failed to authenticate:
+/// the failure limiter (`rate_limit`) charges the request's source for it.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct AuthRejected;
+
 /// The one description every client-authentication failure gets; the reason is only logged.
 pub(crate) const INVALID_CLIENT_DESCRIPTION: &str = "client authentication failed";
 
@@ -103,7 +119,7 @@ pub(crate) enum ApiError {
     AuthUnavailable(keyward_client_auth::AuthError),
     /// `POST /token`: the access token could not be made.
     #[error(transparent)]
-    Issue(#[from] crate::access_token::IssueError),
+    Issue(#[from] IssueError),
     #[error("internal error: {0}")]
     Internal(String),
     /// `/token` or the admin API: the source address failed to authenticate too often.
@@ -329,7 +345,7 @@ impl IntoResponse for ApiError {
             self,
             ApiError::InvalidClient { .. } | ApiError::InvalidToken(_) | ApiError::MissingToken
         ) {
-            resp.extensions_mut().insert(crate::rate_limit::AuthRejected);
+            resp.extensions_mut().insert(AuthRejected);
         }
         let h = resp.headers_mut();
         h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));

@@ -29,12 +29,10 @@ pub use source_addr::ProxyHeader;
 pub(crate) use source_addr::SourceKey;
 pub(crate) use source_addr::TrustedProxies;
 
-use crate::{error::ApiError, metrics};
-
-/// Set on a response (by [`ApiError`]'s conversion) when the request failed to authenticate:
-/// the limiter charges the request's source for it.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct AuthRejected;
+use crate::{
+    error::{ApiError, AuthRejected},
+    metrics,
+};
 
 /// The buckets, the clock they read and who may say where a request came from.
 pub(crate) struct FailureLimiter {
