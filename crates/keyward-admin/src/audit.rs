@@ -27,6 +27,8 @@ pub enum Action {
     UserCreate,
     UserUpdate,
     UserDelete,
+    /// A user signed in to the console (successes only: failures are limited and logged).
+    UserSignIn,
     /// A request to the admin API whose bearer token was refused.
     AdminAuthReject,
 }
@@ -46,6 +48,7 @@ impl Action {
             Action::UserCreate => "user.create",
             Action::UserUpdate => "user.update",
             Action::UserDelete => "user.delete",
+            Action::UserSignIn => "user.sign_in",
             Action::AdminAuthReject => "admin.auth.reject",
         }
     }
@@ -115,6 +118,17 @@ impl AdminOps {
     /// Records a refused admin bearer token. The caller bounds how often (an attacker must not
     /// be able to fill the database); a failed write is logged, not raised, since the request
     /// is refused either way.
+    /// Records a successful sign-in of `username` from `source` (the client address as the
+    /// server resolved it). Failed attempts are not written: they are rate-limited and logged,
+    /// and a flood of them must not fill the database.
+    pub async fn record_sign_in(&self, username: &str, source: Option<String>) {
+        let actor = Actor::new(username);
+        let event = self.event(&actor, Action::UserSignIn, username, json!({ "source": source }));
+        if let Err(store_err) = self.storage.append_audit(&event).await {
+            tracing::warn!(error = %store_err, "could not record a sign-in");
+        }
+    }
+
     pub async fn record_rejected_token(&self, rejected: &RejectedToken<'_>) {
         let detail = json!({
             "reason": rejected.reason,

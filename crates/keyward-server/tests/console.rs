@@ -56,6 +56,15 @@ async fn the_session_cookie_is_http_only_strict_and_scoped_to_the_console() {
     assert!(session.contains("SameSite=Strict"), "{session}");
     assert!(session.contains("Path=/console"), "{session}");
     assert!(!session.contains("Secure"), "plain http issuer: {session}");
+    // The sign-in is in the audit log, with the address it came from.
+    let (events, _) = audit_log(&srv).await;
+    let signed = events
+        .iter()
+        .find(|e| e["action"] == "user.sign_in")
+        .expect("audited");
+    assert_eq!(signed["actor"], CONSOLE_ADMIN);
+    assert_eq!(signed["target"], CONSOLE_ADMIN);
+    assert_eq!(signed["detail"]["source"], "127.0.0.1");
     // The database keeps a hash, not the cookie value.
     let value = c.cookies["keyward_console"].clone();
     let snapshot = format!("{:?}", srv.storage().await.load_session(&value).await.unwrap());
@@ -70,6 +79,8 @@ async fn wrong_password_shows_an_error_and_does_not_sign_in() {
     assert_eq!(page.status, StatusCode::UNAUTHORIZED);
     assert!(page.body.contains("Wrong username or password."), "{}", page.body);
     assert!(!c.cookies.contains_key("keyward_console"));
+    let (events, _) = audit_log(&srv).await;
+    assert!(!events.iter().any(|e| e["action"] == "user.sign_in"));
     let clients = c.get("/console/clients").await;
     assert_eq!(clients.status, StatusCode::SEE_OTHER);
     assert_eq!(clients.location(), Some("/console/login"));

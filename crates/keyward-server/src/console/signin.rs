@@ -104,6 +104,10 @@ pub(crate) async fn submit(
             let set = console.sessions.start(&user.username).await?;
             let clear = console.sessions.set_cookie(LOGIN_COOKIE, "", Some(0));
             tracing::info!(username = %user.username, "console sign-in");
+            console
+                .ops
+                .record_sign_in(&user.username, source.map(|ip| ip.to_string()))
+                .await;
             let mut r = Redirect::to("/console/clients").into_response();
             r.headers_mut().append(header::SET_COOKIE, set);
             r.headers_mut().append(header::SET_COOKIE, clear);
