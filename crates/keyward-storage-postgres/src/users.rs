@@ -3,7 +3,9 @@
 //! write announces [`Change::User`] so other nodes can drop what they hold about the user.
 
 use async_trait::async_trait;
-use keyward_storage::{AuditEvent, Change, SessionRecord, SessionStore, StorageError, UserRecord, UserStore};
+use keyward_storage::{
+    AuditEvent, Change, SessionRecord, SessionStore, StorageError, UserRecord, UserStore, USER_COLUMNS,
+};
 use sqlx::{postgres::PgRow, Row};
 use time::OffsetDateTime;
 
@@ -12,12 +14,6 @@ use crate::{
     write::{begin, commit},
     PostgresStorage,
 };
-
-const USER_COLUMNS: &str = "username, password_hash, name, email, roles, enabled, created_at, updated_at";
-
-fn roles_json(user: &UserRecord) -> Result<String, StorageError> {
-    serde_json::to_string(&user.roles).map_err(StorageError::json("user roles"))
-}
 
 fn user_changed(username: &str) -> Change {
     Change::User {
@@ -32,7 +28,7 @@ fn parse_user(r: &PgRow) -> Result<UserRecord, StorageError> {
         password_hash: r.try_get("password_hash").map_err(db_err)?,
         name: r.try_get("name").map_err(db_err)?,
         email: r.try_get("email").map_err(db_err)?,
-        roles: serde_json::from_str(roles).map_err(StorageError::json("user roles"))?,
+        roles: UserRecord::roles_from_column(roles)?,
         enabled: r.try_get("enabled").map_err(db_err)?,
         created_at: from_col(r.try_get("created_at").map_err(db_err)?)?,
         updated_at: from_col(r.try_get("updated_at").map_err(db_err)?)?,
@@ -60,7 +56,7 @@ impl UserStore for PostgresStorage {
         .bind(&user.password_hash)
         .bind(&user.name)
         .bind(&user.email)
-        .bind(roles_json(user)?)
+        .bind(user.roles_column()?)
         .bind(user.enabled)
         .bind(to_col(user.created_at))
         .bind(to_col(user.updated_at))
@@ -112,7 +108,7 @@ impl UserStore for PostgresStorage {
         .bind(&user.password_hash)
         .bind(&user.name)
         .bind(&user.email)
-        .bind(roles_json(user)?)
+        .bind(user.roles_column()?)
         .bind(user.enabled)
         .bind(to_col(user.updated_at))
         .bind(&user.username)

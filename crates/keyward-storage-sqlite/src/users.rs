@@ -2,7 +2,9 @@
 //! [`UserRecord::ends_sessions`]) deletes them in the change's own transaction.
 
 use async_trait::async_trait;
-use keyward_storage::{AuditEvent, SessionRecord, SessionStore, StorageError, UserRecord, UserStore};
+use keyward_storage::{
+    AuditEvent, SessionRecord, SessionStore, StorageError, UserRecord, UserStore, USER_COLUMNS,
+};
 use sqlx::{sqlite::SqliteRow, Row};
 use time::OffsetDateTime;
 
@@ -13,12 +15,6 @@ use crate::{
     SqliteStorage,
 };
 
-const USER_COLUMNS: &str = "username, password_hash, name, email, roles, enabled, created_at, updated_at";
-
-fn roles_json(user: &UserRecord) -> Result<String, StorageError> {
-    serde_json::to_string(&user.roles).map_err(StorageError::json("user roles"))
-}
-
 fn parse_user(r: &SqliteRow) -> Result<UserRecord, StorageError> {
     let roles: &str = r.try_get("roles").map_err(db_err)?;
     Ok(UserRecord {
@@ -26,7 +22,7 @@ fn parse_user(r: &SqliteRow) -> Result<UserRecord, StorageError> {
         password_hash: r.try_get("password_hash").map_err(db_err)?,
         name: r.try_get("name").map_err(db_err)?,
         email: r.try_get("email").map_err(db_err)?,
-        roles: serde_json::from_str(roles).map_err(StorageError::json("user roles"))?,
+        roles: UserRecord::roles_from_column(roles)?,
         enabled: r.try_get("enabled").map_err(db_err)?,
         created_at: from_col(r.try_get("created_at").map_err(db_err)?)?,
         updated_at: from_col(r.try_get("updated_at").map_err(db_err)?)?,
@@ -54,7 +50,7 @@ impl UserStore for SqliteStorage {
         .bind(&user.password_hash)
         .bind(&user.name)
         .bind(&user.email)
-        .bind(roles_json(user)?)
+        .bind(user.roles_column()?)
         .bind(user.enabled)
         .bind(to_col(user.created_at))
         .bind(to_col(user.updated_at))
@@ -104,7 +100,7 @@ impl UserStore for SqliteStorage {
         .bind(&user.password_hash)
         .bind(&user.name)
         .bind(&user.email)
-        .bind(roles_json(user)?)
+        .bind(user.roles_column()?)
         .bind(user.enabled)
         .bind(to_col(user.updated_at))
         .bind(&user.username)

@@ -23,4 +23,4 @@ pub use traits::{
     AuditStore, ChangeFeed, ClientStore, CredentialStore, ExpiringSecret, ReplayStore, SecretStore,
     SigningKeyStore, Storage,
 };
-pub use users::{SessionRecord, SessionStore, UserRecord, UserStore};
+pub use users::{SessionRecord, SessionStore, UserRecord, UserStore, USER_COLUMNS};

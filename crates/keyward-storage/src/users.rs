@@ -35,7 +35,20 @@ impl std::fmt::Debug for UserRecord {
     }
 }
 
+/// The `users` columns, in the order every backend selects and inserts them.
+pub const USER_COLUMNS: &str = "username, password_hash, name, email, roles, enabled, created_at, updated_at";
+
 impl UserRecord {
+    /// `roles` as the `roles` column holds them: a JSON array of strings.
+    pub fn roles_column(&self) -> Result<String, StorageError> {
+        serde_json::to_string(&self.roles).map_err(StorageError::json("user roles"))
+    }
+
+    /// `roles` from the `roles` column.
+    pub fn roles_from_column(column: &str) -> Result<Vec<String>, StorageError> {
+        serde_json::from_str(column).map_err(StorageError::json("user roles"))
+    }
+
     /// Whether a change from `self` to `new` must end the user's sessions: a new password, a
     /// disabled account, or other roles (a session must not keep powers the user lost).
     pub fn ends_sessions(&self, new: &UserRecord) -> bool {
