@@ -9,7 +9,6 @@ use axum::{
 };
 use keyward_admin::{json::metadata_document, Action, AdminOps, ClientMetadata, ClientPatch};
 use keyward_types::ClientId;
-use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -71,21 +70,11 @@ pub(crate) async fn create(
     Ok((StatusCode::CREATED, headers, Json(body)).into_response())
 }
 
-/// Characters left as they are in a path segment: RFC 3986 §2.3 unreserved.
-const PATH_SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
-    .remove(b'-')
-    .remove(b'.')
-    .remove(b'_')
-    .remove(b'~');
-
 /// `/admin/clients/{client_id}` with the id percent-encoded as one path segment (RFC 3986
 /// §3.3). Registered ids need no encoding, but the header is built so that no id, whatever
 /// rule admitted it, can add a segment, a query or a header line.
 fn client_location(id: &ClientId) -> String {
-    format!(
-        "/admin/clients/{}",
-        utf8_percent_encode(id.as_str(), PATH_SEGMENT)
-    )
+    super::location("/admin/clients", id.as_str())
 }
 
 /// List clients in `client_id` order, a page at a time.

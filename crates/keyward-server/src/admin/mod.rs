@@ -30,6 +30,7 @@ use axum::{
 };
 use keyward_admin::{AdminOps, BoxError, Limits, SecretKeys};
 use keyward_types::{AuthMethod, ClientSecret, SecretHash};
+use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 
 pub(crate) use auth::{Admin, AdminAuth};
 pub use keyward_admin::{ADMIN_SCOPE, BOOTSTRAP_CLIENT};
@@ -81,6 +82,19 @@ where
         )
         .route_layer(axum::middleware::from_fn_with_state(state, observe::<S>))
         .route("/admin/openapi.json", get(openapi_document))
+}
+
+/// Characters left as they are in a path segment: RFC 3986 §2.3 unreserved.
+const PATH_SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+
+/// `collection/{id}` for a `Location` header, `id` percent-encoded as one path segment (RFC 3986
+/// §3.3), so that no id, whatever rule admitted it, can add a segment, a query or a header line.
+pub(crate) fn location(collection: &str, id: &str) -> String {
+    format!("{collection}/{}", utf8_percent_encode(id, PATH_SEGMENT))
 }
 
 /// What admin input is checked against, from the server's configuration and the methods it runs.

@@ -11,7 +11,6 @@ use axum::{
     Json,
 };
 use keyward_admin::{json::request_document, Action, AdminOps, NewUser, User, UserPatch};
-use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -34,13 +33,6 @@ pub(crate) struct UserPageQuery {
     after: Option<String>,
 }
 
-/// Characters left as they are in a path segment: RFC 3986 §2.3 unreserved.
-const PATH_SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
-    .remove(b'-')
-    .remove(b'.')
-    .remove(b'_')
-    .remove(b'~');
-
 /// Create a user. The password is stored only as an argon2id hash and never shown.
 #[utoipa::path(post, path = "/admin/users", operation_id = "createUser", tag = "users", request_body = NewUser,
     responses((status = 201, description = "created; `Location` names it", body = User),
@@ -54,10 +46,7 @@ pub(crate) async fn create(
 ) -> Result<Response, ApiError> {
     let new: NewUser = parsed(&ops, &admin, Action::UserCreate, "-", request_document(&body)).await?;
     let user = ops.create_user(&admin.actor, new).await?;
-    let location = format!(
-        "/admin/users/{}",
-        utf8_percent_encode(&user.username, PATH_SEGMENT)
-    );
+    let location = super::location("/admin/users", &user.username);
     Ok((StatusCode::CREATED, [(header::LOCATION, location)], Json(user)).into_response())
 }
 
