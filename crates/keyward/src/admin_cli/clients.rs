@@ -15,9 +15,6 @@ use super::{
     text, OutputFormat,
 };
 
-/// Page size of `list` (the server's default).
-const PAGE: u32 = 100;
-
 #[derive(Subcommand)]
 pub(crate) enum ClientsCommand {
     /// Every client, in client_id order.
@@ -204,25 +201,10 @@ pub(crate) async fn run(
 
 /// Follows `next_after` to the last page; JSON output is one document with every client.
 async fn list(api: &mut AdminClient, out: OutputFormat, search: Option<&str>) -> anyhow::Result<()> {
-    let mut clients = Vec::new();
-    let mut after: Option<String> = None;
-    loop {
-        let mut query = vec![("limit", PAGE.to_string())];
-        if let Some(s) = search {
-            query.push(("search", s.to_owned()));
-        }
-        if let Some(a) = &after {
-            query.push(("after", a.clone()));
-        }
-        let page = api.get(&["admin", "clients"], &query).await?;
-        if let Some(Value::Array(items)) = page.get("clients") {
-            clients.extend(items.iter().cloned());
-        }
-        match page.get("next_after").and_then(Value::as_str) {
-            Some(next) if after.as_deref() != Some(next) => after = Some(next.to_owned()),
-            _ => break,
-        }
-    }
+    let query: Vec<(&str, String)> = search.map(|s| ("search", s.to_owned())).into_iter().collect();
+    let clients = api
+        .get_all_pages(&["admin", "clients"], "clients", &query)
+        .await?;
     if out == OutputFormat::Json {
         return print_json(&serde_json::json!({ "clients": clients }));
     }

@@ -18,6 +18,9 @@ use thiserror::Error;
 use url::Url;
 use zeroize::Zeroizing;
 
+/// Items asked for per page when a list is followed to its end (the server's default).
+const PAGE_SIZE: u32 = 100;
+
 /// Long enough for a server generating an RSA-4096 keystore on a busy host.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
 /// A token this close to its expiry is renewed first, so it cannot expire in flight.
@@ -121,6 +124,33 @@ impl AdminClient {
             url.query_pairs_mut().extend_pairs(query);
         }
         self.send(Method::GET, url, None).await
+    }
+
+    /// Every item of a keyset-paged list (`member` of each page, `limit` 100 a page with
+    /// `query`), following `next_after` until the last page (or a page that names itself).
+    pub(crate) async fn get_all_pages(
+        &mut self,
+        segments: &[&str],
+        member: &str,
+        query: &[(&str, String)],
+    ) -> Result<Vec<Value>, ApiError> {
+        let mut items = Vec::new();
+        let mut after: Option<String> = None;
+        loop {
+            let mut page_query = vec![("limit", PAGE_SIZE.to_string())];
+            page_query.extend(query.iter().cloned());
+            if let Some(a) = &after {
+                page_query.push(("after", a.clone()));
+            }
+            let page = self.get(segments, &page_query).await?;
+            if let Some(Value::Array(page_items)) = page.get(member) {
+                items.extend(page_items.iter().cloned());
+            }
+            match page.get("next_after").and_then(Value::as_str) {
+                Some(next) if after.as_deref() != Some(next) => after = Some(next.to_owned()),
+                _ => return Ok(items),
+            }
+        }
     }
 
     pub(crate) async fn post(&mut self, segments: &[&str], body: &Value) -> Result<Value, ApiError> {

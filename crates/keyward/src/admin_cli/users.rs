@@ -16,8 +16,6 @@ use super::{
     text, OutputFormat,
 };
 
-/// Page size of `list` (the server's default).
-const PAGE: u32 = 100;
 const USER_PASSWORD_ENV: &str = "KEYWARD_USER_PASSWORD";
 
 #[derive(Subcommand)]
@@ -169,22 +167,7 @@ pub(crate) async fn run(
 
 /// Follows `next_after` to the last page; JSON output is one document with every user.
 async fn list(api: &mut AdminClient, out: OutputFormat) -> anyhow::Result<()> {
-    let mut users = Vec::new();
-    let mut after: Option<String> = None;
-    loop {
-        let mut query = vec![("limit", PAGE.to_string())];
-        if let Some(a) = &after {
-            query.push(("after", a.clone()));
-        }
-        let page = api.get(&["admin", "users"], &query).await?;
-        if let Some(Value::Array(items)) = page.get("users") {
-            users.extend(items.iter().cloned());
-        }
-        match page.get("next_after").and_then(Value::as_str) {
-            Some(next) if after.as_deref() != Some(next) => after = Some(next.to_owned()),
-            _ => break,
-        }
-    }
+    let users = api.get_all_pages(&["admin", "users"], "users", &[]).await?;
     if out == OutputFormat::Json {
         return print_json(&serde_json::json!({ "users": users }));
     }
