@@ -65,8 +65,13 @@ impl AdminOps {
     /// The keys this node holds for a client's `jwks_uri`, with fetch time and expiry.
     pub async fn cached_jwks(&self, raw_id: &str) -> Result<CachedJwks, AdminError> {
         let jwks_uri = self.jwks_uri_of(raw_id).await?;
-        let cached = self.remote_keys.peek(&jwks_uri);
+        let cached = self.cached_keys(&jwks_uri);
         Ok(CachedJwks { jwks_uri, cached })
+    }
+
+    /// What this node holds for a JWKS URL, for a caller that has already read the client.
+    pub fn cached_keys(&self, jwks_uri: &str) -> Option<Arc<CachedKeys>> {
+        self.remote_keys.peek(jwks_uri)
     }
 
     async fn jwks_uri_of(&self, raw_id: &str) -> Result<String, AdminError> {

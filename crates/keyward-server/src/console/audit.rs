@@ -11,6 +11,7 @@ use serde::Deserialize;
 use super::{
     clients::query_value,
     error_page::ErrorPage,
+    fields::typed,
     layout::{self, Nav},
     problem::Problem,
     session::SignedIn,
@@ -48,10 +49,6 @@ fn instant(v: &str) -> Option<String> {
     })
 }
 
-fn some(v: &str) -> Option<String> {
-    Some(v.trim()).filter(|t| !t.is_empty()).map(str::to_owned)
-}
-
 /// `GET /console/audit`.
 pub(crate) async fn list(
     State(console): State<Console>,
@@ -59,8 +56,8 @@ pub(crate) async fn list(
     Query(q): Query<AuditForm>,
 ) -> Result<Response, ErrorPage> {
     let filter = AuditFilter {
-        client_id: some(&q.client_id),
-        action: some(&q.action),
+        client_id: typed(&q.client_id),
+        action: typed(&q.action),
         since: instant(&q.since),
         until: instant(&q.until),
         limit: Some(PAGE.to_owned()),

@@ -26,6 +26,16 @@ pub(crate) struct NoticeQuery {
     done: Option<String>,
 }
 
+impl NoticeQuery {
+    /// The notice a redirect after a change asked for, and nothing else.
+    fn shown(&self) -> Shown<'static> {
+        Shown {
+            notice: notice_text(self.done.as_deref()),
+            ..Shown::default()
+        }
+    }
+}
+
 /// The notices a redirect after a change may ask for (never text from the query itself).
 pub(crate) fn notice_text(code: Option<&str>) -> Option<&'static str> {
     Some(match code? {
@@ -155,22 +165,19 @@ pub(crate) async fn settings(
     Query(q): Query<NoticeQuery>,
 ) -> Result<Response, ErrorPage> {
     let entry = console.ops.client(&id).await?;
-    let shown = Shown {
-        notice: notice_text(q.done.as_deref()),
-        ..Shown::default()
-    };
+    let shown = q.shown();
     Ok(settings_page(&entry, &session, &shown).into_response())
 }
 
 /// The Credentials tab.
-pub(crate) async fn credentials_page(
+pub(crate) fn credentials_page(
     console: &Console,
     entry: &ClientEntry,
     session: &SignedIn,
     shown: &Shown<'_>,
 ) -> Html<String> {
     let id = entry.client.client_id.as_str();
-    let panels = credential_panels::render(console, entry, session, shown).await;
+    let panels = credential_panels::render(console, entry, session, shown);
     let body = html! {
         (heading(entry))
         (tabs(id, true))
@@ -189,11 +196,6 @@ pub(crate) async fn credentials(
     Query(q): Query<NoticeQuery>,
 ) -> Result<Response, ErrorPage> {
     let entry = console.ops.client(&id).await?;
-    let shown = Shown {
-        notice: notice_text(q.done.as_deref()),
-        ..Shown::default()
-    };
-    Ok(credentials_page(&console, &entry, &session, &shown)
-        .await
-        .into_response())
+    let shown = q.shown();
+    Ok(credentials_page(&console, &entry, &session, &shown).into_response())
 }

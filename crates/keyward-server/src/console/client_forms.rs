@@ -9,8 +9,15 @@ use serde::Deserialize;
 use serde_json::{Map, Value};
 
 use super::{
-    client_detail::settings_page, clients::path_segment, error_page::ErrorPage, form::ConsoleForm,
-    problem::Problem, session::SignedIn, shown::Shown, Console,
+    client_detail::settings_page,
+    clients::path_segment,
+    error_page::ErrorPage,
+    fields::{seconds_or_null, text_or_null},
+    form::ConsoleForm,
+    problem::Problem,
+    session::SignedIn,
+    shown::Shown,
+    Console,
 };
 
 #[derive(Deserialize)]
@@ -41,31 +48,17 @@ fn lines(v: &str) -> Value {
         .collect()
 }
 
-fn number(field: &str, v: &str) -> Result<Value, Problem> {
-    match v.trim() {
-        "" => Ok(Value::Null),
-        t => t
-            .parse::<u32>()
-            .map(Value::from)
-            .map_err(|_| Problem::field(field, "Enter a whole number of seconds.")),
-    }
-}
-
 fn patch_of(form: &SettingsForm) -> Result<ClientPatch, Problem> {
-    let text = |v: &str| match v.trim() {
-        "" => Value::Null,
-        t => Value::String(t.to_owned()),
-    };
     let mut m = Map::new();
-    m.insert("client_name".into(), text(&form.client_name));
-    m.insert("scope".into(), text(&form.scope));
+    m.insert("client_name".into(), text_or_null(&form.client_name));
+    m.insert("scope".into(), text_or_null(&form.scope));
     m.insert(
         "access_token_lifetime".into(),
-        number("access_token_lifetime", &form.access_token_lifetime)?,
+        seconds_or_null::<u32>("access_token_lifetime", &form.access_token_lifetime)?,
     );
     m.insert(
         "max_assertion_lifetime".into(),
-        number("max_assertion_lifetime", &form.max_assertion_lifetime)?,
+        seconds_or_null::<u32>("max_assertion_lifetime", &form.max_assertion_lifetime)?,
     );
     m.insert("enabled".into(), Value::Bool(form.enabled.is_some()));
     m.insert("redirect_uris".into(), lines(&form.redirect_uris));

@@ -12,6 +12,7 @@ use serde_json::{Map, Value};
 
 use super::{
     error_page::ErrorPage,
+    fields::typed,
     form::ConsoleForm,
     layout::{self, form_error, text_input, Nav},
     problem::Problem,
@@ -178,9 +179,8 @@ pub(crate) async fn new_form(State(console): State<Console>, session: SignedIn) 
 
 /// Sets `name` in a metadata document when the form sent something for it.
 pub(crate) fn put_text(doc: &mut Map<String, Value>, name: &str, value: &str) {
-    let v = value.trim();
-    if !v.is_empty() {
-        doc.insert(name.to_owned(), Value::String(v.to_owned()));
+    if let Some(v) = typed(value) {
+        doc.insert(name.to_owned(), Value::String(v));
     }
 }
 

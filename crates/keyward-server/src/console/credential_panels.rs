@@ -14,7 +14,7 @@ use super::{
     Console,
 };
 
-pub(crate) async fn render(
+pub(crate) fn render(
     console: &Console,
     entry: &ClientEntry,
     session: &super::session::SignedIn,
@@ -24,7 +24,7 @@ pub(crate) async fn render(
     let base = format!("/console/clients/{}", path_segment(c.client_id.as_str()));
     let method = &c.token_endpoint_auth_method;
     let keys = if *method == AuthMethod::PrivateKeyJwt {
-        keys_panel(console, entry, session, shown, &base).await
+        keys_panel(console, entry, session, shown, &base)
     } else {
         html! {}
     };
@@ -60,16 +60,16 @@ fn authenticator_panel(
                     p.hint { "Switching keeps what the other authenticators use; switching back restores it. A secret is generated when the new one needs a secret the client does not have." }
                     (layout::field_error(problem, "token_endpoint_auth_method"))
                 }
-                div.field {
-                    label for="f-alg" { "Signature algorithm (signed JWT)" }
-                    select #f-alg name="token_endpoint_auth_signing_alg" {
-                        option value="" selected[pinned.is_empty()] { "Any the server allows" }
-                        @for alg in &console.ops.limits().assertion_signing_algs {
-                            option value=(alg.as_str()) selected[alg.as_str() == pinned] { (alg.as_str()) }
-                        }
-                    }
-                    (layout::field_error(problem, "token_endpoint_auth_signing_alg"))
-                }
+                (layout::select_input(
+                    "Signature algorithm (signed JWT)",
+                    "f-alg",
+                    "token_endpoint_auth_signing_alg",
+                    std::iter::once(("", "Any the server allows")).chain(
+                        console.ops.limits().assertion_signing_algs.iter().map(|a| (a.as_str(), a.as_str())),
+                    ),
+                    pinned,
+                    problem,
+                ))
                 button type="submit" { "Save authenticator" }
             }
         }
@@ -126,7 +126,7 @@ fn secret_panel(
     }
 }
 
-async fn keys_panel(
+fn keys_panel(
     console: &Console,
     entry: &ClientEntry,
     session: &super::session::SignedIn,
@@ -136,15 +136,7 @@ async fn keys_panel(
     let c = &entry.client;
     let uri_problem = shown.problem_of("jwks_uri");
     let jwks_uri = c.jwks_uri.as_deref().unwrap_or("");
-    let cached = match c.jwks_uri {
-        Some(_) => console
-            .ops
-            .cached_jwks(c.client_id.as_str())
-            .await
-            .ok()
-            .and_then(|j| j.cached),
-        None => None,
-    };
+    let cached = c.jwks_uri.as_deref().and_then(|uri| console.ops.cached_keys(uri));
     html! {
         section.card aria-labelledby="h-keys" {
             h2 #h-keys { "Keys" }
@@ -247,21 +239,8 @@ fn generate_form(session: &super::session::SignedIn, shown: &Shown<'_>, base: &s
         (form_error(problem, &GENERATE_FIELDS))
         form method="post" action={ (base) "/keys/generate" } data-reload-after="1500" {
             (layout::csrf(session))
-            div.field {
-                label for="f-key_type" { "Key type" }
-                select #f-key_type name="key_type" {
-                    @for t in KeyType::ALL { option value=(t.as_str()) { (t.as_str()) } }
-                }
-                (layout::field_error(problem, "key_type"))
-            }
-            div.field {
-                label for="f-format" { "Archive format" }
-                select #f-format name="format" {
-                    option value="pkcs12" { "PKCS#12" }
-                    option value="jks" { "JKS" }
-                }
-                (layout::field_error(problem, "format"))
-            }
+            (layout::select_input("Key type", "f-key_type", "key_type", KeyType::ALL.map(|t| (t.as_str(), t.as_str())), "", problem))
+            (layout::select_input("Archive format", "f-format", "format", [("pkcs12", "PKCS#12"), ("jks", "JKS")], "", problem))
             (text_input("Key alias", "alias", "", "text", problem, None))
             (text_input("Store password", "store_password", "", "password", problem, Some("At least 8 characters.")))
             (text_input("Key password", "key_password", "", "password", problem, Some("JKS only; empty uses the store password.")))
@@ -291,13 +270,7 @@ fn import_form(session: &super::session::SignedIn, shown: &Shown<'_>, base: &str
         (form_error(problem, &IMPORT_FIELDS))
         form method="post" action={ (base) "/keys/import" } enctype="multipart/form-data" {
             (layout::csrf(session))
-            div.field {
-                label for="f-import-format" { "Format" }
-                select #f-import-format name="format" {
-                    @for f in Format::ALL { option value=(f.as_str()) { (format_label(f)) } }
-                }
-                (layout::field_error(problem, "format"))
-            }
+            (layout::select_input("Format", "f-import-format", "format", Format::ALL.map(|f| (f.as_str(), format_label(f))), "", problem))
             div.field {
                 label for="f-file" { "File" }
                 input #f-file type="file" name="file";
@@ -307,14 +280,14 @@ fn import_form(session: &super::session::SignedIn, shown: &Shown<'_>, base: &str
             (text_input("Key password", "key_password", "", "password", problem, Some("JKS; empty uses the store password.")))
             (text_input("Key alias", "alias", "", "text", problem, Some("Needed when the keystore holds several entries.")))
             (text_input("Credential name", "name", "", "text", problem, None))
-            div.field {
-                label for="f-import-alg" { "Algorithm" }
-                select #f-import-alg name="alg" {
-                    option value="" { "From the key" }
-                    @for a in SigningAlg::ALL { option value=(a.as_str()) { (a.as_str()) } }
-                }
-                (layout::field_error(problem, "alg"))
-            }
+            (layout::select_input(
+                "Algorithm",
+                "f-import-alg",
+                "alg",
+                std::iter::once(("", "From the key")).chain(SigningAlg::ALL.iter().map(|a| (a.as_str(), a.as_str()))),
+                "",
+                problem,
+            ))
             button type="submit" { "Import" }
         }
     }

@@ -10,11 +10,18 @@ use axum::{
 };
 use keyward_admin::{ClientPatch, RotateRequest};
 use serde::Deserialize;
-use serde_json::{Map, Value};
+use serde_json::Map;
 
 use super::{
-    client_detail::credentials_page, clients::path_segment, error_page::ErrorPage, form::ConsoleForm,
-    problem::Problem, session::SignedIn, shown::Shown, Console,
+    client_detail::credentials_page,
+    clients::path_segment,
+    error_page::ErrorPage,
+    fields::{seconds_or_null, text_or_null},
+    form::ConsoleForm,
+    problem::Problem,
+    session::SignedIn,
+    shown::Shown,
+    Console,
 };
 
 pub(super) fn back(id: &str, done: &str) -> Response {
@@ -39,7 +46,7 @@ pub(super) async fn refused(
         origin: Some(origin),
         ..Shown::default()
     };
-    let page = credentials_page(console, &entry, session, &shown).await;
+    let page = credentials_page(console, &entry, session, &shown);
     Ok((problem.status, page).into_response())
 }
 
@@ -58,27 +65,8 @@ async fn with_secret(
         once: Some((label, secret)),
         ..Shown::default()
     };
-    let page = credentials_page(console, &entry, session, &shown).await;
+    let page = credentials_page(console, &entry, session, &shown);
     Ok(([(header::CACHE_CONTROL, "no-store")], page).into_response())
-}
-
-/// A patch member: the text trimmed, or `null` (the default) when empty.
-pub(super) fn text_or_null(v: &str) -> Value {
-    match v.trim() {
-        "" => Value::Null,
-        t => Value::String(t.to_owned()),
-    }
-}
-
-/// A whole number typed into `field`, `null` when empty.
-fn number_or_null(field: &str, v: &str) -> Result<Value, Problem> {
-    match v.trim() {
-        "" => Ok(Value::Null),
-        t => t
-            .parse::<u64>()
-            .map(Value::from)
-            .map_err(|_| Problem::field(field, "Enter a whole number of seconds.")),
-    }
 }
 
 #[derive(Deserialize)]
@@ -139,7 +127,7 @@ pub(crate) async fn regenerate_secret(
     Path(id): Path<String>,
     ConsoleForm { session, form }: ConsoleForm<RegenerateForm>,
 ) -> Result<Response, ErrorPage> {
-    let grace = match number_or_null("grace_period_seconds", &form.grace_period_seconds) {
+    let grace = match seconds_or_null::<u64>("grace_period_seconds", &form.grace_period_seconds) {
         Ok(v) => v.as_u64(),
         Err(p) => return refused(&console, &session, &id, "secret", p).await,
     };
@@ -181,7 +169,7 @@ pub(crate) async fn secret_lifetime(
     Path(id): Path<String>,
     ConsoleForm { session, form }: ConsoleForm<LifetimeForm>,
 ) -> Result<Response, ErrorPage> {
-    let value = match number_or_null("client_secret_lifetime", &form.client_secret_lifetime) {
+    let value = match seconds_or_null::<u64>("client_secret_lifetime", &form.client_secret_lifetime) {
         Ok(v) => v,
         Err(p) => return refused(&console, &session, &id, "lifetime", p).await,
     };

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use axum::{
     body::Bytes,
     extract::{FromRef, FromRequest, FromRequestParts, Multipart, Request},
-    http::{header, HeaderMap, StatusCode},
+    http::{header, request::Parts, HeaderMap, StatusCode},
     response::{IntoResponse, Response},
 };
 use serde::{de::DeserializeOwned, Deserialize};
@@ -66,6 +66,22 @@ pub(crate) fn same_origin(headers: &HeaderMap) -> bool {
     }
 }
 
+/// The session of a state-changing request, refused when it comes from another origin: what
+/// both form extractors check before they read the body.
+async fn signed_in_same_origin<S>(parts: &mut Parts, state: &S) -> Result<SignedIn, FormRejection>
+where
+    S: Send + Sync,
+    Console: FromRef<S>,
+{
+    let session = SignedIn::from_request_parts(parts, state)
+        .await
+        .map_err(FormRejection::NotSignedIn)?;
+    if !same_origin(&parts.headers) {
+        return Err(csrf_refused());
+    }
+    Ok(session)
+}
+
 #[derive(Deserialize)]
 struct CsrfField {
     csrf: Option<String>,
@@ -87,12 +103,7 @@ where
 
     async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
         let (mut parts, body) = request.into_parts();
-        let session = SignedIn::from_request_parts(&mut parts, state)
-            .await
-            .map_err(FormRejection::NotSignedIn)?;
-        if !same_origin(&parts.headers) {
-            return Err(csrf_refused());
-        }
+        let session = signed_in_same_origin(&mut parts, state).await?;
         let request = Request::from_parts(parts, body);
         let bytes = Bytes::from_request(request, &()).await.map_err(|_| {
             FormRejection::Page(ErrorPage::new(
@@ -139,12 +150,7 @@ where
 
     async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
         let (mut parts, body) = request.into_parts();
-        let session = SignedIn::from_request_parts(&mut parts, state)
-            .await
-            .map_err(FormRejection::NotSignedIn)?;
-        if !same_origin(&parts.headers) {
-            return Err(csrf_refused());
-        }
+        let session = signed_in_same_origin(&mut parts, state).await?;
         let bad = |m: &str| FormRejection::Page(ErrorPage::new(StatusCode::BAD_REQUEST, m));
         let request = Request::from_parts(parts, body);
         let mut multipart = Multipart::from_request(request, &())

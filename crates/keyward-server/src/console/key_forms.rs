@@ -18,8 +18,9 @@ use serde::Deserialize;
 use serde_json::{Map, Value};
 
 use super::{
-    credentials::{back, refused, text_or_null},
+    credentials::{back, refused},
     error_page::ErrorPage,
+    fields::{text_or_null, typed},
     form::{ConsoleForm, ConsoleUpload},
     problem::Problem,
     Console,
@@ -39,10 +40,6 @@ pub(crate) struct GenerateForm {
     validity_days: String,
     #[serde(default)]
     name: String,
-}
-
-fn some_text(v: &str) -> Option<String> {
-    Some(v.trim()).filter(|t| !t.is_empty()).map(str::to_owned)
 }
 
 /// `POST …/keys/generate`: answers with the keystore as a download.
@@ -68,7 +65,7 @@ pub(crate) async fn generate(
         store_password: form.store_password.unwrap_or_else(|| Password::new("")),
         key_password: form.key_password.filter(|p| !p.expose().is_empty()),
         validity_days,
-        name: some_text(&form.name),
+        name: typed(&form.name),
         alg: None,
     };
     match console

@@ -125,6 +125,32 @@ pub(crate) fn text_input(
     }
 }
 
+/// A labelled `<select>` of `(value, text)` options with its error; `id` is the control's id,
+/// `name` the form field (and the field an error names).
+pub(crate) fn select_input<'a>(
+    label: &str,
+    id: &str,
+    name: &str,
+    options: impl IntoIterator<Item = (&'a str, &'a str)>,
+    selected: &str,
+    problem: Option<&Problem>,
+) -> Markup {
+    let invalid = Problem::for_field(problem, name).is_some();
+    html! {
+        div.field {
+            label for=(id) { (label) }
+            select id=(id) name=(name)
+                aria-invalid=[invalid.then_some("true")]
+                aria-describedby=[invalid.then(|| format!("err-{name}"))] {
+                @for (value, text) in options {
+                    option value=(value) selected[value == selected] { (text) }
+                }
+            }
+            (field_error(problem, name))
+        }
+    }
+}
+
 /// A notice after a change (`role=status`, read out without moving focus).
 pub(crate) fn notice(message: Option<&str>) -> Markup {
     html! {

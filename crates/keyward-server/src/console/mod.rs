@@ -16,6 +16,7 @@ mod clients;
 mod credential_panels;
 mod credentials;
 mod error_page;
+mod fields;
 mod form;
 mod key_forms;
 mod layout;

@@ -6,13 +6,14 @@ use axum::{
     extract::{Path, Query, State},
     response::{IntoResponse, Redirect, Response},
 };
-use keyward_admin::{NewUser, Password, UserPatch, ADMIN_ROLE};
+use keyward_admin::{AdminError, NewUser, Password, UserPatch, ADMIN_ROLE};
 use maud::{html, Markup};
 use serde::Deserialize;
 
 use super::{
     clients::{path_segment, query_value},
     error_page::ErrorPage,
+    fields::typed,
     form::ConsoleForm,
     layout::{self, form_error, text_input, Nav},
     problem::Problem,
@@ -137,6 +138,22 @@ fn row(session: &SignedIn, u: &keyward_admin::User) -> Markup {
     }
 }
 
+/// The page again with a refused change: above the create form (`user` is `None`) or naming
+/// the user whose row it came from.
+async fn refused(
+    console: &Console,
+    session: &SignedIn,
+    e: &AdminError,
+    user: Option<&str>,
+) -> Result<Response, ErrorPage> {
+    let problem = Problem::from(e);
+    let origin = Origin {
+        problem: &problem,
+        user,
+    };
+    render(console, session, None, None, Some(origin)).await
+}
+
 /// `GET /console/users`.
 pub(crate) async fn list(
     State(console): State<Console>,
@@ -165,10 +182,6 @@ pub(crate) struct CreateForm {
     admin: Option<String>,
 }
 
-fn some(v: &str) -> Option<String> {
-    Some(v.trim()).filter(|t| !t.is_empty()).map(str::to_owned)
-}
-
 /// `POST /console/users`.
 pub(crate) async fn create(
     State(console): State<Console>,
@@ -177,8 +190,8 @@ pub(crate) async fn create(
     let user = NewUser {
         username: form.username.trim().to_owned(),
         password: form.password.unwrap_or_else(|| Password::new(String::new())),
-        name: some(&form.name),
-        email: some(&form.email),
+        name: typed(&form.name),
+        email: typed(&form.email),
         roles: Some(if form.admin.is_some() {
             vec![ADMIN_ROLE.to_owned()]
         } else {
@@ -188,20 +201,7 @@ pub(crate) async fn create(
     let created = console.ops.create_user(&session.actor(), user).await;
     match created {
         Ok(_) => Ok(Redirect::to("/console/users?done=created").into_response()),
-        Err(e) => {
-            let problem = Problem::from(&e);
-            render(
-                &console,
-                &session,
-                None,
-                None,
-                Some(Origin {
-                    problem: &problem,
-                    user: None,
-                }),
-            )
-            .await
-        }
+        Err(e) => refused(&console, &session, &e, None).await,
     }
 }
 
@@ -263,7 +263,7 @@ pub(crate) async fn change(
             .delete_user(&actor, &username)
             .await
             .map(|_| "deleted"),
-        _ => Err(keyward_admin::AdminError::InvalidRequest("unknown action".into())),
+        _ => Err(AdminError::InvalidRequest("unknown action".into())),
     };
     match result {
         Ok(done) => {
@@ -274,19 +274,6 @@ pub(crate) async fn change(
             };
             Ok(Redirect::to(&format!("/console/users?done={done}")).into_response())
         }
-        Err(e) => {
-            let problem = Problem::from(&e);
-            render(
-                &console,
-                &session,
-                None,
-                None,
-                Some(Origin {
-                    problem: &problem,
-                    user: Some(&username),
-                }),
-            )
-            .await
-        }
+        Err(e) => refused(&console, &session, &e, Some(&username)).await,
     }
 }
