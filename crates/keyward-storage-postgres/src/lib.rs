@@ -13,6 +13,7 @@ mod audit;
 mod changes;
 mod clients;
 mod credentials;
+mod grants;
 mod listener;
 mod open;
 mod options;

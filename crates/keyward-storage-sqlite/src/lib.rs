@@ -4,6 +4,7 @@
 
 mod audit;
 mod clients;
+mod grants;
 mod load_client;
 mod open;
 mod replay;

@@ -1,4 +1,4 @@
-//! Storage, split into one small trait per concern (clients, secrets, signing keys, audit, users, sessions), so a
+//! Storage, split into one small trait per concern (clients, secrets, signing keys, audit, users, sessions, grants), so a
 //! handler asks for exactly what it uses. Every backend runs the conformance suite in
 //! `keyward-testkit`.
 //!
@@ -9,6 +9,7 @@
 mod client_query;
 mod client_rows;
 mod error;
+mod grants;
 mod records;
 mod traits;
 mod users;
@@ -16,6 +17,7 @@ mod users;
 pub use client_query::ClientQuery;
 pub use client_rows::{client_entry_from_rows, ClientRow};
 pub use error::{BackendError, StorageError};
+pub use grants::{CodeRecord, GrantRecord, GrantStore, PendingRequest, Redeemed, RefreshRecord, Rotation};
 pub use records::{
     ActionFilter, AuditEvent, AuditQuery, AuditRecord, Change, SigningKeyAudit, SigningKeyRecord, TouchedKey,
 };

@@ -3,7 +3,7 @@ use keyward_types::{Client, ClientEntry, ClientId, Credential, StoredSecret};
 use time::OffsetDateTime;
 
 use crate::{
-    AuditEvent, AuditQuery, AuditRecord, Change, ClientQuery, SessionStore, SigningKeyAudit,
+    AuditEvent, AuditQuery, AuditRecord, Change, ClientQuery, GrantStore, SessionStore, SigningKeyAudit,
     SigningKeyRecord, StorageError, UserStore,
 };
 
@@ -200,6 +200,7 @@ pub trait Storage:
     + AuditStore
     + UserStore
     + SessionStore
+    + GrantStore
     + ChangeFeed
     + 'static
 {

@@ -3,10 +3,14 @@
 //! check panics at the first thing its backend gets wrong.
 
 mod clients;
+mod grant_removal;
+mod grants;
 mod keys_audit_replay;
 mod users;
 
 pub use clients::*;
+pub use grant_removal::*;
+pub use grants::*;
 pub use keys_audit_replay::*;
 pub use users::*;
 
@@ -122,7 +126,21 @@ macro_rules! conformance_tests {
             sessions_round_trip_touch_and_delete,
             purges_expired_and_idle_sessions,
             user_changes_that_matter_end_sessions,
-            user_debug_redacts_password_hash
+            user_debug_redacts_password_hash,
+            pending_request_is_taken_once,
+            expired_pending_request_is_not_returned,
+            code_is_redeemed_once_and_names_its_grant_after,
+            concurrent_code_redeems_have_one_winner,
+            unknown_code_is_unknown,
+            grant_is_stored_with_its_refresh_token_or_not_at_all,
+            refresh_rotation_spends_the_old_token,
+            reused_refresh_token_revokes_the_family,
+            concurrent_rotations_have_one_winner,
+            revoked_grant_refresh_is_unknown,
+            revoked_access_tokens_are_remembered,
+            consent_is_saved_and_replaced,
+            purge_removes_only_what_has_ended,
+            deleting_user_or_client_removes_their_grants
         );
     };
     (@each $make:expr; $($name:ident),*) => {
