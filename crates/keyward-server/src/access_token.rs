@@ -38,6 +38,13 @@ pub(crate) struct AccessClaims {
     pub(crate) iat: i64,
     pub(crate) exp: i64,
     pub(crate) jti: String,
+    /// When the user signed in (OIDC Core §2); user tokens only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) auth_time: Option<i64>,
+    /// The grant (one code exchange's family) a user token belongs to: revoking the grant makes
+    /// the token introspect inactive. Absent on `client_credentials` tokens.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) gid: Option<String>,
 }
 
 /// The successful token response (RFC 6749 §5.1), its members in the order keyward writes them.
@@ -82,8 +89,68 @@ impl AccessTokens {
     /// Checks a bearer token this server issued: a published key by `kid`, that key's
     /// algorithm, `typ: at+jwt`, our issuer, our issuer as audience, not expired.
     pub(crate) fn verify(&self, token: &str) -> Result<AccessClaims, TokenRejected> {
-        verify(self, token)
+        verify(self, token, true)
     }
+
+    /// As [`Self::verify`], for any audience: introspection and userinfo answer about tokens
+    /// issued for resource servers too.
+    pub(crate) fn verify_any_audience(&self, token: &str) -> Result<AccessClaims, TokenRejected> {
+        verify(self, token, false)
+    }
+
+    /// Claims of a new token for `client`, on behalf of `sub`, valid from now for the client's
+    /// access-token lifetime.
+    pub(crate) fn claims(
+        &self,
+        client: &Client,
+        sub: String,
+        aud: String,
+        scope: &Scope,
+    ) -> Result<AccessClaims, IssueError> {
+        let now = self.clock.now();
+        let lifetime = i64::from(client.access_token_lifetime);
+        Ok(AccessClaims {
+            iss: self.issuer.clone(),
+            sub,
+            client_id: client.client_id.to_string(),
+            aud,
+            scope: scope.to_string(),
+            iat: now.unix_timestamp(),
+            exp: (now + Duration::seconds(lifetime)).unix_timestamp(),
+            jti: token_id()?,
+            auth_time: None,
+            gid: None,
+        })
+    }
+
+    /// Signs `claims` as a JWT of type `typ` with the active key, off the async workers when
+    /// the key is slow (RSA). Returns the token and the algorithm it was signed with.
+    pub(crate) async fn sign<C: Serialize + Send + 'static>(
+        &self,
+        typ: &'static str,
+        claims: C,
+    ) -> Result<(String, keyward_types::SigningAlg), IssueError> {
+        let key = self.keys.current().active.clone();
+        let alg = key.alg();
+        let token = if key.is_slow() {
+            tokio::task::spawn_blocking(move || key.sign_jwt(typ, &claims))
+                .await
+                .map_err(IssueError::Task)?
+        } else {
+            key.sign_jwt(typ, &claims)
+        }
+        .map_err(IssueError::Sign)?;
+        Ok((token, alg))
+    }
+}
+
+/// `Cache-Control: no-store` and `Pragma: no-cache` on a token response (RFC 6749 §5.1).
+pub(crate) fn no_store(mut resp: Response) -> Response {
+    resp.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    resp.headers_mut()
+        .insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
+    resp
 }
 
 async fn issue(
@@ -93,28 +160,10 @@ async fn issue(
     aud: String,
     scope: Scope,
 ) -> Result<Response, ApiError> {
-    let now = app.clock.now();
-    let lifetime = i64::from(client.access_token_lifetime);
-    let claims = AccessClaims {
-        iss: app.issuer.clone(),
-        sub: client.client_id.to_string(),
-        client_id: client.client_id.to_string(),
-        aud,
-        scope: scope.to_string(),
-        iat: now.unix_timestamp(),
-        exp: (now + Duration::seconds(lifetime)).unix_timestamp(),
-        jti: token_id()?,
-    };
+    let claims = app.claims(client, client.client_id.to_string(), aud, &scope)?;
+    let lifetime = claims.exp - claims.iat;
     let (jti, audience) = (claims.jti.clone(), claims.aud.clone());
-    let key = app.keys.current().active.clone();
-    let token = if key.is_slow() {
-        tokio::task::spawn_blocking(move || key.sign_jwt("at+jwt", &claims))
-            .await
-            .map_err(IssueError::Task)?
-    } else {
-        key.sign_jwt("at+jwt", &claims)
-    }
-    .map_err(IssueError::Sign)?;
+    let (token, _) = app.sign("at+jwt", claims).await?;
     tracing::info!(
         client_id = %client.client_id,
         method,
@@ -130,16 +179,11 @@ async fn issue(
         scope: (!scope.is_empty()).then(|| scope.to_string()),
         token_type: "Bearer",
     };
-    let mut resp = Json(body).into_response();
-    resp.headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    resp.headers_mut()
-        .insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
-    Ok(resp)
+    Ok(no_store(Json(body).into_response()))
 }
 
 /// A random (v4) UUID for an access token's `jti`.
-fn token_id() -> Result<String, IssueError> {
+pub(crate) fn token_id() -> Result<String, IssueError> {
     Ok(keyward_types::random::uuid()
         .map_err(IssueError::Random)?
         .simple()
@@ -188,28 +232,40 @@ impl TokenRejected {
     }
 }
 
-fn verify(app: &AccessTokens, token: &str) -> Result<AccessClaims, TokenRejected> {
-    let jws = CompactJws::parse(token).map_err(|_| TokenRejected::Malformed)?;
-    if jws.header.typ.as_deref() != Some("at+jwt") {
-        return Err(TokenRejected::NotAccessToken);
-    }
-    let keys = app.keys.current();
-    let kid = jws.header.kid.as_deref().ok_or(TokenRejected::UnknownKey)?;
-    let key = keys.find(kid).ok_or(TokenRejected::UnknownKey)?;
-    if jws.header.alg != key.alg().as_str() {
-        return Err(TokenRejected::AlgMismatch);
-    }
-    key.verifier()
-        .verify(jws.signing_input.as_bytes(), &jws.signature)
-        .map_err(|_| TokenRejected::BadSignature)?;
-    let claims: AccessClaims = jws.claims().map_err(|_| TokenRejected::MalformedClaims)?;
-    if claims.iss != app.issuer || claims.aud != app.issuer {
+fn verify(app: &AccessTokens, token: &str, ours_only: bool) -> Result<AccessClaims, TokenRejected> {
+    let claims: AccessClaims = app.signed_by_us(token, Some("at+jwt"))?;
+    if claims.iss != app.issuer || (ours_only && claims.aud != app.issuer) {
         return Err(TokenRejected::NotForThisServer);
     }
     if claims.exp <= app.clock.now().unix_timestamp() {
         return Err(TokenRejected::Expired);
     }
     Ok(claims)
+}
+
+impl AccessTokens {
+    /// The claims of a JWT one of our published keys signed (with that key's algorithm), of
+    /// type `typ` when given. Issuer, audience and expiry are the caller's to check.
+    pub(crate) fn signed_by_us<C: serde::de::DeserializeOwned>(
+        &self,
+        token: &str,
+        typ: Option<&str>,
+    ) -> Result<C, TokenRejected> {
+        let jws = CompactJws::parse(token).map_err(|_| TokenRejected::Malformed)?;
+        if typ.is_some() && jws.header.typ.as_deref() != typ {
+            return Err(TokenRejected::NotAccessToken);
+        }
+        let keys = self.keys.current();
+        let kid = jws.header.kid.as_deref().ok_or(TokenRejected::UnknownKey)?;
+        let key = keys.find(kid).ok_or(TokenRejected::UnknownKey)?;
+        if jws.header.alg != key.alg().as_str() {
+            return Err(TokenRejected::AlgMismatch);
+        }
+        key.verifier()
+            .verify(jws.signing_input.as_bytes(), &jws.signature)
+            .map_err(|_| TokenRejected::BadSignature)?;
+        jws.claims().map_err(|_| TokenRejected::MalformedClaims)
+    }
 }
 
 #[cfg(test)]

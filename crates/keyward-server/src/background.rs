@@ -101,6 +101,11 @@ fn replay_purge(upkeep: Arc<Upkeep>) -> JoinHandle<()> {
                 Ok(_) => {}
                 Err(e) => tracing::warn!(error = %e, "replay purge failed; will retry"),
             }
+            match upkeep.storage.purge_grants(upkeep.clock.now()).await {
+                Ok(n) if n > 0 => tracing::debug!(purged = n, "ended codes, grants and requests removed"),
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "grant purge failed; will retry"),
+            }
             match upkeep.sessions.purge().await {
                 Ok(n) if n > 0 => tracing::debug!(purged = n, "expired console sessions removed"),
                 Ok(_) => {}

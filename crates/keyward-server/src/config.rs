@@ -161,6 +161,10 @@ pub struct Config {
     pub signin_address_burst: u32,
     /// How many of those failures per minute an address earns back.
     pub signin_address_per_minute: u32,
+
+    // Authorization code flow
+    /// A refresh token not used for this many seconds expires (each use rotates it).
+    pub refresh_token_lifetime_seconds: u64,
 }
 
 /// `["10.0.0.0/8", "192.0.2.1"]` or `"10.0.0.0/8, 192.0.2.1"`.
@@ -264,6 +268,9 @@ impl Default for Config {
             signin_account_per_minute: 2,
             signin_address_burst: 20,
             signin_address_per_minute: 10,
+
+            // Authorization code flow
+            refresh_token_lifetime_seconds: 30 * DAY,
         }
     }
 }
@@ -368,7 +375,8 @@ fn wide(n: usize) -> u64 {
 const DAY: u64 = 86_400;
 
 #[rustfmt::skip]
-const BOUNDS: [Bound; 42] = [
+const BOUNDS: [Bound; 43] = [
+    bound("refresh_token_lifetime_seconds", 60, 365 * DAY, "seconds", |c| c.refresh_token_lifetime_seconds),
     bound("console_session_idle_seconds", 60, 7 * DAY, "seconds", |c| c.console_session_idle_seconds),
     bound("console_session_max_seconds", 60, 30 * DAY, "seconds", |c| c.console_session_max_seconds),
     bound("signin_account_burst", 1, 1_000, "failures", |c| c.signin_account_burst.into()),

@@ -79,6 +79,17 @@ pub(crate) enum ApiError {
     UnauthorizedClient,
     #[error("unsupported_grant_type")]
     UnsupportedGrantType,
+    /// RFC 6749 §5.2: the code or refresh token is unknown, spent, expired, revoked, or was
+    /// issued to another client or for another redirect URI or PKCE verifier.
+    #[error("invalid_grant: {0}")]
+    InvalidGrant(Cow<'static, str>),
+    /// Any other OAuth error the authorization code flow answers, with its status.
+    #[error("{error}: {description}")]
+    Refused {
+        status: StatusCode,
+        error: &'static str,
+        description: String,
+    },
     #[error("invalid_scope: {0}")]
     InvalidScope(&'static str),
     #[error("invalid_scope: {0}")]
@@ -267,6 +278,12 @@ impl IntoResponse for ApiError {
                 "unsupported_grant_type",
                 "grant_type is not supported",
             ),
+            ApiError::InvalidGrant(m) => oauth(StatusCode::BAD_REQUEST, "invalid_grant", m),
+            ApiError::Refused {
+                status,
+                error,
+                description,
+            } => oauth(*status, error, description),
             ApiError::InvalidScope(m) => oauth(StatusCode::BAD_REQUEST, "invalid_scope", m),
             ApiError::MalformedScope(e) => oauth(StatusCode::BAD_REQUEST, "invalid_scope", e),
             ApiError::InvalidTarget(m) => oauth(StatusCode::BAD_REQUEST, "invalid_target", m),

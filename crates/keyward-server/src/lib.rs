@@ -1,5 +1,6 @@
-//! The keyward HTTP server: token endpoint, discovery, JWKS, health, metrics, admin API, and
-//! the admin console.
+//! The keyward HTTP server: token endpoint, the authorization code flow (authorize, sign-in,
+//! consent, logout, PAR, userinfo, introspection, revocation), discovery, JWKS, health, metrics,
+//! admin API, and the admin console.
 //! It is built from injected parts (a storage, the keyring, a clock, the config) and knows no
 //! database backend; opening one, first-start work and operations on the database belong to
 //! `keyward-app`. Method logic lives in `keyward-client-auth`, SQL in the storage crates; this
@@ -8,6 +9,7 @@
 
 mod access_token;
 mod admin;
+mod authorize;
 mod background;
 mod config;
 mod console;
@@ -18,6 +20,7 @@ pub mod fuzzing;
 mod keyring;
 mod listener;
 mod metrics;
+mod oauth;
 mod panic_guard;
 mod public;
 mod rate_limit;

@@ -16,12 +16,13 @@ use tokio::{net::TcpListener, sync::oneshot, task::JoinHandle};
 use crate::{
     access_token::AccessTokens,
     admin::{self, AdminAuth},
+    authorize::{self, Authorization},
     background::{self, Upkeep},
     console::{self, Console, Sessions, SignInLimiter},
     error::ServeError,
     keyring::Keyring,
     listener::{self, tls, Limits},
-    metrics,
+    metrics, oauth,
     public::{self, Discovery, Health, TokenEndpoint},
     rate_limit::{self, FailureLimiter, Rate, TrustedProxies},
     remote_keys::CachedRemoteKeys,
@@ -124,7 +125,7 @@ impl ServerBuilder {
     fn into_parts(mut self, issuer: String, keys: SigningKeys) -> Result<(AppState, Upkeep), ServeError> {
         let authenticator = authenticator(std::mem::take(&mut self.methods))?;
         let policy = policy(&issuer, &self.config);
-        let discovery = discovery(&issuer, &authenticator, &policy)?;
+        let discovery = discovery(&issuer, &authenticator, &policy, keys.current().active.alg())?;
         let methods: Vec<&str> = authenticator.methods().iter().map(|m| m.as_str()).collect();
         let api_document = admin::ApiDocument::render(&methods).map_err(ServeError::ApiDocument)?;
         let jwks =
@@ -138,7 +139,8 @@ impl ServerBuilder {
         let keys = Arc::new(keys);
         let admin = self.admin_ops(&clients, &jwks, &authenticator, &keys);
         let limiter = self.failure_limiter()?;
-        let console = self.console(&admin, issuer.starts_with("https://"))?;
+        let issuer_https = issuer.starts_with("https://");
+        let console = self.console(&admin, issuer_https)?;
         let tokens = AccessTokens::new(issuer, self.clock.clone(), keys.clone());
         let token = TokenEndpoint {
             tokens: tokens.clone(),
@@ -149,13 +151,28 @@ impl ServerBuilder {
             policy,
             replay: StorageReplay(self.storage.clone()),
             remote_keys: CachedRemoteKeys(jwks),
+            storage: self.storage.clone(),
+            ops: admin.clone(),
+            refresh_lifetime: time::Duration::seconds(
+                i64::try_from(self.config.refresh_token_lifetime_seconds).unwrap_or(i64::MAX),
+            ),
         };
+        let token = Arc::new(token);
+        let authorization = Arc::new(Authorization {
+            storage: self.storage.clone(),
+            clients: clients.clone(),
+            ops: admin.clone(),
+            sessions: Arc::new(self.sessions(issuer_https).with_cookies(authorize::USER_COOKIES)),
+            limiter: console.limiter.clone(),
+            issuer: token.tokens.issuer().to_owned(),
+            token: token.clone(),
+        });
         let state = AppState::new(Parts {
             discovery,
             api_document,
             health: Health::new(self.storage.clone()),
             keys: keys.clone(),
-            token: Arc::new(token),
+            token,
             admin: admin.clone(),
             admin_auth: AdminAuth {
                 tokens,
@@ -166,6 +183,7 @@ impl ServerBuilder {
             },
             limiter,
             console: console.clone(),
+            authorization,
         });
         let upkeep = Upkeep {
             key_reload: Duration::from_secs(self.config.signing_key_reload_seconds.max(1)),
@@ -202,13 +220,7 @@ impl ServerBuilder {
         let proxies = TrustedProxies::new(c.trusted_proxy_nets()?, c.trusted_proxy_header);
         Ok(Console {
             ops: admin.clone(),
-            sessions: Arc::new(Sessions::new(
-                self.storage.clone(),
-                self.clock.clone(),
-                c.console_session_idle_seconds,
-                c.console_session_max_seconds,
-                https,
-            )),
+            sessions: Arc::new(self.sessions(https)),
             limiter: Arc::new(SignInLimiter::new(
                 Rate::new(c.signin_account_burst, c.signin_account_per_minute),
                 Rate::new(c.signin_address_burst, c.signin_address_per_minute),
@@ -216,6 +228,19 @@ impl ServerBuilder {
                 self.clock.clone(),
             )),
         })
+    }
+
+    /// Sessions with the configured lifetimes (the console's and the end users' are alike:
+    /// one table, one purge).
+    fn sessions(&self, https: bool) -> Sessions {
+        let c = &self.config;
+        Sessions::new(
+            self.storage.clone(),
+            self.clock.clone(),
+            c.console_session_idle_seconds,
+            c.console_session_max_seconds,
+            https,
+        )
     }
 
     fn admin_ops(
@@ -261,10 +286,11 @@ fn discovery(
     issuer: &str,
     authenticator: &Authenticator,
     policy: &AssertionPolicy,
+    token_alg: keyward_types::SigningAlg,
 ) -> Result<Discovery, ServeError> {
     let methods = authenticator.methods();
     let methods: Vec<&str> = methods.iter().map(|m| m.as_str()).collect();
-    let document = public::DiscoveryDocument::new(issuer, &methods, &policy.allowed_algs);
+    let document = public::DiscoveryDocument::new(issuer, &methods, &policy.allowed_algs, token_alg);
     let body = serde_json::to_vec(&document).map_err(ServeError::Discovery)?;
     Ok(Discovery(body.into()))
 }
@@ -285,7 +311,9 @@ fn router(state: AppState, metrics_public: bool) -> Router {
     let mut app = Router::new()
         .merge(public::routes())
         .merge(admin::routes(state.clone()))
-        .merge(console::routes());
+        .merge(console::routes())
+        .merge(authorize::routes())
+        .merge(oauth::routes());
     if metrics_public {
         app = app.merge(metrics::listener::public_route());
     }

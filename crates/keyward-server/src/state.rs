@@ -1,7 +1,7 @@
 //! The router's state: a set of parts, built once at start. A handler extracts only the part it
 //! uses (`State<Discovery>`, `State<ApiDocument>`, `State<Health>`, `State<Arc<SigningKeys>>`,
 //! `State<Arc<TokenEndpoint>>`, `State<Arc<AdminOps>>`, the `Admin` extractor's [`AdminAuth`],
-//! the failure limiter's `State<Arc<FailureLimiter>>`, the console's `State<Console>`),
+//! the failure limiter's `State<Arc<FailureLimiter>>`, the console's `State<Console>`, the authorization endpoint's `State<Arc<Authorization>>`),
 //! each taken from here by [`FromRef`]; the handlers' modules never name this type.
 
 use std::sync::Arc;
@@ -11,6 +11,7 @@ use keyward_admin::AdminOps;
 
 use crate::{
     admin::{AdminAuth, ApiDocument},
+    authorize::Authorization,
     console::Console,
     public::{Discovery, Health, TokenEndpoint},
     rate_limit::FailureLimiter,
@@ -31,6 +32,7 @@ pub(crate) struct Parts {
     pub(crate) admin_auth: AdminAuth,
     pub(crate) limiter: Arc<FailureLimiter>,
     pub(crate) console: Console,
+    pub(crate) authorization: Arc<Authorization>,
 }
 
 impl AppState {
@@ -90,5 +92,11 @@ impl FromRef<AppState> for Arc<FailureLimiter> {
 impl FromRef<AppState> for Console {
     fn from_ref(state: &AppState) -> Self {
         state.0.console.clone()
+    }
+}
+
+impl FromRef<AppState> for Arc<Authorization> {
+    fn from_ref(state: &AppState) -> Self {
+        state.0.authorization.clone()
     }
 }

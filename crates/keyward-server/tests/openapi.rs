@@ -353,7 +353,7 @@ async fn fixed_sets_are_enums() {
         assert_eq!(found, expected, "{schema}");
         assert_eq!(
             enum_of(&doc, property(&doc, schema, "grant_types")),
-            ["client_credentials"]
+            ["client_credentials", "authorization_code", "refresh_token"]
         );
         assert!(
             enum_of(&doc, property(&doc, schema, "token_endpoint_auth_signing_alg"))
@@ -378,7 +378,7 @@ async fn fixed_sets_are_enums() {
     );
     assert_eq!(
         enum_of(&doc, property(&doc, "DiscoveryDocument", "grant_types_supported")),
-        ["client_credentials"]
+        ["client_credentials", "authorization_code", "refresh_token"]
     );
 }
 
@@ -410,7 +410,7 @@ async fn token_endpoint_documents_its_form_and_oauth_errors() {
     assert_eq!(form["required"], json!(["grant_type"]));
     assert_eq!(
         enum_of(&doc, &form["properties"]["grant_type"]),
-        ["client_credentials"]
+        ["client_credentials", "authorization_code", "refresh_token"]
     );
     for status in ["200", "400", "401", "408", "413", "429", "500", "503"] {
         assert!(token["responses"][status].is_object(), "POST /token: no {status}");

@@ -159,7 +159,7 @@ async fn check_discovery(srv: &TestServer, path: &str) {
     assert_eq!(doc["jwks_uri"], format!("{}/jwks", srv.base));
     assert_eq!(
         doc["grant_types_supported"],
-        serde_json::json!(["client_credentials"])
+        serde_json::json!(["client_credentials", "authorization_code", "refresh_token"])
     );
     assert_eq!(
         doc["token_endpoint_auth_methods_supported"],

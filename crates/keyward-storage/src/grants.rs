@@ -111,7 +111,7 @@ pub trait GrantStore: Send + Sync {
         now: OffsetDateTime,
     ) -> Result<Option<PendingRequest>, StorageError>;
 
-    /// `Conflict` if the code hash is taken.
+    /// `Conflict` if the code hash is taken; `NotFound` if its client or user is gone.
     async fn insert_code(&self, code: &CodeRecord) -> Result<(), StorageError>;
 
     /// Spends the code (whether or not it has expired: the caller checks its bindings and
@@ -119,6 +119,7 @@ pub trait GrantStore: Send + Sync {
     async fn redeem_code(&self, code_hash: &str, now: OffsetDateTime) -> Result<Redeemed, StorageError>;
 
     /// Stores a new grant and, if given, its first refresh token, in one transaction.
+    /// `NotFound` if its client or user is gone.
     async fn insert_grant(
         &self,
         grant: &GrantRecord,
@@ -137,8 +138,9 @@ pub trait GrantStore: Send + Sync {
         token_hash: &str,
     ) -> Result<Option<(RefreshRecord, GrantRecord)>, StorageError>;
 
-    /// Spends `old_hash` and stores `new` in its grant, in one transaction; see [`Rotation`].
-    /// The grant's `expires_at` becomes `grant_expires_at`.
+    /// Spends `old_hash` and stores `new` in the old token's grant (whatever `new.grant_id`
+    /// says), in one transaction; see [`Rotation`]. The grant's `expires_at` becomes
+    /// `grant_expires_at`. The old token's expiry is the caller's to check before.
     async fn rotate_refresh(
         &self,
         old_hash: &str,
@@ -156,6 +158,7 @@ pub trait GrantStore: Send + Sync {
     async fn consent(&self, username: &str, client_id: &ClientId) -> Result<Option<Scope>, StorageError>;
 
     /// Stores the consent (replacing an earlier one for the same user and client).
+    /// `NotFound` if the client or user is gone.
     async fn save_consent(
         &self,
         username: &str,

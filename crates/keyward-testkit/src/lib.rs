@@ -15,6 +15,7 @@
 
 pub mod browser;
 pub mod cluster;
+pub mod code_flow;
 pub mod conformance;
 pub mod connections;
 pub mod console;

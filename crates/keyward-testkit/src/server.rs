@@ -159,6 +159,11 @@ impl TestServer {
         format!("{}{}", self.base, path)
     }
 
+    /// The issuer the server announces (`iss` of its tokens and authorization responses).
+    pub fn issuer(&self) -> String {
+        self.server.as_ref().unwrap().issuer.clone()
+    }
+
     /// The test clock's current Unix time.
     pub fn clock_now(&self) -> i64 {
         self.clock.now().unix_timestamp()

@@ -11,14 +11,25 @@ use crate::TypeError;
 #[non_exhaustive]
 pub enum GrantType {
     ClientCredentials,
+    /// RFC 6749 §4.1: a user signs in at `/authorize`, the client exchanges the code.
+    AuthorizationCode,
+    /// RFC 6749 §6. Registering it is the client policy that issues refresh tokens from a code
+    /// exchange even without the `offline_access` scope.
+    RefreshToken,
 }
 
 impl GrantType {
-    pub const ALL: [GrantType; 1] = [GrantType::ClientCredentials];
+    pub const ALL: [GrantType; 3] = [
+        GrantType::ClientCredentials,
+        GrantType::AuthorizationCode,
+        GrantType::RefreshToken,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
             GrantType::ClientCredentials => "client_credentials",
+            GrantType::AuthorizationCode => "authorization_code",
+            GrantType::RefreshToken => "refresh_token",
         }
     }
 }

@@ -118,7 +118,11 @@ pub(crate) async fn check(headers: &HeaderMap, auth: &AdminAuth) -> Result<Actor
         .map_err(|e| CheckFailed::Failed(ApiError::Directory(e)))?
         .filter(|e| e.client.enabled)
         .ok_or(AdminRejected::ClientInactive)?;
-    if !claims.scope.split(' ').any(|s| s == ADMIN_SCOPE) || !entry.client.scope.contains(ADMIN_SCOPE) {
+    // A user's token (from a code exchange) never administers, whatever its scope says.
+    if claims.gid.is_some()
+        || !claims.scope.split(' ').any(|s| s == ADMIN_SCOPE)
+        || !entry.client.scope.contains(ADMIN_SCOPE)
+    {
         return Err(AdminRejected::NotAdminScope.into());
     }
     Ok(Actor::new(client_id.as_str()))

@@ -75,6 +75,24 @@ pub(super) fn all() -> Vec<(&'static str, Slot, Value)> {
         ("updateUser", Request, json!({"enabled": false, "email": null})),
         ("updateUser", Response("200"), user()),
         ("requestToken", Request, token_form()),
+        (
+            "introspectToken",
+            Request,
+            json!({"token": "eyJhbGciOiJFUzI1NiIsImtpZCI6InNrLTEiLCJ0eXAiOiJhdCtqd3QifQ.eyJpc3MiOiJodHRwczovL2F1dGguZXhhbXBsZS5jb20ifQ.c2lnbmF0dXJl",
+                   "token_type_hint": "access_token"}),
+        ),
+        (
+            "revokeToken",
+            Request,
+            json!({"token": "q3Xq5c0mC4n8vX1l0s9oYbT2Zr6wD7eJ1aHkPuNfGiQ", "token_type_hint": "refresh_token"}),
+        ),
+        (
+            "pushAuthorizationRequest",
+            Request,
+            json!({"response_type": "code", "client_id": "webapp", "redirect_uri": "https://app.example.com/callback",
+                   "scope": "openid profile", "state": "af0ifjsldkj", "nonce": "n-0S6_WzA2Mj",
+                   "code_challenge": "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM", "code_challenge_method": "S256"}),
+        ),
         ("getOpenIdConfiguration", Response("200"), discovery()),
         ("getAuthorizationServerMetadata", Response("200"), discovery()),
         ("getJwks", Response("200"), json!({"keys": [server_key()]})),
@@ -287,15 +305,40 @@ fn token_form() -> Value {
 }
 
 fn discovery() -> Value {
+    let methods = json!([
+        "client_secret_basic",
+        "client_secret_post",
+        "client_secret_jwt",
+        "private_key_jwt"
+    ]);
+    let algs = json!(["RS256", "PS256", "ES256", "EdDSA", "HS256"]);
     json!({
         "issuer": "https://auth.example.com",
+        "authorization_endpoint": "https://auth.example.com/authorize",
         "token_endpoint": "https://auth.example.com/token",
+        "userinfo_endpoint": "https://auth.example.com/userinfo",
         "jwks_uri": "https://auth.example.com/jwks",
-        "grant_types_supported": ["client_credentials"],
-        "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "client_secret_jwt", "private_key_jwt"],
-        "token_endpoint_auth_signing_alg_values_supported": ["RS256", "PS256", "ES256", "EdDSA", "HS256"],
-        "response_types_supported": [],
-        "scopes_supported": ["keyward:admin"]
+        "pushed_authorization_request_endpoint": "https://auth.example.com/par",
+        "require_pushed_authorization_requests": false,
+        "introspection_endpoint": "https://auth.example.com/introspect",
+        "revocation_endpoint": "https://auth.example.com/revoke",
+        "end_session_endpoint": "https://auth.example.com/logout",
+        "scopes_supported": ["openid", "profile", "email", "offline_access", "keyward:admin"],
+        "response_types_supported": ["code"],
+        "response_modes_supported": ["query"],
+        "grant_types_supported": ["client_credentials", "authorization_code", "refresh_token"],
+        "subject_types_supported": ["public"],
+        "id_token_signing_alg_values_supported": ["RS256"],
+        "code_challenge_methods_supported": ["S256"],
+        "token_endpoint_auth_methods_supported": methods,
+        "token_endpoint_auth_signing_alg_values_supported": algs,
+        "introspection_endpoint_auth_methods_supported": methods,
+        "introspection_endpoint_auth_signing_alg_values_supported": algs,
+        "revocation_endpoint_auth_methods_supported": methods,
+        "revocation_endpoint_auth_signing_alg_values_supported": algs,
+        "claims_supported": ["iss", "sub", "aud", "exp", "iat", "auth_time", "nonce", "at_hash", "name", "preferred_username", "email"],
+        "authorization_response_iss_parameter_supported": true,
+        "prompt_values_supported": ["none", "login", "consent"]
     })
 }
 

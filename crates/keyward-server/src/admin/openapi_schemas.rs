@@ -23,7 +23,7 @@ use utoipa::{
     json!({"error": "invalid_client_metadata", "field": "scope", "error_description": "scope: 'a b' is not a valid scope token"})))]
 pub(crate) struct ErrorBody {
     /// `invalid_request`, `invalid_client`, `unauthorized_client`, `unsupported_grant_type`,
-    /// `invalid_scope`, `invalid_target`, `invalid_client_metadata`, `invalid_key`,
+    /// `invalid_grant`, `invalid_scope`, `invalid_target`, `invalid_client_metadata`, `invalid_key`,
     /// `invalid_token`, `insufficient_scope`, `not_found`, `conflict`, `slow_down`,
     /// `temporarily_unavailable` or `server_error`.
     error: ErrorCode,
@@ -45,6 +45,7 @@ pub(crate) enum ErrorCode {
     InvalidClient,
     UnauthorizedClient,
     UnsupportedGrantType,
+    InvalidGrant,
     InvalidScope,
     InvalidTarget,
     InvalidClientMetadata,
@@ -169,6 +170,8 @@ impl ToSchema for TokenSigningAlg {
 #[serde(rename_all = "snake_case")]
 pub(crate) enum GrantType {
     ClientCredentials,
+    AuthorizationCode,
+    RefreshToken,
 }
 
 /// Whether an audited action succeeded.

@@ -41,7 +41,9 @@ use axum::{
 };
 use keyward_admin::AdminOps;
 
-pub(crate) use session::Sessions;
+pub(crate) use form::same_origin;
+pub(crate) use layout::bare as bare_page;
+pub(crate) use session::{cookie, csrf_for, random_token, sha256_hex, CookieSpec, LiveSession, Sessions};
 pub(crate) use signin_limit::SignInLimiter;
 
 /// What the console's handlers share.

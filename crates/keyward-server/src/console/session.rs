@@ -27,10 +27,29 @@ use super::{error_page::ErrorPage, Console};
 /// pages does not turn into a write per request.
 const TOUCH_EVERY: Duration = Duration::seconds(60);
 
-/// The cookie that carries a signed-in session.
-const SESSION_COOKIE: &str = "keyward_console";
 /// The cookie that ties the sign-in form to the browser that loaded it (login CSRF).
 pub(crate) const LOGIN_COOKIE: &str = "keyward_console_login";
+
+/// Where a kind of session's cookies live: the console's under `/console` with
+/// `SameSite=Strict`; the end users' (authorization code flow) on the whole site with
+/// `SameSite=Lax`, because a client's top-level redirect to `/authorize` must carry it (SSO).
+#[derive(Clone, Copy)]
+pub(crate) struct CookieSpec {
+    /// The session cookie's name.
+    pub(crate) session: &'static str,
+    /// The sign-in form's cookie (login CSRF).
+    pub(crate) login: &'static str,
+    pub(crate) path: &'static str,
+    pub(crate) same_site: &'static str,
+}
+
+/// The console's cookies.
+pub(crate) const CONSOLE_COOKIES: CookieSpec = CookieSpec {
+    session: "keyward_console",
+    login: LOGIN_COOKIE,
+    path: "/console",
+    same_site: "Strict",
+};
 
 /// Session lifetimes and the cookie's attributes.
 pub(crate) struct Sessions {
@@ -40,6 +59,15 @@ pub(crate) struct Sessions {
     absolute: Duration,
     /// `Secure` on the cookies: the issuer is https.
     secure: bool,
+    cookies: CookieSpec,
+}
+
+/// A live session found by its cookie: what the console's [`SignedIn`] and the authorization
+/// endpoint's user session are made from.
+pub(crate) struct LiveSession {
+    pub(crate) record: SessionRecord,
+    /// The CSRF token of this session's forms.
+    pub(crate) csrf: String,
 }
 
 /// A fresh random cookie value.
@@ -50,7 +78,7 @@ pub(crate) fn random_token() -> Result<String, ErrorPage> {
     Ok(URL_SAFE_NO_PAD.encode(bytes))
 }
 
-fn sha256_hex(value: &str) -> String {
+pub(crate) fn sha256_hex(value: &str) -> String {
     digest(&SHA256, value.as_bytes())
         .as_ref()
         .iter()
@@ -94,12 +122,30 @@ impl Sessions {
             idle: secs(idle_seconds),
             absolute: secs(max_seconds),
             secure,
+            cookies: CONSOLE_COOKIES,
         }
     }
 
-    /// A `Set-Cookie` value for the console (path `/console`, never readable by script).
+    /// The same sessions with other cookies (the end users' of `/authorize`).
+    pub(crate) fn with_cookies(mut self, cookies: CookieSpec) -> Self {
+        self.cookies = cookies;
+        self
+    }
+
+    /// The cookies this kind of session uses.
+    pub(crate) fn cookies(&self) -> CookieSpec {
+        self.cookies
+    }
+
+    /// Now, by the injected clock.
+    pub(crate) fn now(&self) -> OffsetDateTime {
+        self.clock.now()
+    }
+
+    /// A `Set-Cookie` value on this kind's path, never readable by script.
     pub(crate) fn set_cookie(&self, name: &str, value: &str, max_age: Option<i64>) -> HeaderValue {
-        let mut c = format!("{name}={value}; Path=/console; HttpOnly; SameSite=Strict");
+        let CookieSpec { path, same_site, .. } = self.cookies;
+        let mut c = format!("{name}={value}; Path={path}; HttpOnly; SameSite={same_site}");
         if let Some(age) = max_age {
             c.push_str(&format!("; Max-Age={age}"));
         }
@@ -121,12 +167,20 @@ impl Sessions {
             expires_at: now + self.absolute,
         };
         self.storage.insert_session(&record).await?;
-        Ok(self.set_cookie(SESSION_COOKIE, &token, None))
+        Ok(self.set_cookie(self.cookies.session, &token, None))
     }
 
     /// The session the request's cookie names, if it is still alive.
     pub(crate) async fn current(&self, headers: &HeaderMap) -> Result<Option<SignedIn>, StorageError> {
-        let Some(token) = cookie(headers, SESSION_COOKIE) else {
+        Ok(self
+            .live(headers)
+            .await?
+            .map(|live| SignedIn::new(live.record.username, live.csrf, live.record.id_hash)))
+    }
+
+    /// The live session the request's cookie names, touched at most once a minute.
+    pub(crate) async fn live(&self, headers: &HeaderMap) -> Result<Option<LiveSession>, StorageError> {
+        let Some(token) = cookie(headers, self.cookies.session) else {
             return Ok(None);
         };
         let id_hash = sha256_hex(token);
@@ -141,7 +195,10 @@ impl Sessions {
         if now - record.last_seen >= TOUCH_EVERY {
             self.storage.touch_session(&id_hash, now).await?;
         }
-        Ok(Some(SignedIn::new(record.username, csrf_for(token), id_hash)))
+        Ok(Some(LiveSession {
+            record,
+            csrf: csrf_for(token),
+        }))
     }
 
     fn expired(&self, record: &SessionRecord, now: OffsetDateTime) -> bool {
@@ -150,8 +207,14 @@ impl Sessions {
 
     /// Ends the session (sign-out); returns the `Set-Cookie` value that clears the cookie.
     pub(crate) async fn end(&self, session: &SignedIn) -> Result<HeaderValue, StorageError> {
-        self.storage.delete_session(session.id_hash()).await?;
-        Ok(self.set_cookie(SESSION_COOKIE, "", Some(0)))
+        self.end_by_hash(session.id_hash()).await
+    }
+
+    /// Ends the session stored under `id_hash`; returns the `Set-Cookie` value that clears
+    /// the cookie.
+    pub(crate) async fn end_by_hash(&self, id_hash: &str) -> Result<HeaderValue, StorageError> {
+        self.storage.delete_session(id_hash).await?;
+        Ok(self.set_cookie(self.cookies.session, "", Some(0)))
     }
 
     /// Deletes expired and idle sessions; run by the server's upkeep.

@@ -11,49 +11,119 @@ use keyward_types::{GrantType, SigningAlg};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::signing::SigningKeys;
+use crate::{authorize::USER_SCOPES, signing::SigningKeys};
 
 /// The discovery document, rendered once at start.
 #[derive(Clone)]
 pub(crate) struct Discovery(pub(crate) Bytes);
 
-/// RFC 8414 / OpenID Connect Discovery metadata, listing only what really works. Rendered once
-/// at start: the issuer and the registered methods do not change while the server runs.
+/// RFC 8414 / OpenID Connect Discovery 1.0 metadata, listing only what really works. Rendered
+/// once at start: the issuer and the registered methods do not change while the server runs.
 #[derive(Serialize, ToSchema)]
 pub(crate) struct DiscoveryDocument<'a> {
     #[schema(value_type = String)]
     issuer: &'a str,
+    authorization_endpoint: String,
     token_endpoint: String,
+    userinfo_endpoint: String,
     jwks_uri: String,
+    /// RFC 9126.
+    pushed_authorization_request_endpoint: String,
+    /// No client is made to use PAR by the server; a client's registration can require it.
+    require_pushed_authorization_requests: bool,
+    /// RFC 7662.
+    introspection_endpoint: String,
+    /// RFC 7009.
+    revocation_endpoint: String,
+    /// OpenID Connect RP-Initiated Logout 1.0.
+    end_session_endpoint: String,
+    #[schema(value_type = Vec<String>)]
+    scopes_supported: Vec<&'static str>,
+    #[schema(value_type = Vec<String>)]
+    response_types_supported: [&'static str; 1],
+    #[schema(value_type = Vec<String>)]
+    response_modes_supported: [&'static str; 1],
     #[schema(value_type = Vec<String>)]
     grant_types_supported: Vec<&'static str>,
+    #[schema(value_type = Vec<String>)]
+    subject_types_supported: [&'static str; 1],
+    /// The algorithm of the server's signing key (ID tokens and access tokens).
+    #[schema(value_type = Vec<String>)]
+    id_token_signing_alg_values_supported: [&'static str; 1],
+    /// PKCE (RFC 7636): `S256` only, and required.
+    #[schema(value_type = Vec<String>)]
+    code_challenge_methods_supported: [&'static str; 1],
     /// The client authentication methods this server runs.
     #[schema(value_type = Vec<String>)]
     token_endpoint_auth_methods_supported: &'a [&'a str],
     /// The algorithms client assertions may be signed with, by this server's configuration.
     #[schema(value_type = Vec<String>)]
     token_endpoint_auth_signing_alg_values_supported: Vec<&'static str>,
-    /// Empty: keyward issues tokens to clients, not via browsers (no authorization endpoint).
     #[schema(value_type = Vec<String>)]
-    response_types_supported: [&'static str; 0],
+    introspection_endpoint_auth_methods_supported: &'a [&'a str],
     #[schema(value_type = Vec<String>)]
-    scopes_supported: [&'static str; 1],
+    introspection_endpoint_auth_signing_alg_values_supported: Vec<&'static str>,
+    #[schema(value_type = Vec<String>)]
+    revocation_endpoint_auth_methods_supported: &'a [&'a str],
+    #[schema(value_type = Vec<String>)]
+    revocation_endpoint_auth_signing_alg_values_supported: Vec<&'static str>,
+    #[schema(value_type = Vec<String>)]
+    claims_supported: [&'static str; 11],
+    /// RFC 9207: authorization responses carry `iss`.
+    authorization_response_iss_parameter_supported: bool,
+    #[schema(value_type = Vec<String>)]
+    prompt_values_supported: [&'static str; 3],
 }
 
 impl<'a> DiscoveryDocument<'a> {
-    pub(crate) fn new(issuer: &'a str, auth_methods: &'a [&'a str], assertion_algs: &[SigningAlg]) -> Self {
+    pub(crate) fn new(
+        issuer: &'a str,
+        auth_methods: &'a [&'a str],
+        assertion_algs: &[SigningAlg],
+        token_alg: SigningAlg,
+    ) -> Self {
+        let algs = || assertion_algs.iter().map(|a| a.as_str()).collect::<Vec<_>>();
+        let mut scopes: Vec<&'static str> = USER_SCOPES.to_vec();
+        scopes.push(ADMIN_SCOPE);
         Self {
             issuer,
+            authorization_endpoint: format!("{issuer}/authorize"),
             token_endpoint: format!("{issuer}/token"),
+            userinfo_endpoint: format!("{issuer}/userinfo"),
             jwks_uri: format!("{issuer}/jwks"),
+            pushed_authorization_request_endpoint: format!("{issuer}/par"),
+            require_pushed_authorization_requests: false,
+            introspection_endpoint: format!("{issuer}/introspect"),
+            revocation_endpoint: format!("{issuer}/revoke"),
+            end_session_endpoint: format!("{issuer}/logout"),
+            scopes_supported: scopes,
+            response_types_supported: ["code"],
+            response_modes_supported: ["query"],
             grant_types_supported: GrantType::ALL.iter().map(|g| g.as_str()).collect(),
+            subject_types_supported: ["public"],
+            id_token_signing_alg_values_supported: [token_alg.as_str()],
+            code_challenge_methods_supported: ["S256"],
             token_endpoint_auth_methods_supported: auth_methods,
-            token_endpoint_auth_signing_alg_values_supported: assertion_algs
-                .iter()
-                .map(|a| a.as_str())
-                .collect(),
-            response_types_supported: [],
-            scopes_supported: [ADMIN_SCOPE],
+            token_endpoint_auth_signing_alg_values_supported: algs(),
+            introspection_endpoint_auth_methods_supported: auth_methods,
+            introspection_endpoint_auth_signing_alg_values_supported: algs(),
+            revocation_endpoint_auth_methods_supported: auth_methods,
+            revocation_endpoint_auth_signing_alg_values_supported: algs(),
+            claims_supported: [
+                "iss",
+                "sub",
+                "aud",
+                "exp",
+                "iat",
+                "auth_time",
+                "nonce",
+                "at_hash",
+                "name",
+                "preferred_username",
+                "email",
+            ],
+            authorization_response_iss_parameter_supported: true,
+            prompt_values_supported: ["none", "login", "consent"],
         }
     }
 }

@@ -46,6 +46,11 @@ impl TokenRequest {
 
 /// The body, refused unless it is a form within [`MAX_BODY`].
 pub(super) async fn read_form(headers: &HeaderMap, body: Body) -> Result<FormParams, ApiError> {
+    parse_form(&read_form_bytes(headers, body).await?)
+}
+
+/// The raw body of a form, refused unless it is one within [`MAX_BODY`].
+pub(crate) async fn read_form_bytes(headers: &HeaderMap, body: Body) -> Result<bytes::Bytes, ApiError> {
     let expected = "application/x-www-form-urlencoded";
     let content_type = headers
         .get(header::CONTENT_TYPE)
@@ -55,10 +60,9 @@ pub(super) async fn read_form(headers: &HeaderMap, body: Body) -> Result<FormPar
     if !mime.eq_ignore_ascii_case(expected) {
         return Err(ApiError::UnsupportedMediaType { expected });
     }
-    let bytes = axum::body::to_bytes(body, MAX_BODY)
+    axum::body::to_bytes(body, MAX_BODY)
         .await
-        .map_err(|_| ApiError::PayloadTooLarge { limit: MAX_BODY })?;
-    parse_form(&bytes)
+        .map_err(|_| ApiError::PayloadTooLarge { limit: MAX_BODY })
 }
 
 /// The body's parameters, each at most once.

@@ -7,7 +7,7 @@ mod discovery;
 pub(crate) mod form;
 mod health;
 mod openapi;
-mod openapi_schemas;
+pub(crate) mod openapi_schemas;
 mod token;
 
 use std::sync::Arc;
@@ -15,9 +15,10 @@ use std::sync::Arc;
 use axum::{extract::FromRef, routing::get, routing::post, Router};
 
 pub(crate) use discovery::{Discovery, DiscoveryDocument};
+pub(crate) use form::read_form_bytes;
 pub(crate) use health::Health;
 pub(crate) use openapi::PublicApi;
-pub(crate) use token::TokenEndpoint;
+pub(crate) use token::{authenticate_client, TokenEndpoint};
 
 use crate::{admin::ApiDocument, signing::SigningKeys};
 

@@ -12,6 +12,12 @@ use super::openapi_schemas::{AssertionType, HealthState, KeyKty, TokenGrantType}
         super::discovery::authorization_server,
         super::discovery::jwks,
         super::token::token,
+        crate::authorize::authorize_get,
+        crate::authorize::par::push,
+        crate::oauth::introspect::introspect,
+        crate::oauth::revoke::revoke,
+        crate::oauth::userinfo::userinfo,
+        crate::authorize::logout::get,
         super::health::healthz
     ),
     components(schemas(TokenGrantType, AssertionType, KeyKty, HealthState))

@@ -32,11 +32,61 @@ pub(crate) struct TokenForm {
     client_assertion: Option<String>,
 }
 
+/// `POST /introspect` (RFC 7662 §2.1) and `POST /revoke` (RFC 7009 §2.1): the token, and the
+/// calling client's authentication as at `/token`.
+#[derive(ToSchema)]
+pub(crate) struct TokenQueryForm {
+    token: String,
+    /// `access_token` or `refresh_token`; keyward tells them apart by their form.
+    #[schema(nullable = false)]
+    token_type_hint: Option<String>,
+    #[schema(nullable = false)]
+    client_id: Option<String>,
+    #[schema(nullable = false)]
+    client_secret: Option<String>,
+    #[schema(nullable = false)]
+    client_assertion_type: Option<AssertionType>,
+    #[schema(nullable = false)]
+    client_assertion: Option<String>,
+}
+
+/// `POST /par` (RFC 9126 §2.1): the parameters of `/authorize`, and the client's authentication
+/// as at `/token`.
+#[derive(ToSchema)]
+pub(crate) struct PushedAuthorizationForm {
+    /// `code`.
+    response_type: String,
+    #[schema(nullable = false)]
+    client_id: Option<String>,
+    redirect_uri: String,
+    #[schema(nullable = false)]
+    scope: Option<String>,
+    #[schema(nullable = false)]
+    state: Option<String>,
+    #[schema(nullable = false)]
+    nonce: Option<String>,
+    code_challenge: String,
+    /// `S256`.
+    code_challenge_method: String,
+    #[schema(nullable = false)]
+    prompt: Option<String>,
+    #[schema(nullable = false)]
+    max_age: Option<u64>,
+    #[schema(nullable = false)]
+    client_secret: Option<String>,
+    #[schema(nullable = false)]
+    client_assertion_type: Option<AssertionType>,
+    #[schema(nullable = false)]
+    client_assertion: Option<String>,
+}
+
 /// The grant types `POST /token` implements.
 #[derive(Serialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub(crate) enum TokenGrantType {
     ClientCredentials,
+    AuthorizationCode,
+    RefreshToken,
 }
 
 /// RFC 7523 §2.2.

@@ -9,8 +9,8 @@ use axum::{
 };
 use keyward_admin::Directory;
 use keyward_client_auth::{
-    AssertionPolicy, AuthContext, AuthError, AuthFailure, AuthenticatedClient, Authenticator, RequestParts,
-    TlsInfo,
+    AssertionPolicy, AuthContext, AuthError, AuthFailure, AuthenticatedClient, Authenticator, FormParams,
+    RequestParts, TlsInfo,
 };
 use keyward_types::{Clock, GrantType, Scope, Untrusted};
 
@@ -31,17 +31,25 @@ pub(crate) struct TokenEndpoint {
     pub(crate) policy: AssertionPolicy,
     pub(crate) replay: StorageReplay,
     pub(crate) remote_keys: CachedRemoteKeys,
+    /// Codes, grants and refresh tokens of the authorization code flow.
+    pub(crate) storage: Arc<dyn keyward_storage::Storage>,
+    /// The users behind user grants.
+    pub(crate) ops: Arc<keyward_admin::AdminOps>,
+    /// How long a refresh token stays good unused (`refresh_token_lifetime_seconds`).
+    pub(crate) refresh_lifetime: time::Duration,
 }
 
-/// Issue an access token (RFC 6749 §3.2, §4.4): the client authenticates with the method it
-/// registered, and asks for `client_credentials`.
+/// Issue tokens (RFC 6749 §3.2): the client authenticates with the method it registered, and
+/// asks for `client_credentials` (§4.4), exchanges an authorization code (§4.1.3, with PKCE) or
+/// uses a refresh token (§6).
 #[utoipa::path(post, path = "/token", operation_id = "requestToken", tag = "oauth",
     request_body(content = super::openapi_schemas::TokenForm, content_type = "application/x-www-form-urlencoded"),
     responses(
         (status = 200, description = "an access token (RFC 6749 §5.1); `Cache-Control: no-store`",
             body = crate::access_token::TokenResponse),
         (status = 400, description = "`invalid_request` (a parameter missing or repeated, two `Authorization` headers, not a form), \
-            `unsupported_grant_type`, `unauthorized_client` (grant not registered), `invalid_scope` or `invalid_target` (RFC 6749 §5.2, RFC 8707)",
+            `unsupported_grant_type`, `unauthorized_client` (grant not registered), `invalid_grant` (code or refresh token unknown, spent, expired, revoked, \
+            or bound to another client, redirect URI or PKCE verifier), `invalid_scope` or `invalid_target` (RFC 6749 §5.2, RFC 8707)",
             body = ErrorBody),
         (status = 401, description = "`invalid_client`: client authentication failed (the reason is logged, never answered)",
             body = ErrorBody, headers(("WWW-Authenticate" = String,
@@ -63,19 +71,23 @@ pub(super) async fn token(
     let request = TokenRequest::read(&parts.headers, body).await?;
 
     // 2–4. Who is asking.
-    let client = authenticate(&app, &parts, &request).await?;
+    let client = authenticate_client(&app, &parts, &request.form).await?;
 
     // 5. What they may have.
     match request.grant_type {
         GrantType::ClientCredentials => client_credentials(&app, &client, &request).await,
+        GrantType::AuthorizationCode => crate::oauth::authorization_code(&app, &client, &request.form).await,
+        GrantType::RefreshToken => crate::oauth::refresh_token(&app, &client, &request.form).await,
         _ => Err(ApiError::UnsupportedGrantType),
     }
 }
 
-async fn authenticate(
+/// Authenticates the client of a back-channel request (`/token`, `/par`, `/introspect`,
+/// `/revoke`) with the method it registered: the one path every such call takes.
+pub(crate) async fn authenticate_client(
     app: &TokenEndpoint,
     parts: &Parts,
-    request: &TokenRequest,
+    form: &FormParams,
 ) -> Result<AuthenticatedClient, ApiError> {
     // RFC 6749 §3.2 forbids repeating a parameter; a second `Authorization` header is the same
     // ambiguity one layer down (which credentials count?), so it is refused, never first-wins.
@@ -103,7 +115,7 @@ async fn authenticate(
             unavailable => ApiError::AuthUnavailable(unavailable),
         }
     };
-    let form_client_id = request.form.get("client_id");
+    let form_client_id = form.get("client_id");
     // An `Authorization` header that is not text is refused before any method reads the
     // request, as a Basic header that does not decode.
     if header.is_some_and(|h| h.to_str().is_err()) {
@@ -111,7 +123,7 @@ async fn authenticate(
     }
     let request_parts = RequestParts {
         headers: &parts.headers,
-        form: &request.form,
+        form,
         peer: parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0),
         tls: parts.extensions.get::<TlsInfo>(),
     };
