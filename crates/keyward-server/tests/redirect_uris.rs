@@ -369,3 +369,41 @@ async fn console_shows_a_refused_redirect_uri_next_to_the_field() {
     assert_eq!(got["redirect_uris"], json!(["https://app.example/cb"]));
     assert_eq!(got["first_party"], false);
 }
+
+#[tokio::test]
+async fn console_settings_switch_a_client_to_the_authorization_code_flow() {
+    let srv = console_server().await;
+    let (id, _) = srv
+        .create_client(json!({"client_id": "web", "scope": "read"}))
+        .await;
+    let mut c = ConsoleClient::signed_in(&srv).await;
+    let page = c.get(&format!("/console/clients/{id}")).await;
+    assert!(
+        page.body.contains(r#"id="f-grant_client_credentials" type="checkbox" name="grant_client_credentials" value="true" checked"#),
+        "{}",
+        page.body
+    );
+    let mut form = settings_form("https://app.example/cb", false);
+    form.extend([
+        ("grant_types_shown", "true"),
+        ("grant_authorization_code", "true"),
+        ("grant_refresh_token", "true"),
+    ]);
+    let page = c.post(&format!("/console/clients/{id}/settings"), &form).await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
+    let got = get_client(&srv, &id).await;
+    assert_eq!(got["grant_types"], json!(["authorization_code", "refresh_token"]));
+    // A form without the grant checkboxes leaves the grant types alone.
+    c.get(&format!("/console/clients/{id}")).await;
+    let page = c
+        .post(
+            &format!("/console/clients/{id}/settings"),
+            &settings_form("https://app.example/cb", false),
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
+    assert_eq!(
+        get_client(&srv, &id).await["grant_types"],
+        json!(["authorization_code", "refresh_token"])
+    );
+}

@@ -75,8 +75,9 @@ fn heading(entry: &ClientEntry) -> Markup {
     }
 }
 
-const SETTINGS_FIELDS: [&str; 9] = [
+const SETTINGS_FIELDS: [&str; 10] = [
     "client_name",
+    "grant_types",
     "scope",
     "access_token_lifetime",
     "max_assertion_lifetime",
@@ -85,6 +86,22 @@ const SETTINGS_FIELDS: [&str; 9] = [
     "post_logout_redirect_uris",
     "first_party",
     "require_pushed_authorization_requests",
+];
+
+/// The grant types the Settings tab offers, with Keycloak's words for them.
+pub(crate) const GRANTS: [(&str, &str); 3] = [
+    (
+        "client_credentials",
+        "Client credentials (service account: tokens for the client itself)",
+    ),
+    (
+        "authorization_code",
+        "Authorization code (standard flow: users sign in)",
+    ),
+    (
+        "refresh_token",
+        "Refresh tokens (issued with every code exchange)",
+    ),
 ];
 
 /// A labelled textarea of one URI per line, with its error.
@@ -137,6 +154,14 @@ pub(crate) fn settings_page(entry: &ClientEntry, session: &SignedIn, shown: &Sho
             div.field {
                 input #f-enabled type="checkbox" name="enabled" value="true" checked[c.enabled];
                 label.inline for="f-enabled" { " Enabled (a disabled client gets no tokens)" }
+            }
+            fieldset.field {
+                legend { "Grant types" }
+                input type="hidden" name="grant_types_shown" value="true";
+                @for (grant, label) in GRANTS {
+                    (checkbox(label, &format!("grant_{grant}"), c.grant_types.iter().any(|g| g.as_str() == grant), None))
+                }
+                (layout::field_error(problem, "grant_types"))
             }
             (uri_list_input("Redirect URIs (one per line)", "redirect_uris", &c.redirect_uris, problem,
                 "For the authorization code flow: https, http only to 127.0.0.1, [::1] or localhost, or an app scheme such as com.example.app:/callback."))

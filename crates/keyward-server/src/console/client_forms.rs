@@ -9,7 +9,7 @@ use serde::Deserialize;
 use serde_json::{Map, Value};
 
 use super::{
-    client_detail::settings_page,
+    client_detail::{settings_page, GRANTS},
     clients::path_segment,
     error_page::ErrorPage,
     fields::{seconds_or_null, text_or_null},
@@ -37,6 +37,12 @@ pub(crate) struct SettingsForm {
     post_logout_redirect_uris: String,
     first_party: Option<String>,
     require_pushed_authorization_requests: Option<String>,
+    /// Set by the form that shows the grant checkboxes: only then do unchecked boxes mean
+    /// "remove" (a form without them leaves the grant types alone).
+    grant_types_shown: Option<String>,
+    grant_client_credentials: Option<String>,
+    grant_authorization_code: Option<String>,
+    grant_refresh_token: Option<String>,
 }
 
 /// A textarea of one URI per line; blank lines are ignored.
@@ -66,6 +72,20 @@ fn patch_of(form: &SettingsForm) -> Result<ClientPatch, Problem> {
         "post_logout_redirect_uris".into(),
         lines(&form.post_logout_redirect_uris),
     );
+    let checked = [
+        &form.grant_client_credentials,
+        &form.grant_authorization_code,
+        &form.grant_refresh_token,
+    ];
+    let grants: Vec<Value> = GRANTS
+        .iter()
+        .zip(checked)
+        .filter(|(_, on)| on.is_some())
+        .map(|((grant, _), _)| Value::String((*grant).to_owned()))
+        .collect();
+    if form.grant_types_shown.is_some() {
+        m.insert("grant_types".into(), Value::Array(grants));
+    }
     m.insert("first_party".into(), Value::Bool(form.first_party.is_some()));
     m.insert(
         "require_pushed_authorization_requests".into(),
