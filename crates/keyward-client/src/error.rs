@@ -1,5 +1,6 @@
-//! The crate's errors: a config that cannot be used (named key, file, reason), and a token
-//! request that failed (with the server's own `error` and `error_description` when it sent them).
+//! The crate's errors: a config that cannot be used (named key, file, reason), and a token,
+//! introspection or revocation request that failed (with the server's own `error` and
+//! `error_description` when it sent them).
 
 use std::path::PathBuf;
 
@@ -72,6 +73,10 @@ pub enum ClientError {
     BadResponse { url: String, message: String },
     #[error("no token endpoint: give one, or an issuer whose metadata names it")]
     NoTokenEndpoint,
+    /// The issuer's metadata names no such endpoint (`introspection_endpoint`,
+    /// `revocation_endpoint`): the server does not offer the call.
+    #[error("the issuer's metadata names no {0}")]
+    NoEndpoint(&'static str),
     #[error("cannot sign the client assertion: {0}")]
     Signing(#[source] keyward_jose::JoseError),
     #[error("the operating system's random generator failed")]

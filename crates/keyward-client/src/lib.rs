@@ -2,7 +2,8 @@
 //! client's config (keyward's own, or a Keycloak adapter `keycloak.json` unchanged), holds its
 //! credential in redacting, zeroizing types, signs its client assertions (RFC 7523), publishes
 //! its public keys, and gets tokens: `client_credentials` ones cached per scope and audience and
-//! refreshed single-flight, and the authorization code exchange and refresh.
+//! refreshed single-flight, the authorization code exchange and refresh, and token introspection
+//! and revocation.
 //!
 //! A client authentication method of one's own is a [`ClientAuth`], given to
 //! [`TokenClientBuilder::auth`].
@@ -18,4 +19,4 @@ pub use assertion::{ASSERTION_TYPE, DEFAULT_TOKEN_EXPIRATION};
 pub use auth::{AuthRequest, ClientAuth};
 pub use config::{ClientConfig, Credential, Method};
 pub use error::{ClientError, ConfigError};
-pub use token_client::{AccessToken, TokenClient, TokenClientBuilder, TokenRequest};
+pub use token_client::{AccessToken, Introspection, TokenClient, TokenClientBuilder, TokenRequest};

@@ -43,6 +43,8 @@ pub struct AuthRequest<'a> {
     pub client_id: &'a str,
     /// The issuer identifier: the audience of a client assertion (DESIGN.md, assertion rules).
     pub audience: &'a str,
+    /// Where the request goes: the token endpoint, or for introspection and revocation their
+    /// endpoint (empty when the request is only built, not sent, before discovery).
     pub token_endpoint: &'a str,
     pub now: OffsetDateTime,
     form: Vec<(String, Zeroizing<String>)>,

@@ -1,11 +1,14 @@
 //! Tokens for one client: `client_credentials` (RFC 6749 §4.4), cached per (scope, audience)
 //! until shortly before they expire, and the authorization code exchange and refresh (§4.1.3,
-//! §6) with the same client authentication, never cached (each answer is the caller's own).
+//! §6) with the same client authentication, never cached (each answer is the caller's own);
+//! introspection and revocation with that authentication too (`backchannel`).
 //!
 //! Each cache entry has its own async mutex, so when N callers want the same token at once one
 //! of them asks the server and the others wait for its answer: one request, not N (a stampede
 //! at expiry would otherwise multiply the server's load by the number of callers).
 
+mod backchannel;
+mod discovery;
 mod transport;
 
 use std::{collections::HashMap, fmt, sync::Arc, time::Duration as StdDuration};
@@ -17,6 +20,8 @@ use tokio::sync::{Mutex as AsyncMutex, OnceCell};
 use zeroize::Zeroizing;
 
 use crate::{auth::AuthRequest, ClientAuth, ClientConfig, ClientError};
+
+pub use backchannel::Introspection;
 
 /// What a `client_credentials` token is asked for: the cache key.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
@@ -77,7 +82,9 @@ struct Inner {
     auth: Arc<dyn ClientAuth>,
     http: reqwest::Client,
     clock: Arc<dyn Clock>,
+    /// The token endpoint: configured, or the metadata's.
     endpoint: OnceCell<String>,
+    metadata: OnceCell<discovery::Metadata>,
     slots: std::sync::Mutex<HashMap<TokenRequest, Slot>>,
     retries: u32,
     backoff: StdDuration,
@@ -151,6 +158,7 @@ impl TokenClientBuilder {
                 http,
                 clock: self.clock,
                 endpoint: OnceCell::new_with(config.token_endpoint),
+                metadata: OnceCell::new(),
                 slots: std::sync::Mutex::default(),
                 retries: self.retries,
                 backoff: self.backoff,
@@ -168,11 +176,6 @@ struct TokenResponse {
     scope: Option<String>,
     refresh_token: Option<String>,
     id_token: Option<String>,
-}
-
-#[derive(Deserialize)]
-struct Metadata {
-    token_endpoint: Option<String>,
 }
 
 impl TokenClient {
@@ -305,16 +308,8 @@ impl TokenClient {
         inner
             .endpoint
             .get_or_try_init(|| async {
-                let url = format!(
-                    "{}/.well-known/openid-configuration",
-                    inner.issuer.trim_end_matches('/')
-                );
-                let body = inner.with_retries(&url, || Ok(inner.http.get(&url))).await?;
-                let meta: Metadata = serde_json::from_slice(&body).map_err(|e| ClientError::BadResponse {
-                    url: url.clone(),
-                    message: e.to_string(),
-                })?;
-                meta.token_endpoint.ok_or(ClientError::NoTokenEndpoint)
+                let meta = inner.metadata().await?;
+                meta.token_endpoint.clone().ok_or(ClientError::NoTokenEndpoint)
             })
             .await
             .map(String::as_str)
@@ -322,7 +317,7 @@ impl TokenClient {
 
     async fn grant(&self, grant: &[(&str, &str)]) -> Result<AccessToken, ClientError> {
         let url = self.token_endpoint().await?.to_owned();
-        let body = self.inner.post_grant(&url, grant).await?;
+        let body = self.inner.post_form(&url, grant).await?;
         let parsed: TokenResponse = serde_json::from_slice(&body).map_err(|e| ClientError::BadResponse {
             url: url.clone(),
             message: e.to_string(),

@@ -1,6 +1,7 @@
-//! Sending a token request: the client authentication added per attempt, network errors and
-//! 5xx retried with bounded exponential backoff, a 4xx never (asking again with the same
-//! credentials gets the same refusal), and the server's `error` kept for the caller.
+//! Sending a token, introspection or revocation request: the client authentication added per
+//! attempt, network errors and 5xx retried with bounded exponential backoff, a 4xx never (asking
+//! again with the same credentials gets the same refusal), and the server's `error` kept for the
+//! caller.
 
 use std::time::Duration as StdDuration;
 
@@ -19,16 +20,17 @@ struct ErrorResponse {
 }
 
 impl Inner {
-    /// POSTs `grant` (the grant's own parameters) to `url` with the client's authentication,
-    /// signed afresh for every attempt.
-    pub(super) async fn post_grant(&self, url: &str, grant: &[(&str, &str)]) -> Result<Vec<u8>, ClientError> {
+    /// POSTs `params` (a grant's own parameters, or the `token` to introspect or revoke) to
+    /// `url` with the client's authentication, signed afresh for every attempt. An assertion's
+    /// audience is the issuer whatever the endpoint.
+    pub(super) async fn post_form(&self, url: &str, params: &[(&str, &str)]) -> Result<Vec<u8>, ClientError> {
         self.with_retries(url, || {
             let mut auth = AuthRequest::new(&self.client_id, &self.issuer, url, self.clock.now());
-            for (name, value) in grant {
+            for (name, value) in params {
                 auth.param(name, *value);
             }
             self.auth.authenticate(&mut auth)?;
-            tracing::debug!(url, method = self.auth.method(), sent = %auth.describe(), "token request");
+            tracing::debug!(url, method = self.auth.method(), sent = %auth.describe(), "back-channel request");
             let (form, headers) = auth.into_parts();
             let form: Vec<(&str, &str)> = form.iter().map(|(n, v)| (n.as_str(), v.as_str())).collect();
             Ok(self.http.post(url).headers(headers).form(&form))

@@ -48,6 +48,30 @@ pub(crate) enum ClientCommand {
         #[arg(long, default_value = "127.0.0.1:8081")]
         listen: String,
     },
+    /// Ask the issuer whether a token is active (RFC 7662) and print its answer as JSON.
+    Introspect {
+        #[command(flatten)]
+        config: ConfigArgs,
+        /// The access or refresh token; `-` reads it from stdin (out of the process list).
+        token: String,
+    },
+    /// Revoke a token at the issuer (RFC 7009); prints nothing.
+    Revoke {
+        #[command(flatten)]
+        config: ConfigArgs,
+        /// The access or refresh token; `-` reads it from stdin (out of the process list).
+        token: String,
+    },
+}
+
+/// The token argument, or the first line of stdin for `-`.
+fn token_arg(token: String) -> anyhow::Result<String> {
+    if token != "-" {
+        return Ok(token);
+    }
+    let mut line = String::new();
+    std::io::stdin().read_line(&mut line)?;
+    Ok(line.trim().to_owned())
 }
 
 #[derive(clap::Args)]
@@ -150,6 +174,13 @@ pub(crate) async fn run(command: ClientCommand) -> anyhow::Result<()> {
         }
         ClientCommand::ServeJwks { config, listen } => {
             serve_jwks::run(config.client()?, &listen).await?;
+        }
+        ClientCommand::Introspect { config, token } => {
+            let answer = config.client()?.introspect(&token_arg(token)?).await?;
+            println!("{}", serde_json::to_string_pretty(&answer)?);
+        }
+        ClientCommand::Revoke { config, token } => {
+            config.client()?.revoke(&token_arg(token)?).await?;
         }
     }
     Ok(())
