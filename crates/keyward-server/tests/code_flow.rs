@@ -424,3 +424,82 @@ async fn end_user_pages_carry_a_strict_policy_and_a_lax_session_cookie() {
         "{session}"
     );
 }
+
+/// The code exchange, a refresh and introspection with `client_secret_post` and with
+/// `client_secret_jwt`: each client authenticates with its registered method on every call.
+#[tokio::test]
+async fn code_exchange_refresh_and_introspection_with_post_and_client_secret_jwt() {
+    let srv = server_with_user().await;
+    let (post_id, post_secret) = code_client(
+        &srv,
+        json!({"token_endpoint_auth_method": "client_secret_post", "first_party": true}),
+    )
+    .await;
+    let (jwt_id, jwt_secret) = code_client(
+        &srv,
+        json!({"token_endpoint_auth_method": "client_secret_jwt", "first_party": true}),
+    )
+    .await;
+    let post_auth = |pairs: &mut Vec<(String, String)>| {
+        pairs.push(("client_id".into(), post_id.clone()));
+        pairs.push(("client_secret".into(), post_secret.clone()));
+    };
+    let jwt_auth = |pairs: &mut Vec<(String, String)>| {
+        let claims = srv.claims(&jwt_id);
+        let assertion =
+            keyward_testkit::jose::sign_hmac(jwt_secret.as_bytes(), &json!({"alg": "HS256"}), &claims);
+        pairs.push(("client_assertion_type".into(), keyward_testkit::JWT_BEARER.into()));
+        pairs.push(("client_assertion".into(), assertion));
+    };
+    let methods: [(&str, &dyn Fn(&mut Vec<(String, String)>)); 2] =
+        [(&post_id, &post_auth), (&jwt_id, &jwt_auth)];
+    for (id, auth) in methods {
+        let pkce = Pkce::new();
+        let mut browser = ConsoleClient::new(&srv);
+        let code = code_for(&srv, &mut browser, id, &pkce).await;
+        let post = |mut pairs: Vec<(String, String)>, path: &'static str| {
+            auth(&mut pairs);
+            srv.http.post(srv.url(path)).form(&pairs).send()
+        };
+        let own = |pairs: &[(&str, &str)]| -> Vec<(String, String)> {
+            pairs
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect()
+        };
+        let exchanged = tokens(
+            post(
+                own(&[
+                    ("grant_type", "authorization_code"),
+                    ("code", &code),
+                    ("redirect_uri", REDIRECT_URI),
+                    ("code_verifier", &pkce.verifier),
+                ]),
+                "/token",
+            )
+            .await
+            .unwrap(),
+        )
+        .await;
+        assert_eq!(jwt_parts(exchanged["id_token"].as_str().unwrap()).1["aud"], id);
+        let refresh = exchanged["refresh_token"].as_str().unwrap();
+        let refreshed = tokens(
+            post(
+                own(&[("grant_type", "refresh_token"), ("refresh_token", refresh)]),
+                "/token",
+            )
+            .await
+            .unwrap(),
+        )
+        .await;
+        let access = refreshed["access_token"].as_str().unwrap();
+        let introspected: Value = post(own(&[("token", access)]), "/introspect")
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(introspected["active"], true, "{id}: {introspected}");
+        assert_eq!(introspected["username"], USER);
+    }
+}
