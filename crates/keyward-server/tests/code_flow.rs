@@ -425,6 +425,9 @@ async fn end_user_pages_carry_a_strict_policy_and_a_lax_session_cookie() {
     );
 }
 
+/// Adds a client's authentication to a form.
+type AddAuth<'a> = dyn Fn(&mut Vec<(String, String)>) + 'a;
+
 /// The code exchange, a refresh and introspection with `client_secret_post` and with
 /// `client_secret_jwt`: each client authenticates with its registered method on every call.
 #[tokio::test]
@@ -451,8 +454,7 @@ async fn code_exchange_refresh_and_introspection_with_post_and_client_secret_jwt
         pairs.push(("client_assertion_type".into(), keyward_testkit::JWT_BEARER.into()));
         pairs.push(("client_assertion".into(), assertion));
     };
-    let methods: [(&str, &dyn Fn(&mut Vec<(String, String)>)); 2] =
-        [(&post_id, &post_auth), (&jwt_id, &jwt_auth)];
+    let methods: [(&str, &AddAuth<'_>); 2] = [(&post_id, &post_auth), (&jwt_id, &jwt_auth)];
     for (id, auth) in methods {
         let pkce = Pkce::new();
         let mut browser = ConsoleClient::new(&srv);
