@@ -36,13 +36,13 @@ if [[ "${1:-}" =~ ^[0-9]+$ ]]; then
 fi
 
 # The keystore targets run last: their parsers do the most work per input.
-all_targets=(basic_header token_form jws assertion jwk jwks pem der jwks_document cache_control pkcs12 jks)
+all_targets=(basic_header token_form authorize_query jws assertion jwk jwks pem der jwks_document cache_control pkcs12 jks)
 if (($#)); then targets=("$@"); else targets=("${all_targets[@]}"); fi
 
 dict_for() {
     case "$1" in
         jws | assertion | jwk | jwks | jwks_document) echo "-dict=fuzz/dict/json.dict" ;;
-        basic_header | token_form) echo "-dict=fuzz/dict/form.dict" ;;
+        basic_header | token_form | authorize_query) echo "-dict=fuzz/dict/form.dict" ;;
         cache_control) echo "-dict=fuzz/dict/cache_control.dict" ;;
     esac
 }

@@ -152,3 +152,26 @@ fn form_escape(bytes: &[u8]) -> String {
         })
         .collect()
 }
+
+/// An authorization request's query string. Whatever `/authorize` accepts is bound to a
+/// registered redirect URI exactly, carries a well-formed S256 challenge, asks only for scopes
+/// the fixed client may have (never the admin scope), and keeps `state` and `nonce` bounded.
+pub fn authorize_query(data: &[u8]) {
+    let Ok(read) = keyward_server::fuzzing::authorize_request(data) else {
+        return;
+    };
+    assert!(
+        read.registered_redirect_uris.contains(&read.redirect_uri),
+        "accepted an unregistered redirect_uri"
+    );
+    assert_eq!(read.code_challenge.len(), 43, "a challenge that is not a SHA-256");
+    for scope in &read.scope {
+        assert!(
+            ["openid", "profile", "email", "offline_access", "read", "write"].contains(&scope.as_str()),
+            "granted scope {scope:?}"
+        );
+    }
+    for value in [&read.state, &read.nonce].into_iter().flatten() {
+        assert!(value.len() <= 512, "an unbounded state or nonce");
+    }
+}

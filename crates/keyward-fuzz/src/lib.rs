@@ -14,7 +14,7 @@ mod auth;
 mod jwks_url;
 mod keys;
 
-pub use auth::{assertion, basic_header, jws, token_form};
+pub use auth::{assertion, authorize_query, basic_header, jws, token_form};
 pub use jwks_url::{cache_control, jwks_document};
 pub use keys::{der, jks, jwk, jwks, pem, pkcs12};
 
@@ -25,6 +25,7 @@ pub type Target = fn(&[u8]);
 pub const TARGETS: &[(&str, Target)] = &[
     ("basic_header", basic_header),
     ("token_form", token_form),
+    ("authorize_query", authorize_query),
     ("jws", jws),
     ("assertion", assertion),
     ("jwk", jwk),

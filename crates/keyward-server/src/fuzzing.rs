@@ -47,3 +47,65 @@ pub fn token_request(authorization: Option<&str>, body: &[u8]) -> Option<ReadReq
         read_by,
     })
 }
+
+/// What `/authorize` makes of a query string, for a fixed client registered with
+/// `https://app.example/cb`, scope `read write` and the code grant: `Ok` with the validated
+/// request, or the refusal (a page or a redirect).
+pub fn authorize_request(query: &[u8]) -> Result<AuthorizeRead, String> {
+    use crate::authorize::request::{redirect_uri, validate, Params, Refusal};
+    let client = fuzz_client().ok_or("the fuzz client id does not parse")?;
+    let to_string = |r: Refusal| match r {
+        Refusal::Page(m) => format!("page: {m}"),
+        Refusal::Redirect { error, description } => format!("{error}: {description}"),
+    };
+    let params = Params::parse(query).map_err(to_string)?;
+    let uri = redirect_uri(Some(&client), &params).map_err(to_string)?;
+    let request = validate(&client, uri, &params, time::OffsetDateTime::UNIX_EPOCH).map_err(to_string)?;
+    Ok(AuthorizeRead {
+        redirect_uri: request.redirect_uri,
+        scope: request.scope.iter().map(str::to_owned).collect(),
+        code_challenge: request.code_challenge,
+        state: request.state,
+        nonce: request.nonce,
+        registered_redirect_uris: client.redirect_uris,
+    })
+}
+
+/// A validated authorization request, as the fuzz target checks it.
+#[derive(Debug)]
+pub struct AuthorizeRead {
+    pub redirect_uri: String,
+    pub scope: Vec<String>,
+    pub code_challenge: String,
+    pub state: Option<String>,
+    pub nonce: Option<String>,
+    pub registered_redirect_uris: Vec<String>,
+}
+
+fn fuzz_client() -> Option<keyward_types::Client> {
+    use keyward_types::{Client, ClientId, GrantType, Scope};
+    let scope = Scope::parse("read write").unwrap_or_default();
+    Some(Client {
+        client_id: ClientId::parse("fuzz-web").ok()?,
+        client_name: None,
+        client_uri: None,
+        token_endpoint_auth_method: AuthMethod::ClientSecretBasic,
+        token_endpoint_auth_signing_alg: None,
+        legacy_token_endpoint_audience: false,
+        max_assertion_lifetime: None,
+        client_secret_lifetime: None,
+        jwks_uri: None,
+        grant_types: vec![GrantType::AuthorizationCode],
+        scope,
+        default_audience: None,
+        allowed_audiences: Vec::new(),
+        access_token_lifetime: 300,
+        enabled: true,
+        redirect_uris: vec!["https://app.example/cb".into()],
+        post_logout_redirect_uris: Vec::new(),
+        first_party: false,
+        require_pushed_authorization_requests: false,
+        created_at: time::OffsetDateTime::UNIX_EPOCH,
+        updated_at: time::OffsetDateTime::UNIX_EPOCH,
+    })
+}

@@ -12,7 +12,7 @@ mod flow;
 pub(crate) mod logout;
 mod pages;
 pub(crate) mod par;
-mod request;
+pub(crate) mod request;
 mod signin;
 
 use std::sync::Arc;
@@ -193,6 +193,17 @@ fn page(refusal: Refusal) -> UserPage {
         }
         Refusal::Redirect { description, .. } => UserPage::bad_request(description),
     }
+}
+
+/// Whether a form post to the end-user pages comes from keyward's own pages: the console's check,
+/// except that `Origin: null` is taken when `Sec-Fetch-Site: same-origin` vouches for it. Under
+/// `Referrer-Policy: no-referrer` browsers send `Origin: null` with every form post (Fetch,
+/// "append a request Origin header"), so the console's check alone refuses the pages' own forms;
+/// `Sec-Fetch-Site` is set by the browser only and is not weakened by the referrer policy.
+pub(crate) fn posted_from_our_pages(headers: &HeaderMap) -> bool {
+    let value = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    let vouched = value("sec-fetch-site") == Some("same-origin") && value("origin") == Some("null");
+    vouched || crate::console::same_origin(headers)
 }
 
 /// The end-user pages' content policy: the console's, except `form-action`, because the consent
