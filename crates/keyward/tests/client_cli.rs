@@ -276,3 +276,51 @@ fn bad_configs_are_refused_with_the_key_or_file_named() {
         );
     }
 }
+
+#[tokio::test]
+async fn introspect_and_revoke_from_the_cli() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_server, base) = server(dir.path());
+    let created = register(&base, json!({"client_id": "cli-rs", "scope": "read"})).await;
+    let secret = created["client_secret"].as_str().unwrap();
+    let config = write(
+        dir.path(),
+        "client.json",
+        &json!({"issuer": base, "client_id": "cli-rs", "method": "client_secret_basic", "secret": secret}),
+    );
+    let token = ok(&run(dir.path(), &["token", "--config", &config]));
+    let active: Value = serde_json::from_str(&ok(&run(
+        dir.path(),
+        &["introspect", "--config", &config, &token],
+    )))
+    .unwrap();
+    assert_eq!(active["active"], true, "{active}");
+    assert_eq!(active["client_id"], "cli-rs");
+    // The token from stdin (`-`), out of the process list; revoke prints nothing.
+    let mut revoke = client_cmd(dir.path(), &["revoke", "--config", &config, "-"]);
+    revoke
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = revoke.spawn().unwrap();
+    {
+        use std::io::Write;
+        child.stdin.take().unwrap().write_all(token.as_bytes()).unwrap();
+    }
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(ok(&out), "");
+    let inactive: Value = serde_json::from_str(&ok(&run(
+        dir.path(),
+        &["introspect", "--config", &config, &token],
+    )))
+    .unwrap();
+    assert_eq!(inactive, json!({"active": false}));
+    // A wrong secret: one line naming the refusal, exit 1.
+    let wrong = write(
+        dir.path(),
+        "wrong.json",
+        &json!({"issuer": base, "client_id": "cli-rs", "method": "client_secret_basic", "secret": "not-it"}),
+    );
+    let err = failed(&run(dir.path(), &["introspect", "--config", &wrong, &token]));
+    assert!(err.contains("invalid_client"), "{err}");
+}
