@@ -175,18 +175,7 @@ async fn first_party_clients_skip_consent() {
     let mut browser = ConsoleClient::new(&srv);
     let first = browser_get(&mut browser, &authorize_query(&id, &pkce, &[])).await;
     let signin = follow(&mut browser, first).await;
-    let interaction = hidden_of(&signin.body, "interaction");
-    let posted = browser
-        .post(
-            "/authorize/signin",
-            &[
-                ("interaction", &interaction),
-                ("username", USER),
-                ("password", USER_PASSWORD),
-            ],
-        )
-        .await;
-    let done = follow(&mut browser, posted).await;
+    let done = sign_in_on(&mut browser, &signin, USER, USER_PASSWORD).await;
     assert!(
         query_of(done.location().unwrap()).contains_key("code"),
         "no consent page: {}",
@@ -202,18 +191,7 @@ async fn denied_consent_is_access_denied_at_the_client() {
     let mut browser = ConsoleClient::new(&srv);
     let first = browser_get(&mut browser, &authorize_query(&id, &pkce, &[])).await;
     let signin = follow(&mut browser, first).await;
-    let interaction = hidden_of(&signin.body, "interaction");
-    let posted = browser
-        .post(
-            "/authorize/signin",
-            &[
-                ("interaction", &interaction),
-                ("username", USER),
-                ("password", USER_PASSWORD),
-            ],
-        )
-        .await;
-    let consent = follow(&mut browser, posted).await;
+    let consent = sign_in_on(&mut browser, &signin, USER, USER_PASSWORD).await;
     let interaction = hidden_of(&consent.body, "interaction");
     let denied = browser
         .post(

@@ -255,19 +255,7 @@ async fn consent_without_the_csrf_token_is_refused() {
     let mut f = flow(json!({})).await;
     let first = f.authorize(&[]).await;
     let page = follow(&mut f.browser, first).await;
-    let interaction = hidden_of(&page.body, "interaction");
-    let posted = f
-        .browser
-        .post(
-            "/authorize/signin",
-            &[
-                ("interaction", &interaction),
-                ("username", USER),
-                ("password", USER_PASSWORD),
-            ],
-        )
-        .await;
-    let consent = follow(&mut f.browser, posted).await;
+    let consent = sign_in_on(&mut f.browser, &page, USER, USER_PASSWORD).await;
     let interaction = hidden_of(&consent.body, "interaction");
     let refused = f
         .browser

@@ -127,24 +127,30 @@ pub fn hidden_of(body: &str, name: &str) -> String {
     rest[..rest.find('"').unwrap()].to_owned()
 }
 
+/// Sends the sign-in form of `page` (with its interaction and the browser's CSRF token) and
+/// follows the answer while it stays inside keyward.
+pub async fn sign_in_on(browser: &mut ConsoleClient, page: &Page, username: &str, password: &str) -> Page {
+    let interaction = hidden_of(&page.body, "interaction");
+    let posted = browser
+        .post(
+            "/authorize/signin",
+            &[
+                ("interaction", &interaction),
+                ("username", username),
+                ("password", password),
+            ],
+        )
+        .await;
+    follow(browser, posted).await
+}
+
 /// Starts `/authorize` with `query`, signs in as `username` if asked, allows consent if asked,
 /// and returns the final redirect to the client (its `Location` holds the code or an error).
 pub async fn authorize(browser: &mut ConsoleClient, query: &str, username: &str, password: &str) -> Page {
     let first = browser.get(&format!("/authorize?{query}")).await;
     let mut page = follow(browser, first).await;
     if page.status == StatusCode::OK && page.body.contains("action=\"/authorize/signin\"") {
-        let interaction = hidden_of(&page.body, "interaction");
-        let posted = browser
-            .post(
-                "/authorize/signin",
-                &[
-                    ("interaction", &interaction),
-                    ("username", username),
-                    ("password", password),
-                ],
-            )
-            .await;
-        page = follow(browser, posted).await;
+        page = sign_in_on(browser, &page, username, password).await;
     }
     if page.status == StatusCode::OK && page.body.contains("action=\"/authorize/consent\"") {
         let interaction = hidden_of(&page.body, "interaction");

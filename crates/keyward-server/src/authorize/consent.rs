@@ -12,8 +12,8 @@ use axum::{
 use keyward_types::{ClientId, Scope};
 use serde::Deserialize;
 
-use super::{flow, pages, pages::UserPage, signin::Interaction, Authorization};
-use crate::console::{same_origin, sha256_hex};
+use super::{flow, pages, pages::UserPage, posted_from_our_pages, signin::Interaction, Authorization};
+use crate::console::sha256_hex;
 
 /// `GET /authorize/consent?interaction=…`.
 pub(crate) async fn page(
@@ -54,7 +54,7 @@ pub(crate) async fn submit(
             .as_deref()
             .is_some_and(|c| bool::from(subtle::ConstantTimeEq::ct_eq(s.csrf.as_bytes(), c.as_bytes())))
     });
-    let Some(session) = session.filter(|_| tied && same_origin(&headers)) else {
+    let Some(session) = session.filter(|_| tied && posted_from_our_pages(&headers)) else {
         return Err(UserPage::new(
             StatusCode::FORBIDDEN,
             "The consent form was refused because its security token is missing or out of date.",

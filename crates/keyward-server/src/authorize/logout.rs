@@ -15,8 +15,9 @@ use axum::{
 };
 use serde::Deserialize;
 
-use super::{flow::with_query, pages, pages::UserPage, request::Params, Authorization};
-use crate::console::same_origin;
+use super::{
+    flow::with_query, pages, pages::UserPage, posted_from_our_pages, request::Params, Authorization,
+};
 
 /// The claims of an ID token hint keyward reads. An expired hint still names its user.
 #[derive(Deserialize)]
@@ -179,7 +180,7 @@ pub(crate) async fn confirm(
             c.as_bytes(),
         ))
     });
-    if !tied || !same_origin(&headers) {
+    if !tied || !posted_from_our_pages(&headers) {
         return Err(UserPage::new(
             StatusCode::FORBIDDEN,
             "The sign-out form was refused because its security token is missing or out of date.",

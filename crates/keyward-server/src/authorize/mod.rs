@@ -225,3 +225,48 @@ async fn security_headers(request: Request, next: Next) -> Response {
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     response
 }
+
+#[cfg(test)]
+mod tests {
+    use axum::http::{HeaderMap, HeaderValue};
+
+    use super::posted_from_our_pages;
+
+    fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        h.insert("host", HeaderValue::from_static("id.example:8443"));
+        for (name, value) in pairs {
+            h.insert(*name, HeaderValue::from_static(value));
+        }
+        h
+    }
+
+    #[test]
+    fn a_null_origin_is_taken_only_when_the_browser_says_same_origin() {
+        // what Chromium sends from a page with `Referrer-Policy: no-referrer`
+        assert!(posted_from_our_pages(&headers(&[
+            ("origin", "null"),
+            ("sec-fetch-site", "same-origin")
+        ])));
+        assert!(!posted_from_our_pages(&headers(&[("origin", "null")])));
+        for site in ["cross-site", "same-site", "none"] {
+            assert!(
+                !posted_from_our_pages(&headers(&[("origin", "null"), ("sec-fetch-site", site)])),
+                "{site}"
+            );
+        }
+        // a real origin must still match, whatever Sec-Fetch-Site says
+        assert!(!posted_from_our_pages(&headers(&[
+            ("origin", "https://attacker.example"),
+            ("sec-fetch-site", "same-origin")
+        ])));
+        assert!(posted_from_our_pages(&headers(&[
+            ("origin", "https://id.example:8443"),
+            ("sec-fetch-site", "same-origin")
+        ])));
+        assert!(
+            posted_from_our_pages(&headers(&[])),
+            "a client that sends neither (not a browser) has only the CSRF token to pass"
+        );
+    }
+}

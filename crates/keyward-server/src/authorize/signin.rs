@@ -14,8 +14,8 @@ use axum::{
 use keyward_admin::{AdminError, Password};
 use serde::Deserialize;
 
-use super::{flow, pages, pages::UserPage, Authorization};
-use crate::console::{cookie, csrf_for, random_token, same_origin};
+use super::{flow, pages, pages::UserPage, posted_from_our_pages, Authorization};
+use crate::console::{cookie, csrf_for, random_token};
 
 /// How long a loaded sign-in form stays usable.
 const FORM_SECONDS: i64 = 1800;
@@ -78,7 +78,7 @@ pub(crate) async fn submit(
         )),
         _ => false,
     };
-    if !tied || !same_origin(&headers) {
+    if !tied || !posted_from_our_pages(&headers) {
         return Err(UserPage::new(
             StatusCode::FORBIDDEN,
             "The sign-in form was refused because its security token is missing or out of date. Go back and sign in again.",

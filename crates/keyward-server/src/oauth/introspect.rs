@@ -12,7 +12,7 @@ use axum::{
 };
 use serde_json::{json, Value};
 
-use super::{active, authenticated_form};
+use super::{active, token_request};
 use crate::{access_token::no_store, error::ApiError, public::TokenEndpoint};
 
 /// Describe a token (RFC 7662): active or not, and for an active one its scope, client, subject
@@ -29,11 +29,8 @@ pub(crate) async fn introspect(
     State(app): State<Arc<TokenEndpoint>>,
     request: Request,
 ) -> Result<Response, ApiError> {
-    let (client, form) = authenticated_form(&app, request).await?;
-    let token = form
-        .get("token")
-        .filter(|t| !t.is_empty())
-        .ok_or(ApiError::InvalidRequest("token is missing".into()))?;
+    let (client, token) = token_request(&app, request).await?;
+    let token = token.as_str();
     let caller = client.client().client_id.as_str();
     let answer = if active::looks_like_jwt(token) {
         active::access(&app, token).await?.map(|a| {

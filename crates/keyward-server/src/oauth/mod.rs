@@ -41,6 +41,20 @@ where
         .route("/userinfo", get(userinfo::userinfo).post(userinfo::userinfo))
 }
 
+/// The `token` of an introspection or revocation request (RFC 7662 §2.1, RFC 7009 §2.1), and
+/// the client that authenticated the request.
+async fn token_request(
+    app: &TokenEndpoint,
+    request: Request,
+) -> Result<(AuthenticatedClient, String), ApiError> {
+    let (client, form) = authenticated_form(app, request).await?;
+    let token = form
+        .get("token")
+        .filter(|t| !t.is_empty())
+        .ok_or(ApiError::InvalidRequest("token is missing".into()))?;
+    Ok((client, token.to_owned()))
+}
+
 /// The form of a back-channel request, and the client it authenticated.
 async fn authenticated_form(
     app: &TokenEndpoint,

@@ -12,7 +12,7 @@ use axum::{
 };
 use time::OffsetDateTime;
 
-use super::{active, authenticated_form};
+use super::{active, token_request};
 use crate::{access_token::no_store, console::sha256_hex, error::ApiError, public::TokenEndpoint};
 
 fn not_yours() -> ApiError {
@@ -36,11 +36,8 @@ pub(crate) async fn revoke(
     State(app): State<Arc<TokenEndpoint>>,
     request: Request,
 ) -> Result<Response, ApiError> {
-    let (client, form) = authenticated_form(&app, request).await?;
-    let token = form
-        .get("token")
-        .filter(|t| !t.is_empty())
-        .ok_or(ApiError::InvalidRequest("token is missing".into()))?;
+    let (client, token) = token_request(&app, request).await?;
+    let token = token.as_str();
     let caller = client.client().client_id.as_str();
     if active::looks_like_jwt(token) {
         if let Ok(claims) = app.tokens.verify_any_audience(token) {
