@@ -380,7 +380,7 @@ async fn end_user_pages_carry_a_strict_policy_and_a_lax_session_cookie() {
         "{csp}"
     );
     assert_eq!(page.headers["x-frame-options"], "DENY");
-    assert_eq!(page.headers["referrer-policy"], "no-referrer");
+    assert_eq!(page.headers["referrer-policy"], "same-origin");
     let interaction = hidden_of(&page.body, "interaction");
     browser
         .post(

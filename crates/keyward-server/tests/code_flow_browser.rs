@@ -257,14 +257,12 @@ async fn the_sign_in_and_consent_pages_fit_a_phone() {
     let srv = server_with_user().await;
     let (id, _) = code_client(
         &srv,
-        json!({"client_name": "Photo Printer with a rather long name for a small screen"}),
+        // one 51-character word: it must wrap, not push the page sideways
+        json!({"client_name": "PhotoPrinterWithARatherLongNameForASmallScreenToo51"}),
     )
     .await;
     let pkce = Pkce::new();
     let b = Browser::start(390, 844).await;
-    // Headless Chromium opens no window narrower than 500 px, whatever `--window-size` says; a
-    // WebDriver resize afterwards does make the page 390 px wide.
-    b.set_window_size(390, 844).await;
     assert_eq!(
         b.execute("return document.documentElement.clientWidth;").await,
         json!(390),

@@ -110,6 +110,9 @@ impl Browser {
                     read_log(&log)
                 )
             });
+        // Headless Chromium opens no window narrower than 500 px, whatever the capabilities say;
+        // a resize once it is open gives the width asked for (a phone's 390 px).
+        client.set_window_size(width, height).await.unwrap();
         Self {
             client,
             downloads,

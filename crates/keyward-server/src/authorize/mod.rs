@@ -196,10 +196,10 @@ fn page(refusal: Refusal) -> UserPage {
 }
 
 /// Whether a form post to the end-user pages comes from keyward's own pages: the console's check,
-/// except that `Origin: null` is taken when `Sec-Fetch-Site: same-origin` vouches for it. Under
-/// `Referrer-Policy: no-referrer` browsers send `Origin: null` with every form post (Fetch,
-/// "append a request Origin header"), so the console's check alone refuses the pages' own forms;
-/// `Sec-Fetch-Site` is set by the browser only and is not weakened by the referrer policy.
+/// except that `Origin: null` is taken when `Sec-Fetch-Site: same-origin` vouches for it. The
+/// pages send `Referrer-Policy: same-origin`, so browsers send their real origin; but a page
+/// loaded under a stricter policy (a browser setting, an extension) posts with `Origin: null`
+/// (Fetch, "append a request Origin header"), and `Sec-Fetch-Site` is set by the browser only.
 pub(crate) fn posted_from_our_pages(headers: &HeaderMap) -> bool {
     let value = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
     let vouched = value("sec-fetch-site") == Some("same-origin") && value("origin") == Some("null");
@@ -216,8 +216,9 @@ async fn security_headers(request: Request, next: Next) -> Response {
     let h = response.headers_mut();
     h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP));
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-    // The code travels in the redirect's query: no referrer may carry it on.
-    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    // No referrer leaves keyward (the pages' URLs name interactions); within it, browsers then
+    // send the real `Origin` with the pages' form posts (`no-referrer` makes it `null`).
+    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
     h.insert(
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),
