@@ -734,3 +734,56 @@ async fn a_method_other_than_the_registered_one_is_invalid_client_everywhere() {
     assert_eq!(f.exchange(&code).await.status(), StatusCode::OK);
     assert!(is_active(&f.srv, &f.id, &f.secret, refresh).await);
 }
+
+/// A request that wants a new sign-in (`prompt=login`) cannot be consented to with the older
+/// session: the consent form sends the user to sign in, and no code is issued.
+#[tokio::test]
+async fn consent_with_an_older_session_cannot_skip_a_required_sign_in() {
+    let mut f = flow(json!({})).await;
+    f.code().await;
+    f.srv.clock.advance(time::Duration::seconds(1));
+    let waiting = f
+        .authorize(&[("prompt", "login"), ("scope", "openid write")])
+        .await;
+    let page = follow(&mut f.browser, waiting).await;
+    assert!(
+        page.body.contains("action=\"/authorize/signin\""),
+        "{}",
+        page.body
+    );
+    let interaction = hidden_of(&page.body, "interaction");
+    // the consent page of the console-less session still has a CSRF token: load one
+    let consent_page = f
+        .browser
+        .get(&format!("/authorize/consent?interaction={interaction}"))
+        .await;
+    assert_eq!(consent_page.status, StatusCode::OK);
+    let answer = f
+        .browser
+        .post(
+            "/authorize/consent",
+            &[("interaction", &interaction), ("decision", "allow")],
+        )
+        .await;
+    assert_eq!(answer.status, StatusCode::SEE_OTHER);
+    assert!(
+        answer.location().unwrap().starts_with("/authorize/signin"),
+        "{:?}",
+        answer.location()
+    );
+}
+
+#[tokio::test]
+async fn max_age_zero_asks_for_one_sign_in_not_a_loop() {
+    let mut f = flow(json!({"first_party": true})).await;
+    f.code().await;
+    let query = authorize_query(&f.id, &f.pkce, &[("max_age", "0")]);
+    f.srv.clock.advance(time::Duration::seconds(5));
+    let page = authorize(&mut f.browser, &query, USER, USER_PASSWORD).await;
+    assert!(
+        query_of(page.location().unwrap()).contains_key("code"),
+        "{:?} {}",
+        page.location(),
+        page.body
+    );
+}

@@ -200,7 +200,9 @@ async fn an_administrator_manages_client_credentials_in_the_browser() {
     // Disable the generated key: its assertions are refused.
     b.click(&format!("tr[data-kid='{kid}'] button[value=disable]"))
         .await;
-    b.wait_for(".notice", WAIT).await;
+    // The row offers Enable once the change is stored (an earlier notice may still be shown).
+    b.wait_for(&format!("tr[data-kid='{kid}'] button[value=enable]"), WAIT)
+        .await;
     assert_invalid_client(srv.token_assertion(&assertion(&srv), &[]).await, false).await;
 
     // A second client uses a JWKS URL.

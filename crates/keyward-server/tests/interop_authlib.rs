@@ -38,10 +38,19 @@ fn text(out: &[u8]) -> String {
     String::from_utf8_lossy(out).into_owned()
 }
 
-/// Authlib stamps `iat` from the real clock: move the test clock to it first.
+/// Authlib stamps `iat` from the real clock: move the test clock to it, and keep it there.
 fn sync_clock(srv: &TestServer) {
-    srv.clock
-        .set(keyward_types::Clock::now(&keyward_types::SystemClock));
+    // Authlib stamps its assertion with the real time when the script runs, which on a loaded
+    // machine can be seconds after this call: the server's clock follows the real one until
+    // the test ends (no test here moves the clock itself).
+    let clock = srv.clock.clone();
+    clock.set(keyward_types::Clock::now(&keyward_types::SystemClock));
+    tokio::spawn(async move {
+        loop {
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            clock.set(keyward_types::Clock::now(&keyward_types::SystemClock));
+        }
+    });
 }
 
 /// The token response of a successful run.

@@ -61,6 +61,12 @@ pub(crate) async fn submit(
         ));
     };
     let request = flow::kept(&app, &sent.interaction).await?;
+    // A request still waiting for a (new) sign-in cannot be answered by an older session.
+    if !flow::fresh(&app, &session, &request, true) {
+        return Ok(
+            Redirect::to(&format!("/authorize/signin?interaction={}", sent.interaction)).into_response(),
+        );
+    }
     let taken = app
         .storage
         .take_pending_request(&sha256_hex(&sent.interaction), app.now())

@@ -74,10 +74,19 @@ pub(crate) async fn proceed(
     issue_code(app, &request, &username, session.record.created_at).await
 }
 
-/// Whether the session satisfies the request: `prompt=login` wants a sign-in made for it (so
-/// after the request reached keyward), `max_age` a recent one.
-fn fresh(app: &Authorization, s: &LiveSession, request: &AuthRequest, from_interaction: bool) -> bool {
-    if request.prompt == Prompt::Login && !(from_interaction && s.record.created_at >= request.requested_at) {
+/// Whether the session satisfies the request: a sign-in made for this request (after it
+/// reached keyward) always does; otherwise `prompt=login` wants one, and `max_age` a recent one
+/// (so `max_age=0` asks once, not in a loop).
+pub(crate) fn fresh(
+    app: &Authorization,
+    s: &LiveSession,
+    request: &AuthRequest,
+    from_interaction: bool,
+) -> bool {
+    if from_interaction && s.record.created_at >= request.requested_at {
+        return true;
+    }
+    if request.prompt == Prompt::Login {
         return false;
     }
     match request.max_age {
