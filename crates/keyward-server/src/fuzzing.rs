@@ -6,7 +6,7 @@ use axum::http::{header, HeaderMap, HeaderValue};
 use keyward_client_auth::{built_in_methods, AuthError, Authenticator, Presented, RequestParts};
 use keyward_types::AuthMethod;
 
-use crate::public::form::parse_form;
+use crate::backchannel::parse_form;
 
 /// A token request as steps 1 and 2 of DESIGN.md "The token request" read it.
 #[derive(Debug)]

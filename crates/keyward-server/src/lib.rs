@@ -9,7 +9,9 @@
 
 mod access_token;
 mod admin;
+mod api_schemas;
 mod authorize;
+mod backchannel;
 mod background;
 mod config;
 mod console;

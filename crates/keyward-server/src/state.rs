@@ -12,8 +12,9 @@ use keyward_admin::AdminOps;
 use crate::{
     admin::{AdminAuth, ApiDocument},
     authorize::Authorization,
+    backchannel::TokenEndpoint,
     console::Console,
-    public::{Discovery, Health, TokenEndpoint},
+    public::{Discovery, Health},
     rate_limit::FailureLimiter,
     signing::SigningKeys,
 };

@@ -25,5 +25,5 @@ pub use error::TypeError;
 pub use grant::GrantType;
 pub use jwk::{Base64Url, EcCurve, JwkError, JwkParams, Jwks, OkpCurve, PublicJwk};
 pub use log_safe::{Untrusted, LOG_VALUE_MAX_CHARS};
-pub use scope::Scope;
+pub use scope::{Scope, USER_SCOPES};
 pub use secret::{ClientSecret, SecretHash};

@@ -4,6 +4,11 @@ use serde::{Deserialize, Serialize};
 
 use crate::TypeError;
 
+/// The scopes about a user that any client of the authorization code flow may ask for (the
+/// user consents to them): OpenID Connect Core §5.4 and §11. Other scopes must be registered
+/// for the client.
+pub const USER_SCOPES: [&str; 4] = ["openid", "profile", "email", "offline_access"];
+
 /// A set of scope tokens (RFC 6749 §3.3): space-delimited, each token made of `%x21 / %x23-5B /
 /// %x5D-7E`. Kept sorted and deduplicated so that equality and subset checks are set checks.
 #[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]

@@ -31,15 +31,13 @@ use keyward_client_auth::ClientDirectory;
 use keyward_storage::Storage;
 use keyward_types::{ClientEntry, ClientId};
 
-pub(crate) use request::USER_SCOPES;
-
 use self::{
     pages::UserPage,
     request::{Params, Refusal},
 };
 use crate::{
+    backchannel::TokenEndpoint,
     console::{CookieSpec, LiveSession, Sessions, SignInLimiter},
-    public::TokenEndpoint,
 };
 
 /// The end users' cookies.

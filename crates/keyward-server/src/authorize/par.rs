@@ -20,9 +20,9 @@ use super::{
     Authorization,
 };
 use crate::{
+    backchannel::{authenticate_client, read_form_bytes},
     console::{random_token, sha256_hex},
     error::ApiError,
-    public::{authenticate_client, read_form_bytes},
 };
 
 /// How long a `request_uri` is good for.
@@ -47,7 +47,7 @@ fn refused(refusal: Refusal) -> ApiError {
 
 /// Push an authorization request (RFC 9126); the answer's `request_uri` is good once, for 60 s.
 #[utoipa::path(post, path = "/par", operation_id = "pushAuthorizationRequest", tag = "oauth",
-    request_body(content = crate::public::openapi_schemas::PushedAuthorizationForm, content_type = "application/x-www-form-urlencoded",
+    request_body(content = crate::api_schemas::PushedAuthorizationForm, content_type = "application/x-www-form-urlencoded",
         description = "the parameters of `/authorize`, with the client's authentication as at `/token`"),
     responses(
         (status = 201, description = "`request_uri` and `expires_in`"),
@@ -60,7 +60,7 @@ pub(crate) async fn push(
 ) -> Result<Response, ApiError> {
     let (parts, body) = request.into_parts();
     let bytes = read_form_bytes(&parts.headers, body).await?;
-    let form = crate::public::form::parse_form(&bytes)?;
+    let form = crate::backchannel::parse_form(&bytes)?;
     let authenticated = authenticate_client(&app.token, &parts, &form).await?;
     let client = authenticated.client();
     let params = Params::parse(&bytes).map_err(refused)?;

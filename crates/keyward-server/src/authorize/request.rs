@@ -6,13 +6,9 @@
 use std::collections::HashMap;
 
 use keyward_admin::ADMIN_SCOPE;
-use keyward_types::{Client, GrantType, Scope};
+use keyward_types::{Client, GrantType, Scope, USER_SCOPES};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
-
-/// The scopes about the user that any client of the code flow may ask for (the user consents
-/// to them); other scopes must be registered for the client.
-pub(crate) const USER_SCOPES: [&str; 4] = ["openid", "profile", "email", "offline_access"];
 
 /// Longest `state` or `nonce` kept (they travel in URLs and tokens).
 const MAX_OPAQUE: usize = 512;

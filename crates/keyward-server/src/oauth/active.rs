@@ -8,7 +8,7 @@ use keyward_storage::{GrantRecord, RefreshRecord};
 use keyward_types::ClientId;
 
 use super::users::enabled_user;
-use crate::{access_token::AccessClaims, console::sha256_hex, error::ApiError, public::TokenEndpoint};
+use crate::{access_token::AccessClaims, backchannel::TokenEndpoint, console::sha256_hex, error::ApiError};
 
 /// A live access token and, for a user token, its user.
 pub(crate) struct ActiveAccess {

@@ -17,7 +17,7 @@ use super::{
     token_set::{self, opaque_token, UserGrant},
     users::enabled_user,
 };
-use crate::{console::sha256_hex, error::ApiError, public::TokenEndpoint};
+use crate::{backchannel::TokenEndpoint, console::sha256_hex, error::ApiError};
 
 fn required<'a>(form: &'a FormParams, name: &str) -> Result<&'a str, ApiError> {
     form.get(name)

@@ -13,12 +13,12 @@ use axum::{
 use serde_json::{json, Value};
 
 use super::{active, token_request};
-use crate::{access_token::no_store, error::ApiError, public::TokenEndpoint};
+use crate::{access_token::no_store, backchannel::TokenEndpoint, error::ApiError};
 
 /// Describe a token (RFC 7662): active or not, and for an active one its scope, client, subject
 /// and lifetime. A refresh token is described only to the client it was issued to.
 #[utoipa::path(post, path = "/introspect", operation_id = "introspectToken", tag = "oauth",
-    request_body(content = crate::public::openapi_schemas::TokenQueryForm, content_type = "application/x-www-form-urlencoded",
+    request_body(content = crate::api_schemas::TokenQueryForm, content_type = "application/x-www-form-urlencoded",
         description = "`token` (and optionally `token_type_hint`), with the calling client's authentication as at `/token`"),
     responses(
         (status = 200, description = "`{\"active\": false}`, or the active token's `scope`, `client_id`, `sub`, `username`, `aud`, `iss`, `exp`, `iat`, `jti`, `token_type`"),

@@ -25,8 +25,8 @@ pub(crate) use code_exchange::authorization_code;
 pub(crate) use refresh::refresh_token;
 
 use crate::{
+    backchannel::{authenticate_client, read_form_bytes, TokenEndpoint},
     error::ApiError,
-    public::{authenticate_client, read_form_bytes, TokenEndpoint},
 };
 
 /// The routes, for any router state that holds the token endpoint.
@@ -62,7 +62,7 @@ async fn authenticated_form(
 ) -> Result<(AuthenticatedClient, FormParams), ApiError> {
     let (parts, body) = request.into_parts();
     let bytes = read_form_bytes(&parts.headers, body).await?;
-    let form = crate::public::form::parse_form(&bytes)?;
+    let form = crate::backchannel::parse_form(&bytes)?;
     let client = authenticate_client(app, &parts, &form).await?;
     Ok((client, form))
 }

@@ -14,7 +14,7 @@ use super::{
     token_set::{self, opaque_token, UserGrant},
     users::enabled_user,
 };
-use crate::{console::sha256_hex, error::ApiError, public::TokenEndpoint};
+use crate::{backchannel::TokenEndpoint, console::sha256_hex, error::ApiError};
 
 pub(crate) async fn refresh_token(
     app: &TokenEndpoint,

@@ -13,7 +13,7 @@ use axum::{
 use time::OffsetDateTime;
 
 use super::{active, token_request};
-use crate::{access_token::no_store, console::sha256_hex, error::ApiError, public::TokenEndpoint};
+use crate::{access_token::no_store, backchannel::TokenEndpoint, console::sha256_hex, error::ApiError};
 
 fn not_yours() -> ApiError {
     ApiError::Refused {
@@ -25,7 +25,7 @@ fn not_yours() -> ApiError {
 
 /// Revoke a token (RFC 7009): a refresh token with its whole family, or one access token.
 #[utoipa::path(post, path = "/revoke", operation_id = "revokeToken", tag = "oauth",
-    request_body(content = crate::public::openapi_schemas::TokenQueryForm, content_type = "application/x-www-form-urlencoded",
+    request_body(content = crate::api_schemas::TokenQueryForm, content_type = "application/x-www-form-urlencoded",
         description = "`token` (and optionally `token_type_hint`), with the calling client's authentication as at `/token`"),
     responses(
         (status = 200, description = "revoked, or the token was not valid anyway (RFC 7009 §2.2)"),

@@ -13,9 +13,9 @@ use time::OffsetDateTime;
 
 use crate::{
     access_token::no_store,
+    backchannel::TokenEndpoint,
     error::{ApiError, IssueError},
     metrics,
-    public::TokenEndpoint,
 };
 
 /// What one answer of the code exchange or a refresh is made from.

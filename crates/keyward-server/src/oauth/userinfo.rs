@@ -12,7 +12,7 @@ use axum::{
 use serde_json::Value;
 
 use super::active;
-use crate::{access_token::no_store, error::ApiError, public::TokenEndpoint};
+use crate::{access_token::no_store, backchannel::TokenEndpoint, error::ApiError};
 
 /// RFC 6750 §3.1: the challenge names the error.
 fn challenge(status: StatusCode, error: &'static str, description: &'static str) -> Response {

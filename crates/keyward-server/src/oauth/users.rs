@@ -3,7 +3,7 @@
 
 use keyward_admin::{AdminError, User};
 
-use crate::{error::ApiError, public::TokenEndpoint};
+use crate::{backchannel::TokenEndpoint, error::ApiError};
 
 /// The user, if it exists and is enabled.
 pub(crate) async fn enabled_user(app: &TokenEndpoint, username: &str) -> Result<Option<User>, ApiError> {

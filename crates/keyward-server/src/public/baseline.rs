@@ -18,7 +18,7 @@ use axum::{
 };
 use serde_json::json;
 
-use super::form::read_form;
+use crate::backchannel::form::read_form;
 use crate::error::ApiError;
 
 pub(super) async fn baseline(headers: HeaderMap, body: Body) -> Result<Response, ApiError> {

@@ -7,11 +7,11 @@ use axum::{
 };
 use bytes::Bytes;
 use keyward_admin::ADMIN_SCOPE;
-use keyward_types::{GrantType, SigningAlg};
+use keyward_types::{GrantType, SigningAlg, USER_SCOPES};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::{authorize::USER_SCOPES, signing::SigningKeys};
+use crate::signing::SigningKeys;
 
 /// The discovery document, rendered once at start.
 #[derive(Clone)]
@@ -160,7 +160,7 @@ pub(super) async fn authorization_server(State(discovery): State<Discovery>) -> 
 /// The public keys access tokens are signed with. Short max-age: a rotated key must reach
 /// resource servers soon.
 #[utoipa::path(get, path = "/jwks", operation_id = "getJwks", tag = "discovery",
-    responses((status = 200, description = "the server's public signing keys", body = super::openapi_schemas::Jwks)))]
+    responses((status = 200, description = "the server's public signing keys", body = crate::api_schemas::Jwks)))]
 pub(super) async fn jwks(State(keys): State<Arc<SigningKeys>>) -> Response {
     json_body(keys.current().jwks_body.clone(), "public, max-age=60")
 }

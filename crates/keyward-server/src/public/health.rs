@@ -25,8 +25,8 @@ impl Health {
 
 /// Ready when the database answers; a load balancer takes the node out otherwise.
 #[utoipa::path(get, path = "/healthz", operation_id = "getHealth", tag = "health",
-    responses((status = 200, description = "ready", body = super::openapi_schemas::HealthStatus),
-              (status = 503, description = "the database does not answer", body = super::openapi_schemas::HealthStatus)))]
+    responses((status = 200, description = "ready", body = crate::api_schemas::HealthStatus),
+              (status = 503, description = "the database does not answer", body = crate::api_schemas::HealthStatus)))]
 pub(super) async fn healthz(State(health): State<Health>) -> Response {
     match health.ping().await {
         Ok(()) => Json(json!({"status": "ok"})).into_response(),

@@ -4,10 +4,8 @@
 #[cfg(feature = "bench-baseline")]
 mod baseline;
 mod discovery;
-pub(crate) mod form;
 mod health;
 mod openapi;
-pub(crate) mod openapi_schemas;
 mod token;
 
 use std::sync::Arc;
@@ -15,10 +13,8 @@ use std::sync::Arc;
 use axum::{extract::FromRef, routing::get, routing::post, Router};
 
 pub(crate) use discovery::{Discovery, DiscoveryDocument};
-pub(crate) use form::read_form_bytes;
 pub(crate) use health::Health;
 pub(crate) use openapi::PublicApi;
-pub(crate) use token::{authenticate_client, TokenEndpoint};
 
 use crate::{admin::ApiDocument, signing::SigningKeys};
 
@@ -29,7 +25,7 @@ where
     Discovery: FromRef<S>,
     Health: FromRef<S>,
     Arc<SigningKeys>: FromRef<S>,
-    Arc<TokenEndpoint>: FromRef<S>,
+    Arc<crate::backchannel::TokenEndpoint>: FromRef<S>,
     ApiDocument: FromRef<S>,
 {
     let router = Router::new();

@@ -3,7 +3,7 @@
 
 use utoipa::OpenApi;
 
-use super::openapi_schemas::{AssertionType, HealthState, KeyKty, TokenGrantType};
+use crate::api_schemas::{AssertionType, HealthState, KeyKty, TokenGrantType};
 
 #[derive(OpenApi)]
 #[openapi(

@@ -23,7 +23,7 @@ pub(crate) struct TokenRequest {
 }
 
 impl TokenRequest {
-    pub(super) async fn read(headers: &HeaderMap, body: Body) -> Result<Self, ApiError> {
+    pub(crate) async fn read(headers: &HeaderMap, body: Body) -> Result<Self, ApiError> {
         Self::from_form(read_form(headers, body).await?)
     }
 
@@ -45,7 +45,7 @@ impl TokenRequest {
 }
 
 /// The body, refused unless it is a form within [`MAX_BODY`].
-pub(super) async fn read_form(headers: &HeaderMap, body: Body) -> Result<FormParams, ApiError> {
+pub(crate) async fn read_form(headers: &HeaderMap, body: Body) -> Result<FormParams, ApiError> {
     parse_form(&read_form_bytes(headers, body).await?)
 }
 
