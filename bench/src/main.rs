@@ -7,6 +7,9 @@
 //!   upload-pressure run (`/token` latency while clients upload it).
 //! - `soak`: a constant-rate mix of the four client authentication methods plus admin writes
 //!   for a long run, with a per-minute report (`bench/soak.sh`).
+//! - `code-flow`: closed-loop throughput and latency of one back-channel call of the
+//!   authorization code flow (code exchange, refresh, introspection) or `client_credentials`,
+//!   with every single-use input prepared before the timed window (`bench/code-flow.sh`).
 #![forbid(unsafe_code)]
 
 use std::{io::Write, path::PathBuf, sync::Arc, time::Instant};
@@ -18,6 +21,7 @@ use keyward_storage::ReplayStore;
 use keyward_types::{ClientId, SigningAlg};
 
 mod assertion;
+mod code_flow;
 mod procfs;
 mod soak;
 
@@ -85,6 +89,10 @@ enum Command {
     /// Drives a running server with a constant-rate mix of all four client authentication
     /// methods and admin writes, and reports every minute (see `bench/soak.sh`).
     Soak(soak::Args),
+    /// Measures one call of the authorization code flow's back channel (or client_credentials)
+    /// for one client authentication method, inputs prepared outside the timed window (see
+    /// `bench/code-flow.sh`).
+    CodeFlow(code_flow::Args),
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -250,5 +258,6 @@ async fn main() -> anyhow::Result<()> {
             std::fs::write(&out, file).with_context(|| format!("write {}", out.display()))
         }
         Command::Soak(args) => soak::run(args).await,
+        Command::CodeFlow(args) => code_flow::run(args).await,
     }
 }
