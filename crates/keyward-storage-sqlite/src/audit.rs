@@ -1,13 +1,13 @@
 use async_trait::async_trait;
 use keyward_storage::{ActionFilter, AuditEvent, AuditQuery, AuditRecord, AuditStore, StorageError};
-use sqlx::{QueryBuilder, Row, Sqlite, Transaction};
+use sqlx::{QueryBuilder, Row, Sqlite};
 
 use crate::{
     time_col::{db_err, from_col, to_col},
     SqliteStorage,
 };
 
-pub(crate) async fn insert(tx: &mut Transaction<'_, Sqlite>, e: &AuditEvent) -> Result<(), StorageError> {
+pub(crate) async fn insert(tx: &mut sqlx::SqliteConnection, e: &AuditEvent) -> Result<(), StorageError> {
     sqlx::query(
         "INSERT INTO audit_events (at, actor, action, target, outcome, detail) VALUES (?, ?, ?, ?, ?, ?)",
     )
@@ -17,7 +17,7 @@ pub(crate) async fn insert(tx: &mut Transaction<'_, Sqlite>, e: &AuditEvent) -> 
     .bind(&e.target)
     .bind(&e.outcome)
     .bind(e.detail.to_string())
-    .execute(&mut **tx)
+    .execute(&mut *tx)
     .await
     .map_err(db_err)?;
     Ok(())
@@ -26,7 +26,7 @@ pub(crate) async fn insert(tx: &mut Transaction<'_, Sqlite>, e: &AuditEvent) -> 
 #[async_trait]
 impl AuditStore for SqliteStorage {
     async fn append_audit(&self, event: &AuditEvent) -> Result<(), StorageError> {
-        let mut tx = crate::write_tx::begin_write(&self.pool).await?;
+        let mut tx = crate::write_tx::begin_write(&self.pool, &self.writes).await?;
         insert(&mut tx, event).await?;
         tx.commit().await.map_err(db_err)
     }

@@ -3,7 +3,7 @@ use keyward_storage::{
     AuditEvent, ClientQuery, ClientStore, CredentialStore, ExpiringSecret, SecretStore, StorageError,
 };
 use keyward_types::{Client, ClientEntry, ClientId, Credential, StoredSecret};
-use sqlx::{Row, Sqlite, Transaction};
+use sqlx::{Row, Sqlite};
 use time::OffsetDateTime;
 
 use crate::{
@@ -17,10 +17,11 @@ use crate::{
 /// `NotFound` (and nothing written) when no row matched.
 async fn change_one_row<'q>(
     pool: &sqlx::SqlitePool,
+    writes: &crate::write_tx::WriteQueue,
     query: sqlx::query::Query<'q, Sqlite, sqlx::sqlite::SqliteArguments<'q>>,
     audit: &AuditEvent,
 ) -> Result<(), StorageError> {
-    let mut tx = crate::write_tx::begin_write(pool).await?;
+    let mut tx = crate::write_tx::begin_write(pool, writes).await?;
     if query.execute(&mut *tx).await.map_err(db_err)?.rows_affected() == 0 {
         return Err(StorageError::NotFound);
     }
@@ -33,7 +34,7 @@ fn metadata(client: &Client) -> Result<String, StorageError> {
 }
 
 async fn insert_secret(
-    tx: &mut Transaction<'_, Sqlite>,
+    tx: &mut sqlx::SqliteConnection,
     client_id: &ClientId,
     s: &StoredSecret,
 ) -> Result<(), StorageError> {
@@ -48,14 +49,14 @@ async fn insert_secret(
     .bind(s.expires_at.map(to_col))
     .bind(s.encrypted.as_deref())
     .bind(s.not_after.map(to_col))
-    .execute(&mut **tx)
+    .execute(&mut *tx)
     .await
     .map_err(db_err)?;
     Ok(())
 }
 
 pub(crate) async fn insert_credential(
-    tx: &mut Transaction<'_, Sqlite>,
+    tx: &mut sqlx::SqliteConnection,
     client_id: &ClientId,
     c: &Credential,
 ) -> Result<(), StorageError> {
@@ -67,7 +68,7 @@ pub(crate) async fn insert_credential(
         .bind(&c.thumbprint)
         .bind(data)
         .bind(to_col(c.created_at))
-        .execute(&mut **tx)
+        .execute(&mut *tx)
         .await
         .map_err(db_err)?;
     Ok(())
@@ -99,7 +100,7 @@ impl SqliteStorage {
         credentials: &[Credential],
         audit: &AuditEvent,
     ) -> Result<(), StorageError> {
-        let mut tx = crate::write_tx::begin_write(&self.pool).await?;
+        let mut tx = crate::write_tx::begin_write(&self.pool, &self.writes).await?;
         sqlx::query("INSERT INTO clients (client_id, metadata, created_at) VALUES (?, ?, ?)")
             .bind(client.client_id.as_str())
             .bind(metadata(client)?)
@@ -160,11 +161,11 @@ impl ClientStore for SqliteStorage {
         let query = sqlx::query("UPDATE clients SET metadata = ? WHERE client_id = ?")
             .bind(metadata(client)?)
             .bind(client.client_id.as_str());
-        change_one_row(&self.pool, query, audit).await
+        change_one_row(&self.pool, &self.writes, query, audit).await
     }
 
     async fn delete_client(&self, client_id: &ClientId, audit: &AuditEvent) -> Result<(), StorageError> {
-        let mut tx = crate::write_tx::begin_write(&self.pool).await?;
+        let mut tx = crate::write_tx::begin_write(&self.pool, &self.writes).await?;
         for sql in [
             "DELETE FROM client_secrets WHERE client_id = ?",
             "DELETE FROM credentials WHERE client_id = ?",
@@ -198,7 +199,7 @@ impl SecretStore for SqliteStorage {
         now: OffsetDateTime,
         audit: &AuditEvent,
     ) -> Result<(), StorageError> {
-        let mut tx = crate::write_tx::begin_write(&self.pool).await?;
+        let mut tx = crate::write_tx::begin_write(&self.pool, &self.writes).await?;
         let exists = sqlx::query("SELECT 1 FROM clients WHERE client_id = ?")
             .bind(client_id.as_str())
             .fetch_optional(&mut *tx)
@@ -241,7 +242,7 @@ impl SecretStore for SqliteStorage {
         audit: &AuditEvent,
     ) -> Result<(), StorageError> {
         let id = &client.client_id;
-        let mut tx = crate::write_tx::begin_write(&self.pool).await?;
+        let mut tx = crate::write_tx::begin_write(&self.pool, &self.writes).await?;
         let updated = sqlx::query("UPDATE clients SET metadata = ? WHERE client_id = ?")
             .bind(metadata(client)?)
             .bind(id.as_str())
@@ -294,7 +295,7 @@ impl CredentialStore for SqliteStorage {
         max: usize,
         audit: &AuditEvent,
     ) -> Result<(), StorageError> {
-        let mut tx = crate::write_tx::begin_write(&self.pool).await?;
+        let mut tx = crate::write_tx::begin_write(&self.pool, &self.writes).await?;
         // The first write takes SQLite's write lock, so the count below sees every concurrent
         // addition that committed before, and none can commit in between.
         let exists = sqlx::query("UPDATE clients SET client_id = client_id WHERE client_id = ?")
@@ -332,7 +333,7 @@ impl CredentialStore for SqliteStorage {
             .bind(data)
             .bind(&credential.id)
             .bind(client_id.as_str());
-        change_one_row(&self.pool, query, audit).await
+        change_one_row(&self.pool, &self.writes, query, audit).await
     }
 
     async fn delete_credential(
@@ -344,6 +345,6 @@ impl CredentialStore for SqliteStorage {
         let query = sqlx::query("DELETE FROM credentials WHERE id = ? AND client_id = ?")
             .bind(credential_id)
             .bind(client_id.as_str());
-        change_one_row(&self.pool, query, audit).await
+        change_one_row(&self.pool, &self.writes, query, audit).await
     }
 }

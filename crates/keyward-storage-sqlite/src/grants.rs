@@ -9,7 +9,6 @@ use keyward_storage::{
     CodeRecord, GrantRecord, GrantStore, PendingRequest, Redeemed, RefreshRecord, Rotation, StorageError,
 };
 use keyward_types::{ClientId, Scope};
-use sqlx::{Sqlite, Transaction};
 use time::{Duration, OffsetDateTime};
 
 use crate::{
@@ -36,7 +35,7 @@ fn write_err(e: sqlx::Error) -> StorageError {
 }
 
 async fn insert_refresh(
-    tx: &mut Transaction<'static, Sqlite>,
+    tx: &mut sqlx::SqliteConnection,
     refresh: &RefreshRecord,
     grant_id: &str,
 ) -> Result<(), StorageError> {
@@ -49,7 +48,7 @@ async fn insert_refresh(
     .bind(to_col(refresh.created_at))
     .bind(to_col(refresh.expires_at))
     .bind(refresh.used_at.map(to_col))
-    .execute(&mut **tx)
+    .execute(&mut *tx)
     .await
     .map_err(write_err)?;
     Ok(())
@@ -58,7 +57,7 @@ async fn insert_refresh(
 #[async_trait]
 impl GrantStore for SqliteStorage {
     async fn insert_pending_request(&self, p: &PendingRequest) -> Result<(), StorageError> {
-        let mut tx = begin_write(&self.pool).await?;
+        let mut tx = begin_write(&self.pool, &self.writes).await?;
         sqlx::query(&format!(
             "INSERT INTO pending_requests ({PENDING_COLUMNS}) VALUES (?, ?, ?, ?)"
         ))
@@ -95,7 +94,7 @@ impl GrantStore for SqliteStorage {
         id_hash: &str,
         now: OffsetDateTime,
     ) -> Result<Option<PendingRequest>, StorageError> {
-        let mut tx = begin_write(&self.pool).await?;
+        let mut tx = begin_write(&self.pool, &self.writes).await?;
         let row = sqlx::query(&format!(
             "DELETE FROM pending_requests WHERE id_hash = ? AND expires_at > ? RETURNING {PENDING_COLUMNS}"
         ))
@@ -110,7 +109,7 @@ impl GrantStore for SqliteStorage {
     }
 
     async fn insert_code(&self, c: &CodeRecord) -> Result<(), StorageError> {
-        let mut tx = begin_write(&self.pool).await?;
+        let mut tx = begin_write(&self.pool, &self.writes).await?;
         sqlx::query(&format!(
             "INSERT INTO authorization_codes ({CODE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
         ))
@@ -131,7 +130,7 @@ impl GrantStore for SqliteStorage {
     }
 
     async fn redeem_code(&self, code_hash: &str, now: OffsetDateTime) -> Result<Redeemed, StorageError> {
-        let mut tx = begin_write(&self.pool).await?;
+        let mut tx = begin_write(&self.pool, &self.writes).await?;
         let first = sqlx::query(&format!(
             "UPDATE authorization_codes SET used_at = ? WHERE code_hash = ? AND used_at IS NULL \
              RETURNING {CODE_COLUMNS}"
@@ -159,7 +158,7 @@ impl GrantStore for SqliteStorage {
         g: &GrantRecord,
         refresh: Option<&RefreshRecord>,
     ) -> Result<(), StorageError> {
-        let mut tx = begin_write(&self.pool).await?;
+        let mut tx = begin_write(&self.pool, &self.writes).await?;
         sqlx::query(&format!(
             "INSERT INTO grants ({GRANT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
         ))
@@ -192,7 +191,7 @@ impl GrantStore for SqliteStorage {
     }
 
     async fn revoke_grant(&self, grant_id: &str) -> Result<bool, StorageError> {
-        let mut tx = begin_write(&self.pool).await?;
+        let mut tx = begin_write(&self.pool, &self.writes).await?;
         let done = sqlx::query("UPDATE grants SET revoked = 1 WHERE grant_id = ?")
             .bind(grant_id)
             .execute(&mut *tx)
@@ -229,7 +228,7 @@ impl GrantStore for SqliteStorage {
         grant_expires_at: OffsetDateTime,
         now: OffsetDateTime,
     ) -> Result<Rotation, StorageError> {
-        let mut tx = begin_write(&self.pool).await?;
+        let mut tx = begin_write(&self.pool, &self.writes).await?;
         let spent: Option<String> = sqlx::query_scalar(
             "UPDATE refresh_tokens SET used_at = ? WHERE token_hash = ? AND used_at IS NULL \
              AND EXISTS (SELECT 1 FROM grants g WHERE g.grant_id = refresh_tokens.grant_id AND NOT g.revoked) \
@@ -275,7 +274,7 @@ impl GrantStore for SqliteStorage {
     }
 
     async fn revoke_access_token(&self, jti: &str, expires_at: OffsetDateTime) -> Result<(), StorageError> {
-        let mut tx = begin_write(&self.pool).await?;
+        let mut tx = begin_write(&self.pool, &self.writes).await?;
         sqlx::query("INSERT INTO revoked_tokens (jti, expires_at) VALUES (?, ?) ON CONFLICT DO NOTHING")
             .bind(jti)
             .bind(to_col(expires_at))
@@ -311,7 +310,7 @@ impl GrantStore for SqliteStorage {
         scope: &Scope,
         now: OffsetDateTime,
     ) -> Result<(), StorageError> {
-        let mut tx = begin_write(&self.pool).await?;
+        let mut tx = begin_write(&self.pool, &self.writes).await?;
         sqlx::query(
             "INSERT INTO consents (username, client_id, scope, granted_at) VALUES (?, ?, ?, ?) \
              ON CONFLICT (username, client_id) DO UPDATE SET scope = excluded.scope, \
@@ -330,7 +329,7 @@ impl GrantStore for SqliteStorage {
     /// Refresh tokens go before grants, so the count does not depend on what the grants'
     /// cascade would have taken with them.
     async fn purge_grants(&self, now: OffsetDateTime) -> Result<u64, StorageError> {
-        let mut tx = begin_write(&self.pool).await?;
+        let mut tx = begin_write(&self.pool, &self.writes).await?;
         let now_col = to_col(now);
         // Before the earliest date there is no code to purge.
         let codes_before = now.checked_sub(CODE_KEPT_AFTER_EXPIRY).map_or(i64::MIN, to_col);

@@ -68,6 +68,8 @@ fn file_options(url: &str) -> Result<SqliteConnectOptions, SqliteStorageError> {
 pub struct SqliteStorage {
     pub(crate) pool: SqlitePool,
     pub(crate) replay: crate::replay::Replay,
+    /// This process's writers, one at a time (see `write_tx`).
+    pub(crate) writes: crate::write_tx::WriteQueue,
 }
 
 impl SqliteStorage {
@@ -100,7 +102,11 @@ impl SqliteStorage {
             .await
             .map_err(SqliteStorageError::Migrate)?;
         let replay = crate::replay::Replay::start(&file)?;
-        Ok(Self { pool, replay })
+        Ok(Self {
+            pool,
+            replay,
+            writes: crate::write_tx::WriteQueue::default(),
+        })
     }
 }
 

@@ -38,7 +38,7 @@ impl SigningKeyStore for SqliteStorage {
         now: OffsetDateTime,
         audit: &SigningKeyAudit,
     ) -> Result<(), StorageError> {
-        let mut tx = crate::write_tx::begin_write(&self.pool).await?;
+        let mut tx = crate::write_tx::begin_write(&self.pool, &self.writes).await?;
         let deleted = sqlx::query(
             "DELETE FROM signing_keys WHERE retire_at IS NOT NULL AND retire_at <= ? RETURNING kid, alg",
         )
@@ -61,16 +61,13 @@ impl SigningKeyStore for SqliteStorage {
     }
 
     async fn restore_signing_key(&self, key: &SigningKeyRecord) -> Result<(), StorageError> {
-        let mut tx = crate::write_tx::begin_write(&self.pool).await?;
+        let mut tx = crate::write_tx::begin_write(&self.pool, &self.writes).await?;
         insert(&mut tx, key).await?;
         tx.commit().await.map_err(db_err)
     }
 }
 
-async fn insert(
-    tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
-    key: &SigningKeyRecord,
-) -> Result<(), StorageError> {
+async fn insert(tx: &mut sqlx::SqliteConnection, key: &SigningKeyRecord) -> Result<(), StorageError> {
     sqlx::query(
         "INSERT INTO signing_keys (kid, alg, encrypted_key, created_at, retire_at) VALUES (?, ?, ?, ?, ?)",
     )
@@ -79,7 +76,7 @@ async fn insert(
     .bind(&key.encrypted_key)
     .bind(to_col(key.created_at))
     .bind(key.retire_at.map(to_col))
-    .execute(&mut **tx)
+    .execute(&mut *tx)
     .await
     .map_err(db_err)?;
     Ok(())

@@ -42,7 +42,7 @@ fn parse_session(r: &SqliteRow) -> Result<SessionRecord, StorageError> {
 #[async_trait]
 impl UserStore for SqliteStorage {
     async fn insert_user(&self, user: &UserRecord, audit: &AuditEvent) -> Result<(), StorageError> {
-        let mut tx = begin_write(&self.pool).await?;
+        let mut tx = begin_write(&self.pool, &self.writes).await?;
         sqlx::query(&format!(
             "INSERT INTO users ({USER_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
         ))
@@ -85,7 +85,7 @@ impl UserStore for SqliteStorage {
     }
 
     async fn update_user(&self, user: &UserRecord, audit: &AuditEvent) -> Result<(), StorageError> {
-        let mut tx = begin_write(&self.pool).await?;
+        let mut tx = begin_write(&self.pool, &self.writes).await?;
         let stored = sqlx::query(&format!("SELECT {USER_COLUMNS} FROM users WHERE username = ?"))
             .bind(&user.username)
             .fetch_optional(&mut *tx)
@@ -120,7 +120,7 @@ impl UserStore for SqliteStorage {
 
     /// Sessions go with the user (`ON DELETE CASCADE`).
     async fn delete_user(&self, username: &str, audit: &AuditEvent) -> Result<(), StorageError> {
-        let mut tx = begin_write(&self.pool).await?;
+        let mut tx = begin_write(&self.pool, &self.writes).await?;
         let done = sqlx::query("DELETE FROM users WHERE username = ?")
             .bind(username)
             .execute(&mut *tx)
@@ -145,7 +145,7 @@ impl UserStore for SqliteStorage {
 #[async_trait]
 impl SessionStore for SqliteStorage {
     async fn insert_session(&self, s: &SessionRecord) -> Result<(), StorageError> {
-        let mut tx = begin_write(&self.pool).await?;
+        let mut tx = begin_write(&self.pool, &self.writes).await?;
         let user = sqlx::query("SELECT 1 FROM users WHERE username = ?")
             .bind(&s.username)
             .fetch_optional(&mut *tx)
@@ -182,7 +182,7 @@ impl SessionStore for SqliteStorage {
     }
 
     async fn touch_session(&self, id_hash: &str, last_seen: OffsetDateTime) -> Result<(), StorageError> {
-        let mut tx = begin_write(&self.pool).await?;
+        let mut tx = begin_write(&self.pool, &self.writes).await?;
         sqlx::query("UPDATE sessions SET last_seen = ? WHERE id_hash = ?")
             .bind(to_col(last_seen))
             .bind(id_hash)
@@ -193,7 +193,7 @@ impl SessionStore for SqliteStorage {
     }
 
     async fn delete_session(&self, id_hash: &str) -> Result<bool, StorageError> {
-        let mut tx = begin_write(&self.pool).await?;
+        let mut tx = begin_write(&self.pool, &self.writes).await?;
         let done = sqlx::query("DELETE FROM sessions WHERE id_hash = ?")
             .bind(id_hash)
             .execute(&mut *tx)
@@ -208,7 +208,7 @@ impl SessionStore for SqliteStorage {
         now: OffsetDateTime,
         idle_before: OffsetDateTime,
     ) -> Result<u64, StorageError> {
-        let mut tx = begin_write(&self.pool).await?;
+        let mut tx = begin_write(&self.pool, &self.writes).await?;
         let done = sqlx::query("DELETE FROM sessions WHERE expires_at <= ? OR last_seen < ?")
             .bind(to_col(now))
             .bind(to_col(idle_before))
