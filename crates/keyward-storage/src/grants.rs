@@ -49,7 +49,9 @@ pub enum Redeemed {
     /// First use: the code is now spent.
     First(CodeRecord),
     /// The code was spent before: the caller revokes `grant_id`.
-    Again { grant_id: String },
+    Again {
+        grant_id: String,
+    },
     Unknown,
 }
 
