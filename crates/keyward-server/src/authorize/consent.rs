@@ -49,11 +49,9 @@ pub(crate) async fn submit(
     Form(sent): Form<ConsentForm>,
 ) -> Result<Response, UserPage> {
     let session = app.user_session(&headers).await?;
-    let tied = session.as_ref().is_some_and(|s| {
-        sent.csrf
-            .as_deref()
-            .is_some_and(|c| bool::from(subtle::ConstantTimeEq::ct_eq(s.csrf.as_bytes(), c.as_bytes())))
-    });
+    let tied = session
+        .as_ref()
+        .is_some_and(|s| s.csrf_matches(sent.csrf.as_deref()));
     let Some(session) = session.filter(|_| tied && posted_from_our_pages(&headers)) else {
         return Err(UserPage::new(
             StatusCode::FORBIDDEN,

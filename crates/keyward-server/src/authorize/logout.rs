@@ -174,12 +174,7 @@ pub(crate) async fn confirm(
     let Some(session) = app.sessions.live(&headers).await? else {
         return Ok(done(&target, None));
     };
-    let tied = params.get("csrf").is_some_and(|c| {
-        bool::from(subtle::ConstantTimeEq::ct_eq(
-            session.csrf.as_bytes(),
-            c.as_bytes(),
-        ))
-    });
+    let tied = session.csrf_matches(params.get("csrf"));
     if !tied || !posted_from_our_pages(&headers) {
         return Err(UserPage::new(
             StatusCode::FORBIDDEN,

@@ -15,7 +15,7 @@ use keyward_admin::{AdminError, Password};
 use serde::Deserialize;
 
 use super::{flow, pages, pages::UserPage, posted_from_our_pages, Authorization};
-use crate::console::{cookie, csrf_for, random_token};
+use crate::console::{csrf_for, login_form_tied, random_token};
 
 /// How long a loaded sign-in form stays usable.
 const FORM_SECONDS: i64 = 1800;
@@ -70,14 +70,7 @@ pub(crate) async fn submit(
     headers: HeaderMap,
     Form(sent): Form<SignInForm>,
 ) -> Result<Response, UserPage> {
-    let login = cookie(&headers, app.sessions.cookies().login).map(str::to_owned);
-    let tied = match (&login, &sent.csrf) {
-        (Some(t), Some(c)) => bool::from(subtle::ConstantTimeEq::ct_eq(
-            csrf_for(t).as_bytes(),
-            c.as_bytes(),
-        )),
-        _ => false,
-    };
+    let tied = login_form_tied(&headers, app.sessions.cookies().login, sent.csrf.as_deref());
     if !tied || !posted_from_our_pages(&headers) {
         return Err(UserPage::new(
             StatusCode::FORBIDDEN,

@@ -43,7 +43,9 @@ use keyward_admin::AdminOps;
 
 pub(crate) use form::same_origin;
 pub(crate) use layout::bare as bare_page;
-pub(crate) use session::{cookie, csrf_for, random_token, sha256_hex, CookieSpec, LiveSession, Sessions};
+pub(crate) use session::{
+    csrf_for, login_form_tied, random_token, sha256_hex, CookieSpec, LiveSession, Sessions,
+};
 pub(crate) use signin_limit::SignInLimiter;
 
 /// What the console's handlers share.

@@ -70,6 +70,18 @@ pub(crate) struct LiveSession {
     pub(crate) csrf: String,
 }
 
+impl LiveSession {
+    /// Whether `sent` is this session's CSRF token (compared in constant time).
+    pub(crate) fn csrf_matches(&self, sent: Option<&str>) -> bool {
+        sent.is_some_and(|sent| {
+            bool::from(subtle::ConstantTimeEq::ct_eq(
+                self.csrf.as_bytes(),
+                sent.as_bytes(),
+            ))
+        })
+    }
+}
+
 /// A fresh random cookie value.
 pub(crate) fn random_token() -> Result<String, ErrorPage> {
     let mut bytes = [0u8; 32];
@@ -93,6 +105,18 @@ pub(crate) fn csrf_for(cookie_value: &str) -> String {
         format!("keyward-console-csrf\0{cookie_value}").as_bytes(),
     );
     URL_SAFE_NO_PAD.encode(d.as_ref())
+}
+
+/// Whether `sent` is the CSRF token of the sign-in form whose cookie `login` the browser sent
+/// back (login CSRF), compared in constant time.
+pub(crate) fn login_form_tied(headers: &HeaderMap, login: &str, sent: Option<&str>) -> bool {
+    match (cookie(headers, login), sent) {
+        (Some(token), Some(sent)) => bool::from(subtle::ConstantTimeEq::ct_eq(
+            csrf_for(token).as_bytes(),
+            sent.as_bytes(),
+        )),
+        _ => false,
+    }
 }
 
 /// The value of cookie `name` in the request, if sent once.

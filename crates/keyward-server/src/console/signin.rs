@@ -18,7 +18,7 @@ use super::{
     error_page::ErrorPage,
     form::{same_origin, ConsoleForm},
     layout,
-    session::{cookie, csrf_for, random_token, LOGIN_COOKIE},
+    session::{csrf_for, login_form_tied, random_token, LOGIN_COOKIE},
     Console,
 };
 
@@ -72,14 +72,7 @@ pub(crate) async fn submit(
     headers: HeaderMap,
     Form(sent): Form<SignInForm>,
 ) -> Result<Response, ErrorPage> {
-    let login_token = cookie(&headers, LOGIN_COOKIE).map(str::to_owned);
-    let tied = match (&login_token, &sent.csrf) {
-        (Some(t), Some(c)) => bool::from(subtle::ConstantTimeEq::ct_eq(
-            csrf_for(t).as_bytes(),
-            c.as_bytes(),
-        )),
-        _ => false,
-    };
+    let tied = login_form_tied(&headers, LOGIN_COOKIE, sent.csrf.as_deref());
     if !tied || !same_origin(&headers) {
         return Err(ErrorPage::forbidden(
             "the sign-in form was refused because its security token is missing or out of date; reload the page and sign in again",
