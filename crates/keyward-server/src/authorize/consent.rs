@@ -12,7 +12,13 @@ use axum::{
 use keyward_types::{ClientId, Scope};
 use serde::Deserialize;
 
-use super::{flow, pages, pages::UserPage, posted_from_our_pages, signin::Interaction, Authorization};
+use super::{
+    flow, pages,
+    pages::UserPage,
+    posted_from_our_pages,
+    signin::{self, Interaction},
+    Authorization,
+};
 use crate::console::sha256_hex;
 
 /// `GET /authorize/consent?interaction=…`.
@@ -25,12 +31,7 @@ pub(crate) async fn page(
     let Some(session) = app.user_session(&headers).await? else {
         return Ok(Redirect::to(&format!("/authorize/signin?interaction={}", q.id())).into_response());
     };
-    let entry = app.client(&request.client_id).await?;
-    let name = entry
-        .client
-        .client_name
-        .clone()
-        .unwrap_or_else(|| entry.client.client_id.to_string());
+    let name = signin::client_name(&app, &request.client_id).await?;
     let scopes: Vec<&str> = request.scope.iter().collect();
     Ok(pages::consent(q.id(), &session.csrf, &name, &session.record.username, &scopes).into_response())
 }

@@ -31,7 +31,8 @@ impl Interaction {
     }
 }
 
-async fn client_name(app: &Authorization, client_id: &str) -> Result<String, UserPage> {
+/// The name the pages show for a client: its `client_name`, else its id.
+pub(super) async fn client_name(app: &Authorization, client_id: &str) -> Result<String, UserPage> {
     let entry = app.client(client_id).await?;
     Ok(entry
         .client
